@@ -1,0 +1,195 @@
+//! The command line: `fivexx triage --event FILE [--world FILE] [--record FILE]
+//! [--format json|text] [--now RFC3339]` (contracts §1).
+//!
+//! Exit status: 0 with a verdict, 2 when the event or world file cannot be used (one line on
+//! stderr), 1 for anything else.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use thiserror::Error;
+
+use crate::alarm::{self, Alarm};
+use crate::error::InputError;
+use crate::evidence::aws::{AwsSdk, load_sdk_config};
+use crate::evidence::port::AwsPort;
+use crate::evidence::record::Recorder;
+use crate::evidence::world::World;
+use crate::render;
+use crate::triage::{TriageOptions, triage};
+use crate::verdict::Verdict;
+
+/// The whole gathering must finish within this, by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fivexx",
+    version,
+    about = "Why is CloudFront or my ALB answering 5xx, and what do I do now?"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Triage one alarm payload and print the verdict. Never posts anything.
+    Triage(TriageArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TriageArgs {
+    /// A Lambda payload (direct alarm action, SNS or EventBridge); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub event: PathBuf,
+    /// Answer every AWS query from this world file instead of calling AWS.
+    #[arg(long, value_name = "FILE", conflicts_with = "record")]
+    pub world: Option<PathBuf>,
+    /// After gathering from AWS, write what was seen as a world file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// The triage clock (RFC 3339); default: the world's `Now`, else the system clock.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// Seconds the gathering may take in all.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DEADLINE.as_secs_f64())]
+    pub deadline: f64,
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time: {e}"))
+}
+
+/// Failures of the CLI, each with its exit status.
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("cannot write `{path}`: {reason}")]
+    Write { path: String, reason: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Write { .. } | CliError::Usage(_) => 1,
+        }
+    }
+}
+
+fn read_event(path: &Path) -> Result<Alarm, InputError> {
+    let display = path.display().to_string();
+    let text = if display == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| InputError::Read {
+                what: "event",
+                path: "-".into(),
+                reason: e.to_string(),
+            })?;
+        s
+    } else {
+        std::fs::read_to_string(path).map_err(|e| InputError::Read {
+            what: "event",
+            path: display.clone(),
+            reason: e.to_string(),
+        })?
+    };
+    alarm::parse_str(&text).map_err(|e| InputError::Invalid {
+        what: "event",
+        path: display,
+        reason: e.to_string(),
+    })
+}
+
+/// Runs `triage` and returns what to print on stdout.
+pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
+    let alarm = read_event(&args.event)?;
+    if !(args.deadline.is_finite() && args.deadline > 0.0 && args.deadline <= 900.0) {
+        return Err(CliError::Usage(format!(
+            "`--deadline {}` must be between 0 and 900 seconds",
+            args.deadline
+        )));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(args.deadline);
+    let started = std::time::Instant::now();
+    let verdict = match &args.world {
+        Some(path) => {
+            let world = World::load(path)?;
+            let now = args.now.or(world.now).unwrap_or_else(Utc::now);
+            let opts = TriageOptions {
+                now,
+                deadline,
+                home_region: world.region.clone(),
+                home_account: world.account.clone(),
+            };
+            triage(&world, &alarm, &opts).await
+        }
+        None => {
+            let sdk = AwsSdk::new(load_sdk_config().await);
+            let now = args.now.unwrap_or_else(Utc::now);
+            let home_region = sdk
+                .home_region()
+                .or_else(|| alarm.region().map(str::to_owned))
+                .unwrap_or_else(|| "us-east-1".into());
+            let opts = TriageOptions {
+                now,
+                deadline,
+                home_region: home_region.clone(),
+                home_account: alarm.account().map(str::to_owned),
+            };
+            match &args.record {
+                Some(path) => {
+                    let recorder =
+                        Recorder::new(&sdk, &home_region, opts.home_account.clone(), now);
+                    let v = triage(&recorder, &alarm, &opts).await;
+                    write_world(path, &recorder.world())?;
+                    v
+                }
+                None => triage(&sdk, &alarm, &opts).await,
+            }
+        }
+    };
+    let verdict = with_elapsed(verdict, started);
+    Ok(match args.format {
+        Format::Json => verdict.to_json(),
+        Format::Text => render::text::render(&verdict),
+    })
+}
+
+fn with_elapsed(mut v: Verdict, started: std::time::Instant) -> Verdict {
+    v.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    v
+}
+
+fn write_world(path: &Path, world: &World) -> Result<(), CliError> {
+    std::fs::write(path, world.to_json() + "\n").map_err(|e| CliError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Triage through any port: what tests and benchmarks call.
+pub async fn triage_with<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+    let started = std::time::Instant::now();
+    with_elapsed(triage(port, alarm, opts).await, started)
+}

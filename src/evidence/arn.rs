@@ -1,0 +1,133 @@
+//! ARNs and ELB DNS names: the few facts fivexx reads out of them.
+
+/// The region field of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:...`), when it has one.
+pub fn region(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let region = parts.nth(2)?;
+    (!region.is_empty()).then_some(region)
+}
+
+/// The account field of an ARN.
+pub fn account(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (!account.is_empty()).then_some(account)
+}
+
+/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The load balancer ARN for a `LoadBalancer` metric dimension (`app/NAME/ID`).
+pub fn load_balancer_arn(region: &str, account: &str, dimension: &str) -> String {
+    format!(
+        "arn:{}:elasticloadbalancing:{region}:{account}:loadbalancer/{dimension}",
+        partition(region)
+    )
+}
+
+/// The target group ARN for a `TargetGroup` metric dimension (`targetgroup/NAME/ID`).
+pub fn target_group_arn(region: &str, account: &str, dimension: &str) -> String {
+    format!(
+        "arn:{}:elasticloadbalancing:{region}:{account}:{dimension}",
+        partition(region)
+    )
+}
+
+/// The `LoadBalancer` metric dimension (`app/NAME/ID`) of a load balancer ARN.
+pub fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
+    lb_arn.split_once(":loadbalancer/").map(|(_, d)| d)
+}
+
+/// The `TargetGroup` metric dimension (`targetgroup/NAME/ID`) of a target group ARN.
+pub fn target_group_dimension(tg_arn: &str) -> Option<&str> {
+    tg_arn.find("targetgroup/").and_then(|i| tg_arn.get(i..))
+}
+
+/// The resource name inside a `LoadBalancer` dimension or ARN (`app/NAME/ID` → `NAME`).
+pub fn load_balancer_name(dimension_or_arn: &str) -> &str {
+    let d = load_balancer_dimension(dimension_or_arn).unwrap_or(dimension_or_arn);
+    d.split('/').nth(1).unwrap_or(d)
+}
+
+/// The canonical form of an ELB DNS name for comparisons: lowercase, no trailing dot, no
+/// `dualstack.` prefix.
+pub fn normalize_dns(name: &str) -> String {
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    lower
+        .strip_prefix("dualstack.")
+        .map(str::to_owned)
+        .unwrap_or(lower)
+}
+
+/// The region of an ELB DNS name (`NAME-NUMBER.REGION.elb.amazonaws.com`, with `internal-`
+/// or `dualstack.` in front), or `None` when the name is not an ELB name.
+pub fn elb_dns_region(name: &str) -> Option<String> {
+    let n = normalize_dns(name);
+    let rest = n
+        .strip_suffix(".elb.amazonaws.com")
+        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))?;
+    let (_, region) = rest.rsplit_once('.')?;
+    (!region.is_empty() && region.contains('-')).then(|| region.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_fields() {
+        let a = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/abc";
+        assert_eq!(region(a), Some("eu-west-1"));
+        assert_eq!(account(a), Some("123456789012"));
+        assert_eq!(load_balancer_dimension(a), Some("app/web/abc"));
+        assert_eq!(load_balancer_name(a), "web");
+        assert_eq!(
+            region("arn:aws:cloudfront::123456789012:distribution/E1"),
+            None
+        );
+        assert_eq!(region("not an arn"), None);
+    }
+
+    #[test]
+    fn builds_arns_from_dimensions() {
+        assert_eq!(
+            load_balancer_arn("us-east-1", "1", "app/web/abc"),
+            "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/web/abc"
+        );
+        assert_eq!(
+            target_group_arn("cn-north-1", "1", "targetgroup/tg/1"),
+            "arn:aws-cn:elasticloadbalancing:cn-north-1:1:targetgroup/tg/1"
+        );
+        assert_eq!(
+            target_group_dimension("arn:aws:elasticloadbalancing:r:1:targetgroup/tg/1"),
+            Some("targetgroup/tg/1")
+        );
+    }
+
+    #[test]
+    fn elb_dns_names() {
+        assert_eq!(
+            elb_dns_region("dualstack.web-1.us-east-1.elb.amazonaws.com.").as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            elb_dns_region("internal-web-1.eu-west-1.elb.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(elb_dns_region("origin.example.com"), None);
+        assert_eq!(
+            normalize_dns("DualStack.Web-1.us-east-1.elb.amazonaws.com."),
+            "web-1.us-east-1.elb.amazonaws.com"
+        );
+    }
+}

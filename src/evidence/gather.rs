@@ -1,0 +1,844 @@
+//! Gathering: the AWS calls of one triage, in as few sequential waves as their dependencies
+//! allow.
+//!
+//! ALB alarm (2 waves):
+//!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
+//!      DescribeTargetGroups (the ARN is built from the alarm's dimension).
+//!   2. per target group DescribeTargetGroupAttributes and DescribeTargetHealth, per listener
+//!      DescribeRules, per certificate DescribeCertificate, and GetMetricData for the load
+//!      balancer and every target group (≤ 500 queries a call, calls concurrent).
+//!
+//! CloudFront alarm (4 waves when the origin ALB is found by its DNS name or by an alias in
+//! the home region):
+//!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1).
+//!   2. GetOriginRequestPolicy, ListResourceRecordSets for custom origin names, and
+//!      DescribeLoadBalancers in every region an origin may live in.
+//!   3. and 4. the ALB waves above, for every ALB found behind an origin.
+//!
+//! Every call runs under one deadline; a call that fails or runs past it becomes a [`Gap`]
+//! and the triage goes on with the rest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use futures::future::join_all;
+use tokio::time::Instant;
+
+use super::arn;
+use super::metrics::{MetricQuery, Metrics, Series};
+use super::model::{HostedZone, LoadBalancer, ResourceRecordSet};
+use super::port::{Answer, AwsPort, Op, SourceError, Window};
+use super::world::fqdn;
+use super::{
+    AlbEvidence, DistributionEvidence, Evidence, Gap, GatherStats, OriginLink, TargetGroupEvidence,
+};
+use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE, Scope};
+
+/// GetMetricData accepts at most 500 queries a call.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+/// CloudFront metrics live in us-east-1.
+pub const CLOUDFRONT_METRICS_REGION: &str = "us-east-1";
+/// How far back metrics are read.
+pub const LOOKBACK_MINUTES: i64 = 120;
+
+/// What a gathering needs besides the port.
+#[derive(Debug, Clone)]
+pub struct GatherOptions {
+    /// The triage clock: metrics are read for the two hours before it.
+    pub now: DateTime<Utc>,
+    /// No call may run past this instant.
+    pub deadline: Instant,
+    /// Where an origin behind a custom domain name is looked for first (the Lambda's region,
+    /// or the world's).
+    pub home_region: String,
+    /// The alarm's own metrics, read too (for the sparkline and the rules).
+    pub alarm_queries: Vec<MetricQuery>,
+}
+
+struct Ctx<'a, P> {
+    port: &'a P,
+    deadline: Instant,
+    gaps: Mutex<Vec<Gap>>,
+    waves: AtomicUsize,
+}
+
+impl<P: AwsPort> Ctx<'_, P> {
+    /// Runs one AWS call under the deadline; a failure is returned for the caller to judge.
+    async fn try_call<T>(&self, fut: impl Future<Output = Answer<T>>) -> Answer<T> {
+        match tokio::time::timeout_at(self.deadline, fut).await {
+            Ok(answer) => answer,
+            Err(_) => Err(SourceError::new(
+                "DeadlineExceeded",
+                "no answer before the triage deadline",
+            )),
+        }
+    }
+
+    /// Runs one AWS call under the deadline; a failure becomes a gap.
+    async fn call<T>(
+        &self,
+        op: Op,
+        resource: Option<&str>,
+        fut: impl Future<Output = Answer<T>>,
+    ) -> Option<T> {
+        match self.try_call(fut).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.gap(op.iam_name(), resource, &e);
+                None
+            }
+        }
+    }
+
+    fn gap(&self, source: &str, resource: Option<&str>, e: &SourceError) {
+        let gap = Gap {
+            source: source.to_owned(),
+            reason: crate::error::short(&e.to_string()),
+            resource: resource.map(str::to_owned),
+        };
+        if let Ok(mut gaps) = self.gaps.lock()
+            && !gaps.contains(&gap)
+        {
+            gaps.push(gap);
+        }
+    }
+
+    /// Marks the start of a wave of calls on the critical path.
+    fn wave(&self) {
+        self.waves.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The metric window for a triage at `now`: the 120 whole minutes before it.
+pub fn window_for(now: DateTime<Utc>) -> Window {
+    let end = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
+    Window {
+        start: end - Duration::minutes(LOOKBACK_MINUTES),
+        end,
+    }
+}
+
+/// Gathers the evidence for `scope`.
+pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -> Evidence {
+    let ctx = Ctx {
+        port,
+        deadline: opts.deadline,
+        gaps: Mutex::new(Vec::new()),
+        waves: AtomicUsize::new(0),
+    };
+    let window = window_for(opts.now);
+    let mut metrics = Metrics::default();
+    let mut albs: Vec<AlbEvidence> = scope
+        .albs
+        .iter()
+        .map(|a| AlbEvidence {
+            region: a.region.clone(),
+            arn: a.arn.clone(),
+            focus_target_groups: a.target_groups.clone(),
+            found_via: "the alarm's LoadBalancer dimension".into(),
+            ..AlbEvidence::default()
+        })
+        .collect();
+    let mut distributions = Vec::new();
+    if !scope.distributions.is_empty() {
+        let (dists, origin_albs) = cloudfront(
+            &ctx,
+            &scope.distributions,
+            &opts.home_region,
+            window,
+            &mut metrics,
+        )
+        .await;
+        distributions = dists;
+        for alb in origin_albs {
+            if !albs.iter().any(|a| a.arn == alb.arn) {
+                albs.push(alb);
+            }
+        }
+    }
+    if !albs.is_empty() {
+        alb_wave_describe(&ctx, &mut albs).await;
+    }
+    // The last wave: everything that needs the target groups, and the metrics.
+    let mut queries: Vec<MetricQuery> = albs.iter().flat_map(alb_queries).collect();
+    for q in &opts.alarm_queries {
+        if !queries.contains(q) && metrics.get(q).is_none() {
+            queries.push(q.clone());
+        }
+    }
+    if !albs.is_empty() || !queries.is_empty() {
+        ctx.wave();
+        let (_, read) = futures::join!(
+            alb_wave_details(&ctx, &mut albs),
+            metric_calls(&ctx, &queries, window)
+        );
+        for (q, s) in read {
+            metrics.insert(q, s);
+        }
+    }
+    let gaps = ctx.gaps.into_inner().unwrap_or_default();
+    Evidence {
+        now: opts.now,
+        window,
+        albs,
+        distributions,
+        metrics,
+        gaps,
+        stats: GatherStats {
+            api_calls: port.api_calls(),
+            round_trips: ctx.waves.load(Ordering::Relaxed),
+        },
+    }
+}
+
+/// ALB wave 1: the load balancer (when not known yet), its attributes, listeners, groups.
+async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) {
+    ctx.wave();
+    let port = ctx.port;
+    let lbs = join_all(albs.iter().map(|a| async move {
+        if a.load_balancer.is_some() {
+            return None;
+        }
+        ctx.call(
+            Op::DescribeLoadBalancers,
+            Some(&a.arn),
+            port.describe_load_balancers(&a.region, Some(&a.arn)),
+        )
+        .await
+        .and_then(|v| v.into_iter().next())
+    }));
+    let attrs = join_all(albs.iter().map(|a| {
+        ctx.call(
+            Op::DescribeLoadBalancerAttributes,
+            Some(&a.arn),
+            port.describe_load_balancer_attributes(&a.region, &a.arn),
+        )
+    }));
+    let listeners = join_all(albs.iter().map(|a| {
+        ctx.call(
+            Op::DescribeListeners,
+            Some(&a.arn),
+            port.describe_listeners(&a.region, &a.arn),
+        )
+    }));
+    let tgs = join_all(albs.iter().map(|a| {
+        ctx.call(
+            Op::DescribeTargetGroups,
+            Some(&a.arn),
+            port.describe_target_groups(&a.region, &a.arn),
+        )
+    }));
+    let (lbs, attrs, listeners, tgs) = futures::join!(lbs, attrs, listeners, tgs);
+    for ((((alb, lb), at), li), tg) in albs.iter_mut().zip(lbs).zip(attrs).zip(listeners).zip(tgs) {
+        if lb.is_some() {
+            alb.load_balancer = lb;
+        }
+        alb.attributes = at;
+        alb.listeners = li;
+        alb.target_groups = tg.map(|v| {
+            v.into_iter()
+                .map(|t| TargetGroupEvidence {
+                    target_group: t,
+                    attributes: None,
+                    health: None,
+                })
+                .collect()
+        });
+    }
+}
+
+/// ALB wave 2: target health and attributes, listener rules, certificates.
+async fn alb_wave_details<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) {
+    let port = ctx.port;
+    // (alb index, tg index, region, arn)
+    let mut tg_keys: Vec<(usize, usize, String, String)> = Vec::new();
+    let mut listener_keys: Vec<(usize, String, String)> = Vec::new();
+    let mut cert_keys: Vec<(usize, String, String)> = Vec::new();
+    for (i, alb) in albs.iter().enumerate() {
+        for (j, tg) in alb.target_groups.iter().flatten().enumerate() {
+            tg_keys.push((
+                i,
+                j,
+                alb.region.clone(),
+                tg.target_group.target_group_arn.clone(),
+            ));
+        }
+        for l in alb.listeners.iter().flatten() {
+            listener_keys.push((i, alb.region.clone(), l.listener_arn.clone()));
+            for c in &l.certificates {
+                // A certificate lives in the region of its ARN (ACM is regional).
+                let region = arn::region(&c.certificate_arn)
+                    .unwrap_or(&alb.region)
+                    .to_owned();
+                if !cert_keys
+                    .iter()
+                    .any(|(k, _, a)| *k == i && *a == c.certificate_arn)
+                {
+                    cert_keys.push((i, region, c.certificate_arn.clone()));
+                }
+            }
+        }
+    }
+    let health = join_all(tg_keys.iter().map(|(_, _, region, arn)| {
+        ctx.call(
+            Op::DescribeTargetHealth,
+            Some(arn),
+            port.describe_target_health(region, arn),
+        )
+    }));
+    let tg_attrs = join_all(tg_keys.iter().map(|(_, _, region, arn)| {
+        ctx.call(
+            Op::DescribeTargetGroupAttributes,
+            Some(arn),
+            port.describe_target_group_attributes(region, arn),
+        )
+    }));
+    let rules = join_all(listener_keys.iter().map(|(_, region, arn)| {
+        ctx.call(
+            Op::DescribeRules,
+            Some(arn),
+            port.describe_rules(region, arn),
+        )
+    }));
+    let certs = join_all(cert_keys.iter().map(|(_, region, arn)| {
+        ctx.call(
+            Op::DescribeCertificate,
+            Some(arn),
+            port.describe_certificate(region, arn),
+        )
+    }));
+    let (health, tg_attrs, rules, certs) = futures::join!(health, tg_attrs, rules, certs);
+    for (((i, j, _, _), h), a) in tg_keys.iter().zip(health).zip(tg_attrs) {
+        if let Some(tg) = albs
+            .get_mut(*i)
+            .and_then(|alb| alb.target_groups.as_mut())
+            .and_then(|tgs| tgs.get_mut(*j))
+        {
+            tg.health = h;
+            tg.attributes = a;
+        }
+    }
+    for ((i, _, arn), r) in listener_keys.iter().zip(rules) {
+        if let (Some(alb), Some(r)) = (albs.get_mut(*i), r) {
+            alb.rules.insert(arn.clone(), r);
+        }
+    }
+    for ((i, _, arn), c) in cert_keys.iter().zip(certs) {
+        if let (Some(alb), Some(c)) = (albs.get_mut(*i), c) {
+            alb.certificates.insert(arn.clone(), c);
+        }
+    }
+}
+
+/// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
+async fn metric_calls<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    queries: &[MetricQuery],
+    window: Window,
+) -> Vec<(MetricQuery, Series)> {
+    let mut by_region: BTreeMap<&str, Vec<&MetricQuery>> = BTreeMap::new();
+    for q in queries {
+        by_region.entry(q.region.as_str()).or_default().push(q);
+    }
+    let mut batches: Vec<(&str, Vec<MetricQuery>)> = Vec::new();
+    for (region, qs) in by_region {
+        for chunk in qs.chunks(MAX_QUERIES_PER_CALL) {
+            batches.push((region, chunk.iter().map(|q| (*q).clone()).collect()));
+        }
+    }
+    let answers = join_all(batches.iter().map(|(region, qs)| async move {
+        let resource = format!("{} queries in {region}", qs.len());
+        ctx.call(
+            Op::GetMetricData,
+            Some(&resource),
+            ctx.port.get_metric_data(region, qs, window),
+        )
+        .await
+    }))
+    .await;
+    let mut out = Vec::new();
+    for ((_, qs), answer) in batches.into_iter().zip(answers) {
+        if let Some(series) = answer {
+            out.extend(qs.into_iter().zip(series));
+        }
+    }
+    out
+}
+
+const ALB_LB_SUMS: [&str; 16] = [
+    "RequestCount",
+    "HTTPCode_ELB_5XX_Count",
+    "HTTPCode_ELB_500_Count",
+    "HTTPCode_ELB_502_Count",
+    "HTTPCode_ELB_503_Count",
+    "HTTPCode_ELB_504_Count",
+    "HTTPCode_ELB_4XX_Count",
+    "HTTPCode_Target_5XX_Count",
+    "HTTPCode_Target_2XX_Count",
+    "TargetConnectionErrorCount",
+    "TargetTLSNegotiationErrorCount",
+    "ClientTLSNegotiationErrorCount",
+    "RejectedConnectionCount",
+    "LambdaUserError",
+    "LambdaInternalError",
+    "ELBAuthError",
+];
+
+const ALB_TG_SUMS: [&str; 5] = [
+    "RequestCount",
+    "HTTPCode_Target_5XX_Count",
+    "HTTPCode_Target_2XX_Count",
+    "TargetConnectionErrorCount",
+    "TargetTLSNegotiationErrorCount",
+];
+
+const LATENCY_STATS: [&str; 3] = ["Average", "Maximum", "p99"];
+
+/// The metric queries for one load balancer and its target groups (causes.md, "Metrics").
+pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
+    let region = alb.region.as_str();
+    let lb = alb.dimension();
+    let lb_dims = [("LoadBalancer", lb)];
+    let mut out: Vec<MetricQuery> = ALB_LB_SUMS
+        .iter()
+        .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &lb_dims, "Sum"))
+        .collect();
+    out.extend(
+        LATENCY_STATS
+            .iter()
+            .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &lb_dims, s)),
+    );
+    for tg in alb.target_groups.iter().flatten() {
+        let Some(tg_dim) = arn::target_group_dimension(&tg.target_group.target_group_arn) else {
+            continue;
+        };
+        let dims = [("LoadBalancer", lb), ("TargetGroup", tg_dim)];
+        out.push(MetricQuery::new(
+            region,
+            ALB_NAMESPACE,
+            "HealthyHostCount",
+            &dims,
+            "Minimum",
+        ));
+        out.push(MetricQuery::new(
+            region,
+            ALB_NAMESPACE,
+            "UnHealthyHostCount",
+            &dims,
+            "Maximum",
+        ));
+        out.extend(
+            ALB_TG_SUMS
+                .iter()
+                .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum")),
+        );
+        out.extend(
+            LATENCY_STATS
+                .iter()
+                .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &dims, s)),
+        );
+        if tg.target_group.target_type.as_deref() == Some("lambda") {
+            for m in ["LambdaUserError", "LambdaInternalError"] {
+                out.push(MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum"));
+            }
+        }
+    }
+    out
+}
+
+/// The CloudFront metric queries for one distribution (us-east-1, `Region=Global`).
+pub fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
+    let dims = [("DistributionId", distribution_id), ("Region", "Global")];
+    let r = CLOUDFRONT_METRICS_REGION;
+    let mut out = vec![MetricQuery::new(
+        r,
+        CLOUDFRONT_NAMESPACE,
+        "Requests",
+        &dims,
+        "Sum",
+    )];
+    for m in [
+        "5xxErrorRate",
+        "4xxErrorRate",
+        "TotalErrorRate",
+        "502ErrorRate",
+        "503ErrorRate",
+        "504ErrorRate",
+        "CacheHitRate",
+    ] {
+        out.push(MetricQuery::new(
+            r,
+            CLOUDFRONT_NAMESPACE,
+            m,
+            &dims,
+            "Average",
+        ));
+    }
+    for s in LATENCY_STATS {
+        out.push(MetricQuery::new(
+            r,
+            CLOUDFRONT_NAMESPACE,
+            "OriginLatency",
+            &dims,
+            s,
+        ));
+    }
+    out
+}
+
+/// What a custom origin's domain name is, before any lookup.
+enum OriginName {
+    /// An ELB DNS name, with its region.
+    Elb(String),
+    /// Anything else: to be followed through Route 53.
+    Custom,
+    /// Not a custom origin (S3, VPC origin, ...): not followed.
+    Skip(&'static str),
+}
+
+fn classify_origin(origin: &super::model::Origin) -> OriginName {
+    if origin.custom_origin_config.is_none() {
+        return if origin.vpc_origin_config.is_some() {
+            OriginName::Skip("a VPC origin: not followed")
+        } else {
+            OriginName::Skip("not a custom origin")
+        };
+    }
+    match arn::elb_dns_region(&origin.domain_name) {
+        Some(region) => OriginName::Elb(region),
+        None => OriginName::Custom,
+    }
+}
+
+/// The public hosted zone with the longest name that contains `domain`.
+fn zone_for<'z>(zones: &'z [HostedZone], domain: &str) -> Option<&'z HostedZone> {
+    let d = fqdn(domain).to_ascii_lowercase();
+    zones
+        .iter()
+        .filter(|z| !z.config.as_ref().is_some_and(|c| c.private_zone))
+        .filter(|z| {
+            let zn = fqdn(&z.name).to_ascii_lowercase();
+            d == zn || d.ends_with(&format!(".{zn}"))
+        })
+        .max_by_key(|z| z.name.len())
+}
+
+/// The ELB DNS name a record points to: an alias target, or a CNAME value.
+fn record_target(records: &[ResourceRecordSet]) -> Option<String> {
+    records.iter().find_map(|r| {
+        if let Some(alias) = &r.alias_target {
+            return Some(alias.dns_name.clone());
+        }
+        (r.kind == "CNAME")
+            .then(|| r.resource_records.first().map(|v| v.value.clone()))
+            .flatten()
+    })
+}
+
+/// CloudFront waves: distribution configs, origin request policies, and the origin ALBs.
+async fn cloudfront<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    ids: &[String],
+    home_region: &str,
+    window: Window,
+    metrics: &mut Metrics,
+) -> (Vec<DistributionEvidence>, Vec<AlbEvidence>) {
+    let port = ctx.port;
+    // Wave 1.
+    ctx.wave();
+    let cf_queries: Vec<MetricQuery> = ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
+    let configs = join_all(ids.iter().map(|id| {
+        ctx.call(
+            Op::GetDistributionConfig,
+            Some(id),
+            port.get_distribution_config(id),
+        )
+    }));
+    let zones = ctx.try_call(port.list_hosted_zones());
+    let (configs, zones, read) =
+        futures::join!(configs, zones, metric_calls(ctx, &cf_queries, window));
+    for (q, s) in read {
+        metrics.insert(q, s);
+    }
+    let mut dists: Vec<DistributionEvidence> = ids
+        .iter()
+        .zip(configs)
+        .map(|(id, c)| DistributionEvidence {
+            id: id.clone(),
+            config: c.map(|c| c.distribution_config),
+            ..DistributionEvidence::default()
+        })
+        .collect();
+
+    // Wave 2: policies, records, load balancer lists.
+    let mut policy_ids: BTreeSet<String> = BTreeSet::new();
+    let mut regions: BTreeSet<String> = BTreeSet::new();
+    // (dist index, origin id, domain, zone short id)
+    let mut lookups: Vec<(usize, String, String, String)> = Vec::new();
+    let mut zones_needed = false;
+    for (i, d) in dists.iter_mut().enumerate() {
+        let Some(cfg) = &d.config else { continue };
+        let behaviors = std::iter::once(&cfg.default_cache_behavior)
+            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items));
+        for b in behaviors {
+            if let Some(p) = &b.origin_request_policy_id {
+                policy_ids.insert(p.clone());
+            }
+        }
+        for o in &cfg.origins.items {
+            let mut link = OriginLink {
+                origin_id: o.id.clone(),
+                domain_name: o.domain_name.clone(),
+                ..OriginLink::default()
+            };
+            match classify_origin(o) {
+                OriginName::Skip(why) => link.how = why.into(),
+                OriginName::Elb(region) => {
+                    link.elb_dns_name = Some(arn::normalize_dns(&o.domain_name));
+                    link.how = "ELB DNS name".into();
+                    regions.insert(region);
+                }
+                OriginName::Custom => {
+                    zones_needed = true;
+                    match &zones {
+                        Ok(z) => match zone_for(z, &o.domain_name) {
+                            Some(zone) => {
+                                link.how = format!("Route 53 zone `{}`", zone.name);
+                                lookups.push((
+                                    i,
+                                    o.id.clone(),
+                                    o.domain_name.clone(),
+                                    zone.short_id().to_owned(),
+                                ));
+                                regions.insert(home_region.to_owned());
+                            }
+                            None => {
+                                link.how = format!(
+                                    "no public hosted zone of this account contains `{}`",
+                                    o.domain_name
+                                );
+                            }
+                        },
+                        Err(e) => link.how = format!("hosted zones unreadable: {}", e.code),
+                    }
+                }
+            }
+            d.origins.push(link);
+        }
+    }
+    if zones_needed && let Err(e) = &zones {
+        ctx.gap(Op::ListHostedZonesByName.iam_name(), None, e);
+    }
+    let mut lb_lists: BTreeMap<String, Vec<LoadBalancer>> = BTreeMap::new();
+    if !policy_ids.is_empty() || !lookups.is_empty() || !regions.is_empty() {
+        ctx.wave();
+        let policies = join_all(policy_ids.iter().map(|id| {
+            ctx.call(
+                Op::GetOriginRequestPolicy,
+                Some(id),
+                port.get_origin_request_policy(id),
+            )
+        }));
+        let records = join_all(lookups.iter().map(|(_, _, domain, zone)| {
+            ctx.call(
+                Op::ListResourceRecordSets,
+                Some(domain),
+                port.list_resource_record_sets(zone, domain),
+            )
+        }));
+        let lbs = join_all(regions.iter().map(|r| {
+            ctx.call(
+                Op::DescribeLoadBalancers,
+                Some(r),
+                port.describe_load_balancers(r, None),
+            )
+        }));
+        let (policies, records, lbs) = futures::join!(policies, records, lbs);
+        for (id, p) in policy_ids.iter().zip(policies) {
+            if let Some(p) = p {
+                for d in &mut dists {
+                    d.origin_request_policies
+                        .insert(id.clone(), p.origin_request_policy.clone());
+                }
+            }
+        }
+        for (r, l) in regions.iter().zip(lbs) {
+            if let Some(l) = l {
+                lb_lists.insert(r.clone(), l);
+            }
+        }
+        for ((i, origin_id, domain, _), recs) in lookups.iter().zip(records) {
+            let Some(link) = dists
+                .get_mut(*i)
+                .and_then(|d| d.origins.iter_mut().find(|o| o.origin_id == *origin_id))
+            else {
+                continue;
+            };
+            match recs.as_deref().and_then(record_target) {
+                Some(target) if arn::elb_dns_region(&target).is_some() => {
+                    link.how = format!("{} → `{}`", link.how, target.trim_end_matches('.'));
+                    link.elb_dns_name = Some(arn::normalize_dns(&target));
+                }
+                Some(target) => {
+                    link.how = format!(
+                        "{} → `{}`, which is no load balancer name",
+                        link.how,
+                        target.trim_end_matches('.')
+                    );
+                }
+                None if recs.is_some() => {
+                    link.how = format!("{}: no alias or CNAME record named `{domain}`", link.how);
+                }
+                None => {}
+            }
+        }
+    }
+
+    // An alias into a region not listed yet (rare): one more wave.
+    let missing: BTreeSet<String> = dists
+        .iter()
+        .flat_map(|d| &d.origins)
+        .filter_map(|o| o.elb_dns_name.as_deref().and_then(arn::elb_dns_region))
+        .filter(|r| !lb_lists.contains_key(r) && !regions.contains(r))
+        .collect();
+    if !missing.is_empty() {
+        ctx.wave();
+        let lbs = join_all(missing.iter().map(|r| {
+            ctx.call(
+                Op::DescribeLoadBalancers,
+                Some(r),
+                port.describe_load_balancers(r, None),
+            )
+        }))
+        .await;
+        for (r, l) in missing.iter().zip(lbs) {
+            if let Some(l) = l {
+                lb_lists.insert(r.clone(), l);
+            }
+        }
+    }
+
+    // Link origins to load balancers.
+    let mut albs: Vec<AlbEvidence> = Vec::new();
+    for d in &mut dists {
+        for o in &mut d.origins {
+            let Some(dns) = o.elb_dns_name.clone() else {
+                if !o.how.starts_with("not a custom") && !o.how.starts_with("a VPC") {
+                    ctx.gap(
+                        "origin-resolution",
+                        Some(&o.domain_name),
+                        &SourceError::new(
+                            "NoLoadBalancerFound",
+                            format!("origin `{}`: {}", o.origin_id, o.how),
+                        ),
+                    );
+                }
+                continue;
+            };
+            let Some(region) = arn::elb_dns_region(&dns) else {
+                continue;
+            };
+            let Some(list) = lb_lists.get(&region) else {
+                o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
+                continue;
+            };
+            let found = list.iter().find(|lb| {
+                lb.dns_name
+                    .as_deref()
+                    .is_some_and(|n| arn::normalize_dns(n) == dns)
+            });
+            match found {
+                Some(lb) => {
+                    o.alb_arn = Some(lb.load_balancer_arn.clone());
+                    if !albs.iter().any(|a| a.arn == lb.load_balancer_arn) {
+                        albs.push(AlbEvidence {
+                            region: region.clone(),
+                            arn: lb.load_balancer_arn.clone(),
+                            load_balancer: Some(lb.clone()),
+                            found_via: format!(
+                                "CloudFront {} origin `{}` ({})",
+                                d.id, o.origin_id, o.how
+                            ),
+                            ..AlbEvidence::default()
+                        });
+                    }
+                }
+                None => {
+                    o.how = format!(
+                        "{}; no load balancer in `{region}` has DNS name `{dns}`",
+                        o.how
+                    );
+                }
+            }
+        }
+    }
+    (dists, albs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::model::HostedZoneConfig;
+
+    fn zone(id: &str, name: &str, private: bool) -> HostedZone {
+        HostedZone {
+            id: format!("/hostedzone/{id}"),
+            name: name.into(),
+            config: Some(HostedZoneConfig {
+                private_zone: private,
+            }),
+        }
+    }
+
+    #[test]
+    fn longest_public_zone_wins() {
+        let zones = vec![
+            zone("A", "example.com.", false),
+            zone("B", "web.example.com.", false),
+            zone("C", "origin.web.example.com.", true),
+            zone("D", "ample.com.", false),
+        ];
+        let z = zone_for(&zones, "origin.web.example.com").unwrap();
+        assert_eq!(z.short_id(), "B");
+        assert!(zone_for(&zones, "other.org").is_none());
+        assert_eq!(zone_for(&zones, "x.example.com.").unwrap().short_id(), "A");
+    }
+
+    #[test]
+    fn window_is_two_whole_hours() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T12:37:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let w = window_for(now);
+        assert_eq!(w.end.to_rfc3339(), "2026-11-22T12:37:00+00:00");
+        assert_eq!(w.start.to_rfc3339(), "2026-11-22T10:37:00+00:00");
+    }
+
+    #[test]
+    fn query_count_fits_one_call_up_to_48_groups() {
+        let mut alb = AlbEvidence {
+            region: "us-east-1".into(),
+            arn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/web/1".into(),
+            ..AlbEvidence::default()
+        };
+        alb.target_groups = Some(
+            (0..48)
+                .map(|i| TargetGroupEvidence {
+                    target_group: crate::evidence::model::TargetGroup {
+                        target_group_arn: format!(
+                            "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg{i}/1"
+                        ),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .collect(),
+        );
+        let n = alb_queries(&alb).len();
+        assert_eq!(n, 19 + 48 * 10);
+        assert!(n <= MAX_QUERIES_PER_CALL);
+    }
+}

@@ -1,0 +1,27 @@
+//! fivexx: why is my CloudFront distribution or Application Load Balancer answering 5xx, and
+//! what do I do now?
+//!
+//! # Layout
+//!
+//! The flow is the folder order:
+//!
+//! - [`alarm`]: a Lambda payload (direct alarm action, SNS, EventBridge) into one [`alarm::Alarm`].
+//! - [`scope`]: the alarm into the resources to examine (load balancers, distributions).
+//! - [`evidence`]: what AWS knows about them, through a port with two implementations: the
+//!   SDK ([`evidence::aws`]) and a recorded world file ([`evidence::world`]);
+//!   [`evidence::gather`] orders the calls into as few waves as possible; failures become gaps.
+//! - [`rules`]: pure functions of the evidence, one per cause of the catalogue, ranked.
+//! - [`verdict`]: the JSON contract; [`render`] turns it into text for people.
+//! - [`triage`]: the whole pipeline for one alarm; [`cli`]: the command line.
+//!
+//! Nothing below [`triage`] does I/O except the SDK port; rules and rendering never do.
+
+pub mod alarm;
+pub mod cli;
+pub mod error;
+pub mod evidence;
+pub mod render;
+pub mod rules;
+pub mod scope;
+pub mod triage;
+pub mod verdict;

@@ -1,0 +1,114 @@
+//! One triage: alarm → status → scope → evidence → rules → verdict.
+//!
+//! The only I/O is through the port; the clock comes in as `now`.
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+use crate::alarm::Alarm;
+use crate::evidence::gather::{self, CLOUDFRONT_METRICS_REGION, GatherOptions};
+use crate::evidence::metrics::MetricQuery;
+use crate::evidence::port::AwsPort;
+use crate::rules;
+use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+use crate::verdict::{AlarmSummary, Stats, Status, VERDICT_FORMAT, Verdict};
+
+/// What a triage needs besides the alarm and the port.
+#[derive(Debug, Clone)]
+pub struct TriageOptions {
+    pub now: DateTime<Utc>,
+    /// No AWS call may run past this instant.
+    pub deadline: Instant,
+    /// Used when the alarm carries no region, and to look for origins behind custom names.
+    pub home_region: String,
+    /// Used when the alarm carries no account id.
+    pub home_account: Option<String>,
+}
+
+/// What the alarm's state change asks of us, before any AWS call.
+pub fn transition_status(alarm: &Alarm) -> Option<(Status, String)> {
+    let name = crate::error::short(&alarm.name);
+    let prev = alarm.previous_state.as_deref().unwrap_or("unknown");
+    match alarm.state.as_str() {
+        "ALARM" => None,
+        "OK" if prev == "ALARM" => Some((
+            Status::Resolved,
+            format!("`{name}` is back to OK after being in ALARM: nothing to do unless it flaps."),
+        )),
+        state => Some((
+            Status::Ignored,
+            format!("`{name}` went from {prev} to {state}: not an incident, nothing to triage."),
+        )),
+    }
+}
+
+/// The alarm's own metrics as queries, for the rules and the sparkline.
+fn alarm_queries(alarm: &Alarm, region: &str) -> Vec<MetricQuery> {
+    alarm
+        .metrics
+        .iter()
+        .filter(|m| m.namespace == ALB_NAMESPACE || m.namespace == CLOUDFRONT_NAMESPACE)
+        .filter_map(|m| {
+            let stat = m.stat.as_deref()?;
+            let r = if m.namespace == CLOUDFRONT_NAMESPACE {
+                CLOUDFRONT_METRICS_REGION
+            } else {
+                region
+            };
+            let dims: Vec<(&str, &str)> = m
+                .dimensions
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            Some(MetricQuery::new(r, &m.namespace, &m.name, &dims, stat))
+        })
+        .collect()
+}
+
+/// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time.
+pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+    let mut verdict = Verdict {
+        format: VERDICT_FORMAT,
+        alarm: AlarmSummary::of(alarm),
+        status: Status::Inconclusive,
+        summary: String::new(),
+        findings: Vec::new(),
+        gaps: Vec::new(),
+        stats: Stats::default(),
+    };
+    if let Some((status, summary)) = transition_status(alarm) {
+        verdict.status = status;
+        verdict.summary = summary;
+        return verdict;
+    }
+    let scope = match scope::scope(alarm, &opts.home_region, opts.home_account.as_deref()) {
+        Ok(s) => s,
+        Err(scope::OutOfScope(why)) => {
+            verdict.summary = format!("{why}.");
+            return verdict;
+        }
+    };
+    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
+    let evidence = gather::gather(
+        port,
+        &scope,
+        &GatherOptions {
+            now: opts.now,
+            deadline: opts.deadline,
+            home_region: opts.home_region.clone(),
+            alarm_queries: alarm_queries(alarm, &region),
+        },
+    )
+    .await;
+    let outcome = rules::evaluate(alarm, &evidence);
+    verdict.status = outcome.status;
+    verdict.summary = outcome.summary;
+    verdict.findings = outcome.findings;
+    verdict.gaps = evidence.gaps.clone();
+    verdict.stats = Stats {
+        api_calls: evidence.stats.api_calls,
+        round_trips: evidence.stats.round_trips,
+        elapsed_ms: 0,
+    };
+    verdict
+}

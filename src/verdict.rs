@@ -1,0 +1,121 @@
+//! The verdict: the JSON contract (`fivexx-verdict/1`, contracts §3).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::alarm::{Alarm, Envelope};
+use crate::evidence::Gap;
+
+pub const VERDICT_FORMAT: &str = "fivexx-verdict/1";
+
+/// Findings at or above this confidence are reported as causes (causes.md).
+pub const REPORTING_BAR: f64 = 0.4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Diagnosed,
+    Inconclusive,
+    Resolved,
+    Ignored,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Diagnosed => "diagnosed",
+            Status::Inconclusive => "inconclusive",
+            Status::Resolved => "resolved",
+            Status::Ignored => "ignored",
+        }
+    }
+}
+
+/// The alarm as the verdict shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmSummary {
+    pub name: String,
+    pub arn: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub envelope: Envelope,
+    pub state: String,
+    pub previous_state: Option<String>,
+    pub changed_at: Option<String>,
+    pub namespace: Option<String>,
+    pub metric: Option<String>,
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AlarmSummary {
+    pub fn of(alarm: &Alarm) -> Self {
+        let primary = alarm.primary_metric();
+        Self {
+            name: alarm.name.clone(),
+            arn: alarm.arn.clone(),
+            account: alarm.account().map(str::to_owned),
+            region: alarm.region().map(str::to_owned),
+            envelope: alarm.envelope,
+            state: alarm.state.clone(),
+            previous_state: alarm.previous_state.clone(),
+            changed_at: alarm
+                .changed_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            namespace: primary.map(|m| m.namespace.clone()),
+            metric: primary.map(|m| m.name.clone()),
+            dimensions: primary.map(|m| m.dimensions.clone()).unwrap_or_default(),
+            description: alarm.description.clone(),
+            reason: alarm.reason.clone(),
+        }
+    }
+}
+
+/// One explained cause (or warning), named by its catalogue rule id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub confidence: f64,
+    pub codes: Vec<u16>,
+    pub title: String,
+    pub evidence: Vec<String>,
+    pub next_steps: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub api_calls: usize,
+    pub round_trips: usize,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub format: &'static str,
+    pub alarm: AlarmSummary,
+    pub status: Status,
+    pub summary: String,
+    pub findings: Vec<Finding>,
+    pub gaps: Vec<Gap>,
+    pub stats: Stats,
+}
+
+impl Verdict {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn top(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
+}
+
+/// Rounds a confidence to two decimals, within 0..=0.95.
+pub fn clamp_confidence(c: f64) -> f64 {
+    (c.clamp(0.0, 0.95) * 100.0).round() / 100.0
+}
