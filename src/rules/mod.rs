@@ -1,19 +1,231 @@
-//! Rules: pure functions from evidence to findings.
+//! Rules: the cause catalogue (`causes.md`) as pure functions of the evidence.
+//!
+//! Each rule reads [`Ctx`] (the alarm, the evidence, the derived signals) and returns at most
+//! a few [`Draft`] findings; [`rank`] orders them, applies the catalogue's precedence (sub-causes
+//! above `alb.all_targets_unhealthy`, the ALB answer above `cf.origin_passthrough`, warnings
+//! never above a cause) and decides the status. No rule does I/O or reads a clock: the triage
+//! time is `evidence.now`.
+//!
+//! Confidence (causes.md): start at the rule's base, +0.1 per independent corroborating
+//! signal (at most 0.95), -0.15 when a competing rule fits the same evidence as well, -0.2
+//! when a key input is missing (and say which).
+
+pub mod alb;
+pub mod cert;
+pub mod cloudfront;
+pub mod rank;
+pub mod signals;
+pub mod tls;
 
 use crate::alarm::Alarm;
-use crate::evidence::Evidence;
-use crate::verdict::{Finding, Status};
+use crate::evidence::{AlbEvidence, Evidence};
+use crate::verdict::{Finding, Status, clamp_confidence};
 
+use self::signals::{AlbSignals, CfSignals};
+
+/// What a finding is, for ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A cause of the current errors.
+    Cause,
+    /// Links a CloudFront alarm to the origin's answer (`cf.origin_passthrough`).
+    Link,
+    /// Worth knowing, never the answer (`cert.renewal_risk`, `guard.waf_not_5xx`).
+    Warning,
+    /// Raises other causes, never the answer on its own (`alb.connection_limit`).
+    Supporting,
+}
+
+/// A finding being built.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub rule: &'static str,
+    pub kind: Kind,
+    pub confidence: f64,
+    pub codes: Vec<u16>,
+    pub title: String,
+    /// One sentence for the verdict's summary when this finding is the answer.
+    pub headline: String,
+    pub evidence: Vec<String>,
+    pub next_steps: Vec<String>,
+    pub resources: Vec<String>,
+    /// The load balancer this finding is about, for linking and ranking.
+    pub alb_arn: Option<String>,
+    /// Missing inputs that lowered the confidence.
+    pub missing: Vec<String>,
+}
+
+impl Draft {
+    pub fn new(rule: &'static str, kind: Kind, base: f64, codes: &[u16]) -> Self {
+        Self {
+            rule,
+            kind,
+            confidence: base,
+            codes: codes.to_vec(),
+            title: String::new(),
+            headline: String::new(),
+            evidence: Vec::new(),
+            next_steps: Vec::new(),
+            resources: Vec::new(),
+            alb_arn: None,
+            missing: Vec::new(),
+        }
+    }
+
+    /// An independent corroborating signal: +0.1 and its evidence line.
+    pub fn corroborate(&mut self, line: impl Into<String>) {
+        self.confidence += 0.1;
+        self.evidence.push(line.into());
+    }
+
+    /// A key input is missing: -0.2, named.
+    pub fn missing(&mut self, what: impl Into<String>) {
+        let what = what.into();
+        self.confidence -= 0.2;
+        self.evidence.push(format!("missing: {what}"));
+        self.missing.push(what);
+    }
+
+    /// A competing rule fits as well: -0.15.
+    pub fn competes(&mut self, other: &str) {
+        self.confidence -= 0.15;
+        self.evidence.push(format!(
+            "{other} fits the same evidence: confidence lowered"
+        ));
+    }
+
+    pub fn evidence(&mut self, line: impl Into<String>) {
+        self.evidence.push(line.into());
+    }
+
+    pub fn step(&mut self, line: impl Into<String>) {
+        self.next_steps.push(line.into());
+    }
+
+    pub fn finish(self) -> Finding {
+        Finding {
+            rule: self.rule.to_owned(),
+            confidence: clamp_confidence(self.confidence),
+            codes: self.codes,
+            title: self.title,
+            evidence: self.evidence,
+            next_steps: self.next_steps,
+            resources: self.resources,
+        }
+    }
+}
+
+/// One load balancer with its signals.
+pub struct AlbCtx<'a> {
+    pub alb: &'a AlbEvidence,
+    pub s: AlbSignals,
+}
+
+/// One distribution with its signals.
+pub struct CfCtx<'a> {
+    pub dist: &'a crate::evidence::DistributionEvidence,
+    pub s: CfSignals,
+}
+
+/// What every rule reads.
+pub struct Ctx<'a> {
+    pub alarm: &'a Alarm,
+    pub e: &'a Evidence,
+    pub albs: Vec<AlbCtx<'a>>,
+    pub cfs: Vec<CfCtx<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(alarm: &'a Alarm, e: &'a Evidence) -> Self {
+        Self {
+            alarm,
+            e,
+            albs: e
+                .albs
+                .iter()
+                .map(|alb| AlbCtx {
+                    alb,
+                    s: signals::alb_signals(alarm, e, alb),
+                })
+                .collect(),
+            cfs: e
+                .distributions
+                .iter()
+                .map(|dist| CfCtx {
+                    dist,
+                    s: signals::cf_signals(alarm, e, &dist.id),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn alb(&self, arn: &str) -> Option<&AlbCtx<'a>> {
+        self.albs.iter().find(|a| a.alb.arn == arn)
+    }
+}
+
+/// The rules' answer.
 pub struct Outcome {
     pub status: Status,
     pub summary: String,
     pub findings: Vec<Finding>,
 }
 
-pub fn evaluate(_alarm: &Alarm, _e: &Evidence) -> Outcome {
-    Outcome {
-        status: Status::Inconclusive,
-        summary: String::new(),
-        findings: vec![],
+/// Runs every rule and ranks the findings.
+pub fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
+    let ctx = Ctx::new(alarm, e);
+    let mut drafts = Vec::new();
+    drafts.extend(alb::rules(&ctx));
+    drafts.extend(cloudfront::rules(&ctx));
+    drafts.extend(cert::rules(&ctx));
+    rank::rank(&ctx, drafts)
+}
+
+/// `12,345` for counts.
+pub fn count(v: f64) -> String {
+    let n = v.round() as i64;
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// `1.1%` for shares in 0..=1.
+pub fn pct(share: f64) -> String {
+    let p = share * 100.0;
+    if p >= 10.0 || p == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// `12.5 s` for seconds.
+pub fn secs(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0} s")
+    } else {
+        format!("{v:.1} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_like_a_person_writes_them() {
+        assert_eq!(count(10444.3), "10,444");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(1_000_000.0), "1,000,000");
+        assert_eq!(pct(0.011), "1.1%");
+        assert_eq!(pct(0.93), "93%");
+        assert_eq!(secs(59.88), "60 s");
+        assert_eq!(secs(0.4), "0.4 s");
     }
 }

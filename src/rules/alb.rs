@@ -1,0 +1,982 @@
+//! ALB rules (causes.md, "ALB rules"): who made the 5xx, and why.
+
+use std::collections::BTreeMap;
+
+use super::signals::{AlbSignals, DOMINANT, REACHED};
+use super::{AlbCtx, Ctx, Draft, Kind, count, pct, secs};
+use crate::evidence::TargetGroupEvidence;
+use crate::evidence::model::attribute;
+
+/// Target health of one group, counted.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    pub total: usize,
+    /// Targets per state (`healthy`, `unhealthy`, `unused`, `draining`, `initial`, ...).
+    pub states: BTreeMap<String, usize>,
+    /// Targets per reason code.
+    pub reasons: BTreeMap<String, usize>,
+    /// One description per reason, as AWS wrote it.
+    pub descriptions: BTreeMap<String, String>,
+}
+
+impl Health {
+    pub fn of(tg: &TargetGroupEvidence) -> Option<Self> {
+        let list = tg.health.as_ref()?;
+        let mut h = Health {
+            total: list.len(),
+            ..Health::default()
+        };
+        for d in list {
+            let state = d
+                .target_health
+                .state
+                .clone()
+                .unwrap_or_else(|| "unknown".into());
+            *h.states.entry(state).or_default() += 1;
+            if let Some(r) = &d.target_health.reason {
+                *h.reasons.entry(r.clone()).or_default() += 1;
+                if let Some(desc) = &d.target_health.description {
+                    h.descriptions
+                        .entry(r.clone())
+                        .or_insert_with(|| desc.clone());
+                }
+            }
+        }
+        Some(h)
+    }
+
+    pub fn n(&self, state: &str) -> usize {
+        self.states.get(state).copied().unwrap_or(0)
+    }
+
+    /// The most common reason and its count.
+    pub fn dominant_reason(&self) -> Option<(&str, usize)> {
+        self.reasons
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(r, n)| (r.as_str(), *n))
+    }
+
+    /// `3/3 targets unhealthy: Target.Timeout (Request timed out)`.
+    pub fn describe(&self, state: &str) -> String {
+        let mut s = format!("{}/{} targets {state}", self.n(state), self.total);
+        if let Some((reason, _)) = self.dominant_reason() {
+            s.push_str(&format!(": {reason}"));
+            if let Some(d) = self.descriptions.get(reason) {
+                s.push_str(&format!(" ({})", crate::error::short(d)));
+            }
+        }
+        s
+    }
+}
+
+/// The target groups that receive traffic: those forwarded to by a listener's default action
+/// or one of its rules, narrowed to the alarm's target groups when it names some.
+pub fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
+    let focused = a.alb.focused_target_groups();
+    let Some(listeners) = &a.alb.listeners else {
+        return focused;
+    };
+    let mut arns: Vec<&str> = Vec::new();
+    for l in listeners {
+        let rule_actions = a.alb.rules.get(&l.listener_arn).into_iter().flatten();
+        for action in l
+            .default_actions
+            .iter()
+            .chain(rule_actions.flat_map(|r| &r.actions))
+        {
+            arns.extend(action.target_group_arns());
+        }
+    }
+    let routed: Vec<_> = focused
+        .iter()
+        .copied()
+        .filter(|t| arns.contains(&t.target_group.target_group_arn.as_str()))
+        .collect();
+    if routed.is_empty() { focused } else { routed }
+}
+
+fn lb_name(a: &AlbCtx<'_>) -> String {
+    a.alb.name().to_owned()
+}
+
+fn base(a: &AlbCtx<'_>, rule: &'static str, b: f64, codes: &[u16]) -> Draft {
+    let mut d = Draft::new(rule, Kind::Cause, b, codes);
+    d.alb_arn = Some(a.alb.arn.clone());
+    d.resources.push(a.alb.arn.clone());
+    d
+}
+
+fn elb_line(s: &AlbSignals, code: u16, n: f64, share: f64) -> String {
+    format!(
+        "HTTPCode_ELB_{code}_Count: {} in {} min ({} of ELB 5xx)",
+        count(n),
+        s.w.minutes(),
+        pct(share)
+    )
+}
+
+fn idle_line(s: &AlbSignals) -> String {
+    if s.idle_timeout_set {
+        format!("idle timeout {}", secs(s.idle_timeout))
+    } else {
+        format!(
+            "idle timeout {} (attribute never set: the default)",
+            secs(s.idle_timeout)
+        )
+    }
+}
+
+/// Every ALB rule, for every load balancer in the evidence.
+pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for a in &ctx.albs {
+        let routed = routed_groups(a);
+        out.extend(no_registered_targets(a, &routed));
+        out.extend(no_routable_targets(a, &routed));
+        out.extend(all_targets_unhealthy(a, &routed));
+        out.extend(keepalive_shorter_than_idle(a, &routed));
+        out.extend(target_connection_refused(a, &routed));
+        out.extend(target_unreachable(a, &routed));
+        out.extend(target_overloaded(a, &routed));
+        out.extend(target_response_timeout(a, &routed));
+        out.extend(target_tls_handshake(a, &routed));
+        out.extend(malformed_target_response(a, &routed));
+        out.extend(deregistration_inflight(a, &routed));
+        out.extend(lambda_target_error(a, &routed));
+        out.extend(target_app_5xx(a, &routed));
+        out.extend(lb_generated_500(a));
+        out.extend(connection_limit(a));
+    }
+    out
+}
+
+fn healths<'a>(routed: &[&'a TargetGroupEvidence]) -> Vec<(&'a TargetGroupEvidence, Health)> {
+    routed
+        .iter()
+        .filter_map(|t| Health::of(t).map(|h| (*t, h)))
+        .collect()
+}
+
+/// No target is `unhealthy` in any routed group (and health was read).
+fn targets_healthy(routed: &[&TargetGroupEvidence]) -> Option<bool> {
+    let hs = healths(routed);
+    if hs.is_empty() {
+        return None;
+    }
+    Some(
+        hs.iter()
+            .all(|(_, h)| h.n("unhealthy") == 0 && h.n("healthy") > 0),
+    )
+}
+
+pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_503 <= 0.0 || s.p503 < 0.8 {
+        return None;
+    }
+    let (tg, _) = healths(routed).into_iter().find(|(_, h)| h.total == 0)?;
+    let name = tg.target_group.display_name();
+    let mut d = base(a, "alb.no_registered_targets", 0.9, &[503]);
+    d.title = format!("Target group {name} has no registered targets");
+    d.headline = format!(
+        "Target group {name} behind {} has no registered targets: the ALB answered {} requests with 503 in {} min.",
+        lb_name(a),
+        count(s.elb_503),
+        s.w.minutes()
+    );
+    d.resources.push(tg.target_group.target_group_arn.clone());
+    d.evidence(format!("DescribeTargetHealth({name}): 0 targets"));
+    d.evidence(elb_line(s, 503, s.elb_503, s.p503));
+    if s.requests <= 0.0 {
+        d.evidence(format!(
+            "RequestCount: {} in {} min (requests answered 503 without a target are not counted)",
+            count(s.requests),
+            s.w.minutes()
+        ));
+    }
+    if let Some(step) = s.step {
+        d.evidence(format!(
+            "errors began at {} (step from ~0 to {} of demand)",
+            step.at.format("%H:%M UTC"),
+            pct(step.plateau)
+        ));
+    }
+    d.step(format!(
+        "Register targets in {name}: check the Auto Scaling group, ECS service or deployment that should register them (desired count, failed launches, a rollback that deregistered everything)."
+    ));
+    d.step(format!(
+        "If a deploy swapped target groups, check that the listener of {} forwards to the group that has targets.",
+        lb_name(a)
+    ));
+    d.step("Confirm recovery: HTTPCode_ELB_503_Count back to 0 and HealthyHostCount above 0.");
+    Some(d)
+}
+
+pub fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_503 <= 0.0 || s.p503 < 0.8 {
+        return None;
+    }
+    let (tg, h) = healths(routed).into_iter().find(|(_, h)| {
+        h.total > 0
+            && h.n("healthy") == 0
+            && h.n("unhealthy") == 0
+            && h.n("unused") + h.n("draining") + h.n("initial") == h.total
+    })?;
+    let name = tg.target_group.display_name();
+    let mut d = base(a, "alb.no_routable_targets", 0.65, &[503]);
+    d.title = format!("No target of {name} can take traffic");
+    let states: Vec<String> = h.states.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    d.headline = format!(
+        "No target of {name} can take traffic ({}): the ALB answered {} requests with 503 in {} min.",
+        states.join(", "),
+        count(s.elb_503),
+        s.w.minutes()
+    );
+    d.resources.push(tg.target_group.target_group_arn.clone());
+    d.evidence(format!(
+        "DescribeTargetHealth({name}): {} of {} targets, none healthy or unhealthy",
+        states.join(", "),
+        h.total
+    ));
+    if let Some((reason, n)) = h.dominant_reason() {
+        d.evidence(format!("{n} targets report {reason}"));
+    }
+    d.evidence(elb_line(s, 503, s.elb_503, s.p503));
+    if h.n("unused") > 0 {
+        d.step(format!(
+            "Targets `unused` (Target.NotInUse / Target.InvalidState): check that {name} is attached to a listener rule and that its targets are running in an Availability Zone enabled on {}.",
+            lb_name(a)
+        ));
+    }
+    if h.n("initial") > 0 {
+        d.step(format!(
+            "Targets `initial`: registration or first health checks still in progress; if it lasts longer than healthy threshold x interval, check the health check of {name}."
+        ));
+    }
+    if h.n("draining") > 0 {
+        d.step("Targets `draining`: every target is being deregistered; register the new targets of the deployment before draining the old ones.");
+    }
+    Some(d)
+}
+
+pub fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    let (tg, h) = healths(routed)
+        .into_iter()
+        .find(|(_, h)| h.total > 0 && h.n("unhealthy") == h.total)?;
+    let t = &tg.target_group;
+    let name = t.display_name();
+    let mut d = base(a, "alb.all_targets_unhealthy", 0.8, &[502, 504]);
+    d.resources.push(t.target_group_arn.clone());
+    d.title = format!("Every target of {name} is unhealthy");
+    d.evidence(h.describe("unhealthy"));
+    let reason = h
+        .dominant_reason()
+        .map(|(r, _)| r.to_owned())
+        .unwrap_or_default();
+    let path = t.health_check_path.as_deref().unwrap_or("/");
+    let port = match t.health_check_port.as_deref() {
+        None | Some("traffic-port") => t
+            .port
+            .map_or_else(|| "traffic-port".into(), |p| p.to_string()),
+        Some(p) => p.to_owned(),
+    };
+    let matcher = t
+        .matcher
+        .as_ref()
+        .and_then(|m| m.http_code.as_deref())
+        .unwrap_or("200");
+    d.evidence(format!(
+        "health check: {} {path} on port {port}, expects {matcher}, timeout {} s every {} s",
+        t.health_check_protocol.as_deref().unwrap_or("HTTP"),
+        t.health_check_timeout_seconds.unwrap_or(5),
+        t.health_check_interval_seconds.unwrap_or(30)
+    ));
+    let users_served = s.target_2xx > 0.0 && s.target_2xx >= 0.5 * s.requests.max(1.0);
+    if users_served {
+        d.corroborate(format!(
+            "HTTPCode_Target_2XX_Count: {} in {} min: the ALB fails open and the targets still serve users",
+            count(s.target_2xx),
+            s.w.minutes()
+        ));
+        d.codes.clear();
+        d.title = format!("Every target of {name} fails its health check while serving traffic");
+        d.headline = format!(
+            "Every target of {name} fails its health check ({reason}) yet serves {} successful responses in {} min: the health check is misconfigured, not the application.",
+            count(s.target_2xx),
+            s.w.minutes()
+        );
+    } else {
+        d.headline = format!(
+            "Every target of {name} is unhealthy ({reason}) and {} sees {} of requests fail.",
+            lb_name(a),
+            pct(s.err_ratio)
+        );
+    }
+    if healthy_min(a, tg).is_some_and(|m| m <= 0.0) {
+        d.evidence("HealthyHostCount Minimum 0 in the alarm window");
+    }
+    match reason.as_str() {
+        "Target.ResponseCodeMismatch" => {
+            d.step(format!(
+                "The health check of {name} gets an unexpected status: request {path} on a target yourself (curl -i http://TARGET:{port}{path}) and compare with the matcher {matcher}."
+            ));
+            d.step(format!(
+                "Fix the health check path or matcher of {name} (or the endpoint): a missing route (404) or a redirect (301/302) is the usual cause after a deploy."
+            ));
+        }
+        "Target.Timeout" => {
+            d.step(format!(
+                "Health checks time out: check that the targets' security group admits the load balancer's security group ({}) on port {port}, and the subnets' NACLs and routes.",
+                a.alb
+                    .load_balancer
+                    .as_ref()
+                    .map(|l| l.security_groups.join(", "))
+                    .unwrap_or_else(|| "see the load balancer".into())
+            ));
+            d.step("If the network is open, the targets are overloaded or stuck: check CPU, memory and thread pools.");
+        }
+        "Target.FailedHealthChecks" => {
+            d.step(format!(
+                "Connections to the targets fail: check that the application listens on port {port} (and speaks {} there).",
+                t.health_check_protocol.as_deref().unwrap_or("HTTP")
+            ));
+        }
+        _ => {
+            d.step(format!(
+                "Read the reason codes of {name} in the console (Targets tab) and fix the first one."
+            ));
+        }
+    }
+    Some(d)
+}
+
+fn healthy_min(a: &AlbCtx<'_>, tg: &TargetGroupEvidence) -> Option<f64> {
+    a.s.healthy_min
+        .get(&tg.target_group.target_group_arn)
+        .copied()
+}
+
+pub fn keepalive_shorter_than_idle(
+    a: &AlbCtx<'_>,
+    routed: &[&TargetGroupEvidence],
+) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.ratio_502 >= 0.05 {
+        return None;
+    }
+    if s.conn_errors > 0.0 || s.tls_errors > 0.0 {
+        return None;
+    }
+    if targets_healthy(routed) == Some(false) {
+        return None;
+    }
+    if healths(routed).iter().any(|(_, h)| h.n("draining") > 0) {
+        return None;
+    }
+    let mut d = base(a, "alb.keepalive_shorter_than_idle", 0.55, &[502]);
+    let tg_names: Vec<&str> = routed
+        .iter()
+        .map(|t| t.target_group.display_name())
+        .collect();
+    let tgs = tg_names.join(", ");
+    d.title = format!(
+        "Targets of {tgs} close idle connections before {} does ({})",
+        lb_name(a),
+        idle_line(s)
+    );
+    d.headline = format!(
+        "The targets of {tgs} close keep-alive connections before the ALB's {}: {} of requests on {} end in ELB 502.",
+        idle_line(s),
+        pct(s.ratio_502),
+        lb_name(a)
+    );
+    for t in routed {
+        d.resources.push(t.target_group.target_group_arn.clone());
+    }
+    d.evidence(format!(
+        "HTTPCode_ELB_502_Count: {} of requests ({} in {} min, {} of ELB 5xx)",
+        pct(s.ratio_502),
+        count(s.elb_502),
+        s.w.minutes(),
+        pct(s.p502)
+    ));
+    d.evidence(idle_line(s));
+    d.evidence(
+        "TargetConnectionErrorCount 0, TargetTLSNegotiationErrorCount 0: connections open fine",
+    );
+    if targets_healthy(routed) == Some(true) {
+        d.evidence("all targets healthy");
+    } else {
+        d.missing("target health");
+    }
+    if let (Some(low), Some(high)) = (s.ratio_low_load, s.ratio_high_load)
+        && !s.load_correlated
+        && low > 0.0
+        && (0.5..=2.0).contains(&(high / low))
+    {
+        d.corroborate(format!(
+            "flat across load: {} of requests in the quietest minutes, {} in the busiest",
+            pct(low),
+            pct(high)
+        ));
+    }
+    if s.chronic {
+        d.corroborate(format!(
+            "already {} in the hour before: a standing race, not an event",
+            pct(s.base_ratio.unwrap_or(0.0))
+        ));
+    }
+    if s.load_correlated {
+        d.competes("alb.target_overloaded");
+    }
+    d.step(format!(
+        "Set the server's keep-alive timeout above the ALB idle timeout (now {}) on the targets of {tgs} (Node: server.keepAliveTimeout; nginx: keepalive_timeout; Apache: KeepAliveTimeout; Gunicorn: --keep-alive).",
+        secs(s.idle_timeout)
+    ));
+    d.step(format!(
+        "Or lower the idle timeout of {} below the targets' keep-alive (idle_timeout.timeout_seconds), if no request legitimately idles that long.",
+        lb_name(a)
+    ));
+    d.step("Confirm in ALB access logs: elb_status_code 502 with target_status_code '-' on reused connections.");
+    Some(d)
+}
+
+pub fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.conn_errors <= 0.0 || s.elb_502 <= 0.0 || s.p502 < DOMINANT {
+        return None;
+    }
+    let hs = healths(routed);
+    let failed: Vec<_> = hs
+        .iter()
+        .filter(|(_, h)| h.reasons.contains_key("Target.FailedHealthChecks"))
+        .collect();
+    let flapping = hs
+        .iter()
+        .any(|(_, h)| h.n("unhealthy") > 0 && h.n("healthy") > 0);
+    let mut d = base(a, "alb.target_connection_refused", 0.7, &[502]);
+    d.title = format!("Targets behind {} refuse or reset connections", lb_name(a));
+    d.headline = format!(
+        "Targets behind {} refuse or reset connections: {} connection errors and {} ELB 502 in {} min.",
+        lb_name(a),
+        count(s.conn_errors),
+        count(s.elb_502),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "TargetConnectionErrorCount: {} in {} min",
+        count(s.conn_errors),
+        s.w.minutes()
+    ));
+    d.evidence(elb_line(s, 502, s.elb_502, s.p502));
+    for (tg, h) in &failed {
+        d.resources.push(tg.target_group.target_group_arn.clone());
+        d.corroborate(format!(
+            "{}: {}",
+            tg.target_group.display_name(),
+            h.describe("unhealthy")
+        ));
+    }
+    if flapping && failed.is_empty() {
+        d.corroborate("some targets healthy, some unhealthy: targets flapping");
+    }
+    if failed.is_empty() && !flapping {
+        d.confidence -= 0.15;
+        d.evidence("no target reports Target.FailedHealthChecks");
+    }
+    d.step("Check that the application is running and listening on the target port on every target (a crashed process or a port change after deploy refuses connections).");
+    d.step("Check the targets' connection limits (backlog, max connections) and whether they reset connections under load.");
+    Some(d)
+}
+
+pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_504 <= 0.0 || s.p504 < DOMINANT || s.conn_errors <= 0.0 {
+        return None;
+    }
+    let mut d = base(a, "alb.target_unreachable", 0.7, &[504]);
+    d.title = format!(
+        "{} cannot reach its targets (connections time out)",
+        lb_name(a)
+    );
+    d.headline = format!(
+        "{} cannot open connections to its targets: {} ELB 504 and {} connection errors in {} min.",
+        lb_name(a),
+        count(s.elb_504),
+        count(s.conn_errors),
+        s.w.minutes()
+    );
+    d.evidence(elb_line(s, 504, s.elb_504, s.p504));
+    d.evidence(format!(
+        "TargetConnectionErrorCount: {} in {} min",
+        count(s.conn_errors),
+        s.w.minutes()
+    ));
+    let hs = healths(routed);
+    let all_timeout = !hs.is_empty()
+        && hs.iter().all(|(_, h)| {
+            h.total > 0 && h.reasons.get("Target.Timeout").copied().unwrap_or(0) == h.total
+        });
+    for (tg, h) in &hs {
+        d.resources.push(tg.target_group.target_group_arn.clone());
+        if all_timeout {
+            d.evidence(format!(
+                "{}: {}",
+                tg.target_group.display_name(),
+                h.describe("unhealthy")
+            ));
+        }
+    }
+    if all_timeout {
+        d.corroborate(
+            "every target fails health checks with Target.Timeout: the network drops the packets",
+        );
+    } else if hs.is_empty() {
+        d.missing("target health");
+    }
+    if s.trt_points_w == 0 {
+        d.corroborate(
+            "TargetResponseTime has no data in the alarm window: no request reached a target",
+        );
+    }
+    if let Some(step) = s.step {
+        d.corroborate(format!(
+            "step onset at {} with steady load: a change, not capacity",
+            step.at.format("%H:%M UTC")
+        ));
+    }
+    let sgs = a
+        .alb
+        .load_balancer
+        .as_ref()
+        .map(|l| l.security_groups.join(", "))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "its security groups".into());
+    let port = routed
+        .first()
+        .and_then(|t| t.target_group.port)
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "the target port".into());
+    d.step(format!(
+        "Check the targets' security group: it must admit {sgs} (the security groups of {}) on port {port}; look for a recent change to either (CloudTrail: AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress).",
+        lb_name(a)
+    ));
+    d.step("Check the NACLs of the target subnets (ephemeral ports 1024-65535 back to the ALB subnets) and the route tables.");
+    d.step("If the network is unchanged, check that the targets are running and not stuck (instance status checks, task state).");
+    Some(d)
+}
+
+pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_502 + s.elb_504 <= 0.0 || !s.load_correlated {
+        return None;
+    }
+    let some_timeout = healths(routed)
+        .iter()
+        .any(|(_, h)| h.reasons.contains_key("Target.Timeout") && h.n("healthy") > 0);
+    let p99_follows = s.trt_p99_load_corr.is_some_and(|c| c >= 0.6);
+    let conn_follows = s.conn_errors > 0.0 && s.conn_err_load_corr.is_some_and(|c| c >= 0.6);
+    if !(conn_follows || some_timeout) {
+        return None;
+    }
+    let mut d = base(a, "alb.target_overloaded", 0.6, &[502, 504]);
+    d.title = format!("Targets behind {} are overloaded", lb_name(a));
+    d.headline = format!(
+        "Targets behind {} are overloaded: the error ratio rises with load to {} of requests.",
+        lb_name(a),
+        pct(s.err_ratio)
+    );
+    d.evidence(format!(
+        "error ratio vs load: rank correlation {:.2}",
+        s.load_corr.unwrap_or(0.0)
+    ));
+    if conn_follows {
+        d.corroborate(format!(
+            "TargetConnectionErrorCount {} in {} min, rising with RequestCount",
+            count(s.conn_errors),
+            s.w.minutes()
+        ));
+    }
+    if p99_follows {
+        d.corroborate(format!(
+            "TargetResponseTime p99 rises with load (up to {})",
+            secs(s.trt_p99.unwrap_or(0.0))
+        ));
+    }
+    if some_timeout {
+        d.corroborate(
+            "some targets fail health checks with Target.Timeout while others are healthy",
+        );
+    }
+    if s.rejected > 0.0 {
+        d.corroborate(format!(
+            "RejectedConnectionCount {}: the load balancer hit its connection limit",
+            count(s.rejected)
+        ));
+    }
+    d.step("Add capacity to the target groups (scale out, raise the Auto Scaling maximum) and check the scaling policy reacts to RequestCountPerTarget or CPU in time.");
+    d.step("Find the saturated resource on the targets (CPU, memory, connection pools, a slow dependency) for the busiest minutes.");
+    Some(d)
+}
+
+pub fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_504 <= 0.0 || s.p504 < DOMINANT {
+        return None;
+    }
+    let max = s.trt_max?;
+    if max < REACHED * s.idle_timeout {
+        return None;
+    }
+    if targets_healthy(routed) == Some(false) {
+        return None;
+    }
+    let mut d = base(a, "alb.target_response_timeout", 0.75, &[504]);
+    d.title = format!(
+        "Targets behind {} answer slower than the {}",
+        lb_name(a),
+        idle_line(s)
+    );
+    d.headline = format!(
+        "Targets behind {} take up to {} to answer, reaching the ALB {}: {} ELB 504 in {} min.",
+        lb_name(a),
+        secs(max),
+        idle_line(s),
+        count(s.elb_504),
+        s.w.minutes()
+    );
+    d.evidence(elb_line(s, 504, s.elb_504, s.p504));
+    d.evidence(format!(
+        "TargetResponseTime Maximum {} against the {}",
+        secs(max),
+        idle_line(s)
+    ));
+    if let Some(p99) = s.trt_p99 {
+        d.evidence(format!("TargetResponseTime p99 {}", secs(p99)));
+    }
+    if s.conn_errors <= 0.0 {
+        d.corroborate("TargetConnectionErrorCount 0: connections open, answers are slow");
+    }
+    if targets_healthy(routed) == Some(true) {
+        d.corroborate("all targets healthy");
+    }
+    if s.load_correlated {
+        d.evidence(format!(
+            "the error ratio rises with load (rank correlation {:.2}): a capacity limit",
+            s.load_corr.unwrap_or(0.0)
+        ));
+        d.step("The slowness follows load: add capacity or fix the saturated dependency (database, downstream API) that the slow requests wait on.");
+    } else {
+        d.step("The slowness does not follow load: find the slow endpoints in ALB access logs (target_processing_time near the idle timeout) and fix them.");
+    }
+    d.step(format!(
+        "Raise idle_timeout.timeout_seconds of {} (now {}) only for requests that legitimately run long; it treats the symptom.",
+        lb_name(a),
+        secs(s.idle_timeout)
+    ));
+    Some(d)
+}
+
+pub fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.tls_errors <= 0.0 {
+        return None;
+    }
+    let https: Vec<_> = routed
+        .iter()
+        .filter(|t| t.target_group.protocol.as_deref() == Some("HTTPS"))
+        .collect();
+    let tg = https.first()?;
+    let name = tg.target_group.display_name();
+    let mut d = base(a, "alb.target_tls_handshake", 0.8, &[502]);
+    d.resources.push(tg.target_group.target_group_arn.clone());
+    d.title = format!(
+        "TLS handshakes from {} to the targets of {name} fail",
+        lb_name(a)
+    );
+    d.headline = format!(
+        "TLS handshakes from {} to the HTTPS targets of {name} fail: {} negotiation errors and {} ELB 502 in {} min.",
+        lb_name(a),
+        count(s.tls_errors),
+        count(s.elb_502),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "TargetTLSNegotiationErrorCount: {} in {} min",
+        count(s.tls_errors),
+        s.w.minutes()
+    ));
+    d.evidence(format!(
+        "{name}: protocol HTTPS, port {}",
+        tg.target_group
+            .port
+            .map(|p| p.to_string())
+            .unwrap_or_default()
+    ));
+    if s.p502 >= DOMINANT && s.elb_502 > 0.0 {
+        d.corroborate(elb_line(s, 502, s.elb_502, s.p502));
+    }
+    if let Some(step) = s.step {
+        d.corroborate(format!(
+            "step onset at {}: a change on the targets",
+            step.at.format("%H:%M UTC")
+        ));
+    }
+    d.evidence("the ALB does not validate target certificates: an expired or self-signed target certificate is not the cause");
+    d.step(format!(
+        "Check that the targets of {name} speak TLS on port {} (a plain-HTTP server on the HTTPS port fails every handshake) and what changed there at the onset.",
+        tg.target_group.port.map(|p| p.to_string()).unwrap_or_default()
+    ));
+    d.step("Check the TLS versions and ciphers the targets accept: the ALB needs TLS 1.2 or 1.3 (or 1.0/1.1) with a common cipher; a target restricted to an unusual cipher suite fails.");
+    Some(d)
+}
+
+pub fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.conn_errors > 0.0 || s.tls_errors > 0.0 {
+        return None;
+    }
+    if s.load_correlated || targets_healthy(routed) != Some(true) {
+        return None;
+    }
+    let mut d = base(a, "alb.malformed_target_response", 0.45, &[502]);
+    d.title = format!(
+        "Targets behind {} send responses the ALB rejects",
+        lb_name(a)
+    );
+    d.headline = format!(
+        "Targets behind {} send responses the ALB cannot parse: {} of requests end in ELB 502.",
+        lb_name(a),
+        pct(s.ratio_502)
+    );
+    d.evidence(elb_line(s, 502, s.elb_502, s.p502));
+    d.evidence("targets healthy, no connection or TLS errors, errors independent of load");
+    if let Some(step) = s.step {
+        d.corroborate(format!(
+            "step onset at {}: a change in what the targets send",
+            step.at.format("%H:%M UTC")
+        ));
+    }
+    if s.ratio_502 >= 0.05 {
+        d.corroborate(format!(
+            "{} of requests fail: too many for keep-alive races",
+            pct(s.ratio_502)
+        ));
+    } else {
+        d.competes("alb.keepalive_shorter_than_idle");
+    }
+    d.step("Find the failing requests in ALB access logs (elb_status_code 502, target_status_code '-') and replay one against a target: look for headers over 32 KB in total, invalid header names or values, or a broken chunked encoding.");
+    d.step(
+        "Check what the last deploy changed in response headers (large cookies, tracing headers).",
+    );
+    Some(d)
+}
+
+pub fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_502 <= 0.0 {
+        return None;
+    }
+    let (tg, h) = healths(routed)
+        .into_iter()
+        .find(|(_, h)| h.n("draining") > 0)?;
+    let name = tg.target_group.display_name();
+    let delay = tg
+        .attributes
+        .as_deref()
+        .and_then(|a| attribute(a, "deregistration_delay.timeout_seconds"))
+        .and_then(|v| v.parse::<f64>().ok());
+    let mut d = base(a, "alb.deregistration_inflight", 0.6, &[502]);
+    d.resources.push(tg.target_group.target_group_arn.clone());
+    d.title = format!("Requests cut off while targets of {name} deregister");
+    d.headline = format!(
+        "Targets of {name} are being deregistered ({} draining) and in-flight requests end in 502.",
+        h.n("draining")
+    );
+    d.evidence(h.describe("draining"));
+    d.evidence(elb_line(s, 502, s.elb_502, s.p502));
+    match delay {
+        Some(delay) => {
+            d.evidence(format!(
+                "deregistration_delay.timeout_seconds {}",
+                secs(delay)
+            ));
+            if delay <= 0.0 || s.trt_max.is_some_and(|m| m > delay) {
+                d.corroborate(format!(
+                    "the delay ({}) is shorter than the longest requests ({})",
+                    secs(delay),
+                    secs(s.trt_max.unwrap_or(0.0))
+                ));
+            }
+        }
+        None => d.missing("target group attributes (deregistration delay)"),
+    }
+    if s.step.is_some() && !s.chronic {
+        d.corroborate("errors began with the deploy or scale-in, not before");
+    }
+    d.step(format!(
+        "Raise deregistration_delay.timeout_seconds of {name} above the longest request, and make the application finish in-flight requests on SIGTERM before exiting."
+    ));
+    d.step(
+        "Check the deployment's draining order: new targets healthy before old ones deregister.",
+    );
+    Some(d)
+}
+
+pub fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    let tg = routed
+        .iter()
+        .find(|t| t.target_group.target_type.as_deref() == Some("lambda"))?;
+    if s.lambda_errors <= 0.0 {
+        return None;
+    }
+    let name = tg.target_group.display_name();
+    let mut d = base(a, "alb.lambda_target_error", 0.8, &[502, 504]);
+    d.resources.push(tg.target_group.target_group_arn.clone());
+    d.title = format!("The Lambda function behind {name} fails");
+    d.headline = format!(
+        "The Lambda function behind {name} fails: {} Lambda errors in {} min.",
+        count(s.lambda_errors),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "LambdaUserError + LambdaInternalError: {} in {} min",
+        count(s.lambda_errors),
+        s.w.minutes()
+    ));
+    if s.elb_502 > 0.0 {
+        d.corroborate(elb_line(s, 502, s.elb_502, s.p502));
+    }
+    d.step("Read the function's logs for the failing invocations: an unhandled error, a timeout, or a response over 1 MB or without statusCode becomes a 502.");
+    d.step(
+        "Check the function's concurrency (throttles) and timeout against the ALB idle timeout.",
+    );
+    Some(d)
+}
+
+pub fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.target_5xx <= 0.0 || s.target_share < 0.9 {
+        return None;
+    }
+    let mut d = base(a, "alb.target_app_5xx", 0.85, &[500]);
+    d.codes = vec![500, 502, 503, 504];
+    let names: Vec<&str> = routed
+        .iter()
+        .map(|t| t.target_group.display_name())
+        .collect();
+    for t in routed {
+        d.resources.push(t.target_group.target_group_arn.clone());
+    }
+    let tgs = if names.is_empty() {
+        lb_name(a)
+    } else {
+        names.join(", ")
+    };
+    d.title = format!("The application on {tgs} answers 5xx");
+    let share_of_requests = pct(share(s.target_5xx, s.requests));
+    d.headline = format!(
+        "The application on {tgs} answers 5xx itself: {} responses ({share_of_requests} of requests) in {} min, the load balancer adds none.",
+        count(s.target_5xx),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "HTTPCode_Target_5XX_Count: {} in {} min ({share_of_requests} of requests)",
+        count(s.target_5xx),
+        s.w.minutes()
+    ));
+    d.evidence(format!(
+        "HTTPCode_ELB_5XX_Count: {} ({} of all 5xx)",
+        count(s.elb_5xx),
+        pct(1.0 - s.target_share)
+    ));
+    if let Some(step) = s.step {
+        d.corroborate(format!(
+            "step onset at {} with steady load: a deploy, a config change or a failing dependency",
+            step.at.format("%H:%M UTC")
+        ));
+        d.step(format!(
+            "Check what was deployed or changed around {} (application release, feature flag, configuration) and roll it back if it matches.",
+            step.at.format("%H:%M UTC")
+        ));
+    } else if s.load_correlated {
+        d.evidence("the error ratio rises with load: capacity or a saturated dependency");
+        d.step("Scale out the targets and check the dependency the failing requests wait on.");
+    }
+    d.step(format!(
+        "Read the application logs on the targets of {tgs} for the 5xx responses: the status code and stack traces name the failing code path or dependency."
+    ));
+    Some(d)
+}
+
+fn share(part: f64, whole: f64) -> f64 {
+    super::signals::share(part, whole)
+}
+
+pub fn lb_generated_500(a: &AlbCtx<'_>) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_500 <= 0.0 || s.p500 < DOMINANT {
+        return None;
+    }
+    let mut d = base(a, "alb.lb_generated_500", 0.7, &[500, 561]);
+    d.title = format!("{} itself answers 500", lb_name(a));
+    d.headline = format!(
+        "{} itself answers 500 ({} in {} min): an authentication action or WAF evaluation fails.",
+        lb_name(a),
+        count(s.elb_500),
+        s.w.minutes()
+    );
+    d.evidence(elb_line(s, 500, s.elb_500, s.p500));
+    let auth_action = a.alb.listeners.iter().flatten().any(|l| {
+        l.default_actions
+            .iter()
+            .chain(
+                a.alb
+                    .rules
+                    .get(&l.listener_arn)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| &r.actions),
+            )
+            .any(|x| x.kind.starts_with("authenticate"))
+    });
+    if s.auth_errors > 0.0 {
+        d.corroborate(format!(
+            "ELBAuthError: {} in {} min: the authenticate action fails",
+            count(s.auth_errors),
+            s.w.minutes()
+        ));
+        d.step("Check the identity provider's availability and the listener's authenticate action (client secret, endpoints, token size).");
+    } else if auth_action {
+        d.evidence(
+            "a listener rule authenticates users (authenticate-oidc / authenticate-cognito)",
+        );
+        d.step("Check the identity provider and the authenticate action's configuration.");
+    } else {
+        d.missing("the WAF web ACL association of the load balancer (not read)");
+        d.step("If a WAF web ACL is associated, check its evaluation errors; otherwise open an AWS Support case: the load balancer answers 500 on its own.");
+    }
+    Some(d)
+}
+
+pub fn connection_limit(a: &AlbCtx<'_>) -> Option<Draft> {
+    let s = &a.s;
+    if s.rejected <= 0.0 {
+        return None;
+    }
+    let mut d = base(a, "alb.connection_limit", 0.3, &[]);
+    d.kind = Kind::Supporting;
+    d.title = format!("{} rejects connections", lb_name(a));
+    d.headline = d.title.clone();
+    d.evidence(format!(
+        "RejectedConnectionCount: {} in {} min",
+        count(s.rejected),
+        s.w.minutes()
+    ));
+    d.step("The load balancer reached its connection limit: this adds to load-type causes; check for connection storms or missing keep-alive on clients.");
+    Some(d)
+}

@@ -1,0 +1,86 @@
+//! Certificate rules: `cert.renewal_risk`, a warning beside the answer.
+
+use chrono::Duration;
+
+use super::{Ctx, Draft, Kind};
+use crate::evidence::model::CertificateDetail;
+
+/// A certificate is at risk when it expires within this many days.
+pub const RENEWAL_HORIZON_DAYS: i64 = 45;
+
+/// Why a certificate will not renew by itself, if it will not.
+pub fn wont_renew(c: &CertificateDetail) -> Option<String> {
+    if c.kind.as_deref() == Some("IMPORTED") {
+        return Some("it is imported, and ACM never renews imported certificates".into());
+    }
+    if c.domain_validation_options
+        .iter()
+        .any(|v| v.validation_method.as_deref() == Some("EMAIL"))
+    {
+        return Some("it is email-validated: renewal waits for a person to approve mail".into());
+    }
+    if c.renewal_eligibility.as_deref() == Some("INELIGIBLE") {
+        return Some("ACM reports it INELIGIBLE for renewal (not in use, or not renewable)".into());
+    }
+    let status = c
+        .renewal_summary
+        .as_ref()
+        .and_then(|r| r.renewal_status.as_deref());
+    match status {
+        Some("PENDING_AUTO_RENEWAL" | "SUCCESS") => None,
+        Some(other) => Some(format!(
+            "its DNS renewal is {other}: the validation CNAME is probably gone"
+        )),
+        None => Some("no renewal is under way this close to expiry".into()),
+    }
+}
+
+pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let now = ctx.e.now;
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for a in &ctx.albs {
+        for (arn, c) in &a.alb.certificates {
+            if seen.contains(&arn.as_str()) {
+                continue;
+            }
+            seen.push(arn);
+            let Some(not_after) = c.not_after else {
+                continue;
+            };
+            if not_after <= now || not_after > now + Duration::days(RENEWAL_HORIZON_DAYS) {
+                continue;
+            }
+            let Some(why) = wont_renew(c) else {
+                continue;
+            };
+            let days = (not_after - now).num_days();
+            let domain = c.domain_name.clone().unwrap_or_else(|| arn.clone());
+            let mut d = Draft::new("cert.renewal_risk", Kind::Warning, 0.7, &[]);
+            d.alb_arn = Some(a.alb.arn.clone());
+            d.resources.push(arn.clone());
+            d.resources.push(a.alb.arn.clone());
+            d.title = format!(
+                "Certificate {domain} on {} expires in {days} days",
+                a.alb.name()
+            );
+            d.headline = format!(
+                "The certificate {domain} on {} expires in {days} days and will not renew by itself: {why}.",
+                a.alb.name()
+            );
+            d.evidence(format!(
+                "NotAfter {} ({days} days), Type {}, Status {}",
+                not_after.format("%Y-%m-%d"),
+                c.kind.as_deref().unwrap_or("?"),
+                c.status.as_deref().unwrap_or("?")
+            ));
+            d.evidence(format!("will not renew: {why}"));
+            d.step(format!(
+                "Renew or replace {domain} before {}: request a DNS-validated certificate (or approve the renewal email, or reimport) and attach it to the listener.",
+                not_after.format("%Y-%m-%d")
+            ));
+            out.push(d);
+        }
+    }
+    out
+}

@@ -1,0 +1,889 @@
+//! CloudFront rules (causes.md, "CloudFront rules"): the edge, the origin link, and the ALB
+//! behind it.
+
+use super::signals::{CfSignals, REACHED, rank_correlation};
+use super::tls::{covered, policy_protocols};
+use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, count, pct, secs};
+use crate::evidence::OriginLink;
+use crate::evidence::model::{
+    CacheBehavior, CertificateDetail, DistributionConfig, Listener, Origin, OriginRequestPolicy,
+};
+
+/// One origin with what was found behind it.
+pub struct OriginCtx<'a, 'b> {
+    pub cf: &'a CfCtx<'b>,
+    pub cfg: &'a DistributionConfig,
+    pub origin: &'a Origin,
+    pub link: Option<&'a OriginLink>,
+    pub alb: Option<&'a AlbCtx<'b>>,
+    pub behavior: Option<&'a CacheBehavior>,
+}
+
+impl OriginCtx<'_, '_> {
+    fn id(&self) -> &str {
+        &self.cf.dist.id
+    }
+
+    /// `https-only`, `http-only` or `match-viewer`.
+    fn protocol_policy(&self) -> &str {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.origin_protocol_policy.as_deref())
+            .unwrap_or("http-only")
+    }
+
+    fn uses_https(&self) -> bool {
+        matches!(self.protocol_policy(), "https-only" | "match-viewer")
+    }
+
+    fn https_port(&self) -> i32 {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.https_port)
+            .unwrap_or(443)
+    }
+
+    fn http_port(&self) -> i32 {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.http_port)
+            .unwrap_or(80)
+    }
+
+    fn read_timeout(&self) -> f64 {
+        f64::from(
+            self.origin
+                .custom_origin_config
+                .as_ref()
+                .and_then(|c| c.origin_read_timeout)
+                .unwrap_or(30),
+        )
+    }
+
+    /// The ALB listener CloudFront connects to over HTTPS.
+    fn https_listener(&self) -> Option<&Listener> {
+        let port = self.https_port();
+        self.alb?
+            .alb
+            .listeners
+            .iter()
+            .flatten()
+            .find(|l| l.port == Some(port) && l.protocol.as_deref() == Some("HTTPS"))
+    }
+
+    /// The default certificate of the HTTPS listener, with its ACM details when read.
+    fn listener_certificate(&self) -> Option<(&str, Option<&CertificateDetail>)> {
+        let l = self.https_listener()?;
+        let c = l
+            .certificates
+            .iter()
+            .find(|c| c.is_default == Some(true))
+            .or_else(|| l.certificates.first())?;
+        let detail = self.alb?.alb.certificates.get(&c.certificate_arn);
+        Some((c.certificate_arn.as_str(), detail))
+    }
+
+    fn label(&self) -> String {
+        format!("origin `{}` ({})", self.origin.id, self.origin.domain_name)
+    }
+
+    fn draft(&self, rule: &'static str, base: f64, codes: &[u16]) -> Draft {
+        let mut d = Draft::new(rule, Kind::Cause, base, codes);
+        d.resources
+            .push(format!("cloudfront:distribution/{}", self.id()));
+        if let Some(a) = self.alb {
+            d.alb_arn = Some(a.alb.arn.clone());
+            d.resources.push(a.alb.arn.clone());
+        }
+        d
+    }
+}
+
+/// Whether the Host header CloudFront sends is the viewer's (`Some(true)`), the origin
+/// domain (`Some(false)`), or unknown because the policy could not be read (`None`).
+pub fn forwards_host(
+    behavior: &CacheBehavior,
+    policies: &std::collections::BTreeMap<String, OriginRequestPolicy>,
+) -> Option<bool> {
+    if let Some(fv) = &behavior.forwarded_values
+        && let Some(h) = &fv.headers
+        && h.items
+            .iter()
+            .any(|x| x == "*" || x.eq_ignore_ascii_case("host"))
+    {
+        return Some(true);
+    }
+    let Some(id) = &behavior.origin_request_policy_id else {
+        return Some(false);
+    };
+    let p = policies.get(id)?;
+    let hc = &p.origin_request_policy_config.headers_config;
+    let names_host = hc
+        .headers
+        .as_ref()
+        .is_some_and(|h| h.items.iter().any(|x| x.eq_ignore_ascii_case("host")));
+    Some(match hc.header_behavior.as_str() {
+        "allViewer" | "allViewerAndWhitelistCloudFront" => true,
+        "whitelist" => names_host,
+        "allExcept" => !names_host,
+        _ => false,
+    })
+}
+
+fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>> {
+    let Some(cfg) = cf.dist.config.as_ref() else {
+        return Vec::new();
+    };
+    cfg.origins
+        .items
+        .iter()
+        .filter(|o| o.custom_origin_config.is_some())
+        .map(|origin| {
+            let link = cf.dist.origins.iter().find(|l| l.origin_id == origin.id);
+            let alb = link
+                .and_then(|l| l.alb_arn.as_deref())
+                .and_then(|arn| ctx.alb(arn));
+            let behavior = std::iter::once(&cfg.default_cache_behavior)
+                .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
+                .find(|b| b.target_origin_id == origin.id);
+            OriginCtx {
+                cf,
+                cfg,
+                origin,
+                link,
+                alb,
+                behavior,
+            }
+        })
+        .collect()
+}
+
+/// Every CloudFront rule, for every distribution and its custom origins.
+pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for cf in &ctx.cfs {
+        let os = origins(ctx, cf);
+        for o in &os {
+            out.extend(origin_cert_hostname_mismatch(o));
+            out.extend(origin_cert_expired(o));
+            out.extend(origin_tls_protocol_mismatch(o));
+            out.extend(origin_port_mismatch(o));
+            out.extend(origin_dns_failure(o));
+            out.extend(origin_blocked_or_private(o));
+            out.extend(origin_read_timeout(o));
+            out.extend(origin_passthrough(ctx, o));
+            out.extend(origin_capacity_503(o));
+        }
+        out.extend(edge_functions(ctx, cf));
+        out.extend(waf_guard(cf));
+        out.extend(edge_capacity(cf, &os));
+    }
+    out
+}
+
+fn rate_line(s: &CfSignals, code: &str, rate: Option<f64>) -> String {
+    format!(
+        "{code}ErrorRate: {} of requests over the last {} min",
+        pct(rate.unwrap_or(0.0) / 100.0),
+        s.w.minutes()
+    )
+}
+
+/// Corroboration shared by the configuration rules: the errors started at once and do not
+/// follow load (cached responses keep succeeding, so the ratio bar does not apply).
+fn config_pattern(d: &mut Draft, s: &CfSignals, code: u16) {
+    if s.dominant() == Some(code) {
+        let rate = match code {
+            502 => s.rate_502,
+            503 => s.rate_503,
+            _ => s.rate_504,
+        };
+        d.corroborate(rate_line(s, &code.to_string(), rate));
+    }
+    if let Some(step) = s.step
+        && !s.load_correlated
+    {
+        d.corroborate(format!(
+            "step onset at {} with steady traffic: a configuration change",
+            step.at.format("%H:%M UTC")
+        ));
+    }
+}
+
+pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    if !o.uses_https() {
+        return None;
+    }
+    let (cert_arn, detail) = o.listener_certificate()?;
+    let detail = detail?;
+    let mut names: Vec<String> = detail.subject_alternative_names.clone();
+    if let Some(dn) = &detail.domain_name
+        && !names.contains(dn)
+    {
+        names.push(dn.clone());
+    }
+    let origin_domain = o.origin.domain_name.trim_end_matches('.');
+    if covered(&names, origin_domain) {
+        return None;
+    }
+    let host_forwarded = o
+        .behavior
+        .map(|b| forwards_host(b, &o.cf.dist.origin_request_policies));
+    let aliases: Vec<&String> = o.cfg.aliases.iter().flat_map(|a| &a.items).collect();
+    let alias_covered = aliases.iter().any(|a| covered(&names, a));
+    if host_forwarded == Some(Some(true)) && alias_covered {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_cert_hostname_mismatch", 0.85, &[502]);
+    d.resources.push(cert_arn.to_owned());
+    d.title = format!(
+        "The origin certificate of {} does not cover `{origin_domain}`",
+        o.id()
+    );
+    d.headline = format!(
+        "CloudFront {} connects to `{origin_domain}` over HTTPS, but the ALB certificate only covers {}: every origin handshake fails (502).",
+        o.id(),
+        names.join(", ")
+    );
+    d.evidence(format!(
+        "{}: protocol policy {}, HTTPS port {}",
+        o.label(),
+        o.protocol_policy(),
+        o.https_port()
+    ));
+    d.evidence(format!("listener certificate names: {}", names.join(", ")));
+    match host_forwarded {
+        Some(Some(true)) => d.evidence(format!(
+            "the viewer Host header is forwarded, and no alias ({}) is covered either",
+            aliases
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(Some(false)) => d.evidence(format!(
+            "the Host header is not forwarded (policy {}): CloudFront sends Host `{origin_domain}`",
+            o.behavior
+                .and_then(|b| b.origin_request_policy_id.as_deref())
+                .and_then(|id| o.cf.dist.origin_request_policies.get(id))
+                .map(|p| p.origin_request_policy_config.name.clone())
+                .unwrap_or_else(|| "none".into())
+        )),
+        _ => d.missing("the behaviour's origin request policy (is Host forwarded?)"),
+    }
+    if origin_domain.ends_with(".elb.amazonaws.com") {
+        d.evidence(
+            "the origin is the raw *.elb.amazonaws.com name, which no ACM certificate can cover",
+        );
+    }
+    config_pattern(&mut d, &o.cf.s, 502);
+    if let Some(a) = o.alb
+        && a.s.client_tls_errors > 0.0
+    {
+        d.corroborate(format!(
+            "ClientTLSNegotiationErrorCount on {}: {} in {} min",
+            a.alb.name(),
+            count(a.s.client_tls_errors),
+            a.s.w.minutes()
+        ));
+    }
+    if let Some(alias) = aliases.iter().find(|a| covered(&names, a)) {
+        d.step(format!(
+            "Point origin `{}` of {} at a name the certificate covers: create a Route 53 alias (e.g. origin.{}) to the ALB and use it as the origin domain, or forward the Host header ({alias}) with an origin request policy such as Managed-AllViewer.",
+            o.origin.id,
+            o.id(),
+            alias.split_once('.').map_or(alias.as_str(), |(_, rest)| rest)
+        ));
+    } else {
+        d.step(format!(
+            "Give the ALB listener a certificate that covers `{origin_domain}`, or change origin `{}` to a name the certificate covers.",
+            o.origin.id
+        ));
+    }
+    d.step("Verify with: openssl s_client -connect ORIGIN:443 -servername ORIGIN_DOMAIN, and check the certificate names.");
+    Some(d)
+}
+
+pub fn origin_cert_expired(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    if !o.uses_https() {
+        return None;
+    }
+    let (cert_arn, detail) = o.listener_certificate()?;
+    let detail = detail?;
+    let now = o.cf.s.now;
+    let expired_by_date = detail.not_after.is_some_and(|t| t <= now);
+    let expired_status = detail.status.as_deref() == Some("EXPIRED");
+    if !(expired_by_date || expired_status) {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_cert_expired", 0.9, &[502]);
+    d.resources.push(cert_arn.to_owned());
+    let domain = detail
+        .domain_name
+        .clone()
+        .unwrap_or_else(|| cert_arn.to_owned());
+    let when = detail
+        .not_after
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "an unknown date".into());
+    d.title = format!("The origin certificate {domain} of {} expired", o.id());
+    d.headline = format!(
+        "The ALB certificate {domain} behind CloudFront {} expired at {when}: CloudFront rejects the origin and answers 502.",
+        o.id()
+    );
+    d.evidence(format!(
+        "certificate {domain}: Status {}, NotAfter {when}",
+        detail.status.as_deref().unwrap_or("?")
+    ));
+    d.evidence(format!(
+        "{}: protocol policy {}",
+        o.label(),
+        o.protocol_policy()
+    ));
+    let method = detail
+        .domain_validation_options
+        .iter()
+        .find_map(|v| v.validation_method.clone());
+    let renewal = detail
+        .renewal_summary
+        .as_ref()
+        .and_then(|r| r.renewal_status.clone());
+    if let Some(r) = &renewal {
+        d.evidence(format!(
+            "renewal {r}{}",
+            method
+                .as_deref()
+                .map(|m| format!(" ({m} validation)"))
+                .unwrap_or_default()
+        ));
+    }
+    config_pattern(&mut d, &o.cf.s, 502);
+    match (detail.kind.as_deref(), method.as_deref(), renewal.as_deref()) {
+        (Some("IMPORTED"), _, _) => d.step(format!(
+            "Import a renewed certificate for {domain} into ACM (reimport to the same ARN keeps the listener attached): ACM never renews imported certificates."
+        )),
+        (_, Some("EMAIL"), _) => d.step(format!(
+            "Approve the renewal email for {domain} (ACM console: resend validation email), or better, request a DNS-validated replacement and attach it to the listener."
+        )),
+        (_, _, Some("FAILED" | "PENDING_VALIDATION")) => d.step(format!(
+            "Restore the DNS validation CNAME of {domain} so ACM can renew, or request a new certificate and attach it to the listener."
+        )),
+        _ => d.step(format!(
+            "Attach a valid certificate for {domain} to the HTTPS listener of the ALB (request a DNS-validated one in ACM)."
+        )),
+    }
+    d.step("Then alarm on certificate expiry (ACM DaysToExpiry) so it cannot happen again.");
+    Some(d)
+}
+
+pub fn origin_tls_protocol_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    if !o.uses_https() {
+        return None;
+    }
+    let l = o.https_listener()?;
+    let policy = l.ssl_policy.as_deref()?;
+    let listener_protocols = policy_protocols(policy)?;
+    let origin_protocols: Vec<String> = o
+        .origin
+        .custom_origin_config
+        .as_ref()
+        .and_then(|c| c.origin_ssl_protocols.as_ref())
+        .map(|p| p.items.clone())
+        .unwrap_or_else(|| vec!["TLSv1.2".into()]);
+    if origin_protocols
+        .iter()
+        .any(|p| listener_protocols.contains(&p.as_str()))
+    {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_tls_protocol_mismatch", 0.7, &[502]);
+    d.title = format!("CloudFront {} and the ALB share no TLS protocol", o.id());
+    d.headline = format!(
+        "CloudFront {} offers {} to the origin but the ALB listener policy {policy} accepts only {}: every origin handshake fails (502).",
+        o.id(),
+        origin_protocols.join(", "),
+        listener_protocols.join(", ")
+    );
+    d.evidence(format!(
+        "OriginSslProtocols of {}: {}",
+        o.label(),
+        origin_protocols.join(", ")
+    ));
+    d.evidence(format!(
+        "listener {} SslPolicy {policy}: {}",
+        l.port.unwrap_or_default(),
+        listener_protocols.join(", ")
+    ));
+    config_pattern(&mut d, &o.cf.s, 502);
+    d.step("Set the HTTPS listener of the ALB to a policy that includes TLSv1.2 (ELBSecurityPolicy-TLS13-1-2-2021-06): CloudFront speaks at most TLSv1.2 to origins.");
+    Some(d)
+}
+
+pub fn origin_port_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let listeners = a.alb.listeners.as_ref()?;
+    let (want_proto, want_port) = if o.uses_https() {
+        ("HTTPS", o.https_port())
+    } else {
+        ("HTTP", o.http_port())
+    };
+    if listeners
+        .iter()
+        .any(|l| l.port == Some(want_port) && l.protocol.as_deref() == Some(want_proto))
+    {
+        return None;
+    }
+    let on_port = listeners.iter().find(|l| l.port == Some(want_port));
+    let mut d = o.draft("cf.origin_port_mismatch", 0.8, &[502, 504]);
+    d.title = format!(
+        "No {want_proto} listener on port {want_port} of {} for CloudFront {}",
+        a.alb.name(),
+        o.id()
+    );
+    d.headline = format!(
+        "CloudFront {} connects to {} with {want_proto} on port {want_port}, where the ALB has no such listener.",
+        o.id(),
+        a.alb.name()
+    );
+    d.evidence(format!(
+        "{}: protocol policy {}, HTTP port {}, HTTPS port {}",
+        o.label(),
+        o.protocol_policy(),
+        o.http_port(),
+        o.https_port()
+    ));
+    let have: Vec<String> = listeners
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l.protocol.as_deref().unwrap_or("?"),
+                l.port.unwrap_or_default()
+            )
+        })
+        .collect();
+    d.evidence(format!(
+        "listeners of {}: {}",
+        a.alb.name(),
+        have.join(", ")
+    ));
+    if let Some(l) = on_port {
+        d.evidence(format!(
+            "port {want_port} speaks {}, not {want_proto}",
+            l.protocol.as_deref().unwrap_or("?")
+        ));
+    }
+    config_pattern(&mut d, &o.cf.s, 502);
+    d.step(format!(
+        "Add a {want_proto} listener on port {want_port} to {}, or change the origin protocol policy / port of origin `{}` to match a listener ({}).",
+        a.alb.name(),
+        o.origin.id,
+        have.join(", ")
+    ));
+    Some(d)
+}
+
+pub fn origin_dns_failure(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let link = o.link?;
+    let dns = link.elb_dns_name.as_deref()?;
+    if link.alb_arn.is_some() || !link.how.contains("no load balancer in") {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_dns_failure", 0.8, &[502]);
+    d.title = format!(
+        "The origin of {} names a load balancer that does not exist",
+        o.id()
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} leads to `{dns}`, and no load balancer has that name any more: CloudFront cannot resolve or reach it (502).",
+        o.origin.id,
+        o.id()
+    );
+    d.evidence(format!("{}: {}", o.label(), link.how));
+    config_pattern(&mut d, &o.cf.s, 502);
+    d.step(format!(
+        "Point origin `{}` (or its DNS record) at the current load balancer's DNS name: a recreated ALB gets a new name.",
+        o.origin.id
+    ));
+    Some(d)
+}
+
+pub fn origin_blocked_or_private(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let lb = a.alb.load_balancer.as_ref()?;
+    if lb.scheme.as_deref() != Some("internal") || o.origin.vpc_origin_config.is_some() {
+        return None;
+    }
+    let s = &o.cf.s;
+    let mut d = o.draft("cf.origin_blocked_or_private", 0.8, &[504]);
+    d.title = format!(
+        "CloudFront {} cannot reach the internal load balancer {}",
+        o.id(),
+        a.alb.name()
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} is the internal load balancer {}, which CloudFront cannot reach without a VPC origin (504).",
+        o.origin.id,
+        o.id(),
+        a.alb.name()
+    );
+    d.evidence(format!("{}: scheme internal", a.alb.name()));
+    if s.origin_latency_points_w == 0 {
+        d.corroborate("OriginLatency has no data in the alarm window: no origin answered");
+    }
+    if s.dominant() == Some(504) {
+        d.corroborate(rate_line(s, "504", s.rate_504));
+    }
+    d.step(format!(
+        "Use a CloudFront VPC origin for {} , or an internet-facing load balancer whose security group admits the CloudFront origin-facing prefix list (com.amazonaws.global.cloudfront.origin-facing).",
+        a.alb.name()
+    ));
+    Some(d)
+}
+
+pub fn origin_read_timeout(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let s = &o.cf.s;
+    if s.dominant() != Some(504) {
+        return None;
+    }
+    let timeout = o.read_timeout();
+    let p99_s = s.origin_latency_p99_ms.map(|v| v / 1000.0);
+    let max_s = s.origin_latency_max_ms.map(|v| v / 1000.0);
+    let latency = p99_s.or(max_s)?;
+    if latency < REACHED * timeout {
+        return None;
+    }
+    // If the ALB times out first, the ALB answers 504 and its rule is the answer.
+    if let Some(a) = o.alb
+        && a.s.idle_timeout <= timeout
+        && a.s.elb_504 > 0.0
+    {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_read_timeout", 0.7, &[504]);
+    d.title = format!(
+        "The origin of {} answers slower than OriginReadTimeout ({})",
+        o.id(),
+        secs(timeout)
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} takes up to {} (OriginLatency {}) against an OriginReadTimeout of {}: CloudFront gives up and answers 504 to {} of requests.",
+        o.origin.id,
+        o.id(),
+        secs(latency),
+        if p99_s.is_some() { "p99" } else { "Maximum" },
+        secs(timeout),
+        pct(s.rate_504.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "504", s.rate_504));
+    d.evidence(format!(
+        "OriginLatency {} {} (OriginReadTimeout {})",
+        if p99_s.is_some() { "p99" } else { "Maximum" },
+        secs(latency),
+        secs(timeout)
+    ));
+    if let Some(a) = o.alb {
+        d.evidence(format!(
+            "ALB {} idle timeout {} is above OriginReadTimeout: CloudFront times out first",
+            a.alb.name(),
+            secs(a.s.idle_timeout)
+        ));
+        if let Some(trt) = a.s.trt_p99.or(a.s.trt_max)
+            && trt >= 0.5 * timeout
+        {
+            d.corroborate(format!(
+                "TargetResponseTime on {} reaches {}: the targets are slow",
+                a.alb.name(),
+                secs(trt)
+            ));
+        }
+    }
+    if s.load_correlated {
+        d.corroborate(format!(
+            "504ErrorRate rises with Requests (rank correlation {:.2}): the origin saturates at peak",
+            s.load_corr.unwrap_or(0.0)
+        ));
+    }
+    d.step(format!(
+        "Fix origin latency or capacity first: find the slow requests on the origin (ALB access logs: target_processing_time over {}) and scale or optimise them.",
+        secs(REACHED * timeout)
+    ));
+    d.step(format!(
+        "Raise OriginReadTimeout of origin `{}` (now {}) only for requests that legitimately run long: it treats the symptom.",
+        o.origin.id,
+        secs(timeout)
+    ));
+    Some(d)
+}
+
+pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let s = &o.cf.s;
+    let alb_errors = a.s.elb_5xx + a.s.target_5xx;
+    if alb_errors <= 0.0 || s.errors_5xx <= 0.0 {
+        return None;
+    }
+    let lb = a.alb.dimension();
+    let m = &ctx.e.metrics;
+    let view = |name: &str| super::signals::View {
+        series: m.find(
+            crate::scope::ALB_NAMESPACE,
+            name,
+            &[("LoadBalancer", lb)],
+            "Sum",
+        ),
+    };
+    let elb = view("HTTPCode_ELB_5XX_Count");
+    let tgt = view("HTTPCode_Target_5XX_Count");
+    let span = super::signals::Span {
+        start: a.s.b.start,
+        end: a.s.w.end,
+    };
+    let pairs: Vec<(f64, f64)> = span
+        .each_minute()
+        .filter_map(|t| {
+            let cf = s.errors_at(ctx.e, &o.cf.dist.id, t)?;
+            Some((cf, elb.at(t).unwrap_or(0.0) + tgt.at(t).unwrap_or(0.0)))
+        })
+        .collect();
+    let corr = rank_correlation(&pairs)?;
+    if corr < 0.6 {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_passthrough", 0.8, &[502, 503, 504]);
+    d.kind = Kind::Link;
+    d.title = format!(
+        "CloudFront {} passes on the 5xx of its origin {}",
+        o.id(),
+        a.alb.name()
+    );
+    d.headline = format!(
+        "CloudFront {} passes on the 5xx of its origin ALB {} ({} in {} min).",
+        o.id(),
+        a.alb.name(),
+        count(alb_errors),
+        a.s.w.minutes()
+    );
+    d.evidence(format!(
+        "origin {} ELB 5xx + target 5xx: {} in {} min",
+        a.alb.name(),
+        count(alb_errors),
+        a.s.w.minutes()
+    ));
+    d.evidence(format!(
+        "CloudFront 5xx per minute tracks the ALB's (rank correlation {corr:.2})"
+    ));
+    d.step(format!(
+        "Triage the load balancer {}: the cause is at the origin, see the finding above.",
+        a.alb.name()
+    ));
+    Some(d)
+}
+
+pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let s = &o.cf.s;
+    if s.dominant() != Some(503) || !s.load_correlated {
+        return None;
+    }
+    let a = o.alb?;
+    if a.s.elb_503 + a.s.target_5xx <= 0.0 {
+        return None;
+    }
+    let mut d = o.draft("cf.origin_capacity_503", 0.6, &[503]);
+    d.title = format!("The origin of {} runs out of capacity at peak", o.id());
+    d.headline = format!(
+        "The origin {} of CloudFront {} answers 503 as traffic peaks ({} of requests).",
+        a.alb.name(),
+        o.id(),
+        pct(s.rate_503.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "503", s.rate_503));
+    d.evidence(format!(
+        "503ErrorRate rises with Requests (rank correlation {:.2})",
+        s.load_corr.unwrap_or(0.0)
+    ));
+    d.evidence(format!(
+        "origin {}: {} ELB 503, {} target 5xx in {} min",
+        a.alb.name(),
+        count(a.s.elb_503),
+        count(a.s.target_5xx),
+        a.s.w.minutes()
+    ));
+    d.step(format!(
+        "Add capacity behind {} and check its scaling reacts before the peak; raise cache hit ratio for cacheable paths.",
+        a.alb.name()
+    ));
+    Some(d)
+}
+
+/// Lambda@Edge and CloudFront Functions: only with their metrics in the evidence.
+fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
+    let mut out = Vec::new();
+    let Some(cfg) = &cf.dist.config else {
+        return out;
+    };
+    let behaviors: Vec<&CacheBehavior> = std::iter::once(&cfg.default_cache_behavior)
+        .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
+        .collect();
+    let has_lambda = behaviors.iter().any(|b| {
+        b.lambda_function_associations
+            .as_ref()
+            .is_some_and(|l| !l.items.is_empty())
+    });
+    let functions: Vec<&str> = behaviors
+        .iter()
+        .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
+        .map(|f| f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn))
+        .collect();
+    let s = &cf.s;
+    let sum = |name: &str, dims: &[(&str, &str)]| -> f64 {
+        super::signals::View {
+            series: ctx
+                .e
+                .metrics
+                .find(crate::scope::CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
+        }
+        .sum(s.w)
+    };
+    let dist_dims = [
+        ("DistributionId", cf.dist.id.as_str()),
+        ("Region", "Global"),
+    ];
+    if has_lambda {
+        let validation = sum("LambdaValidationError", &dist_dims);
+        if validation > 0.0 {
+            let mut d = Draft::new("cf.lambda_edge_validation_error", Kind::Cause, 0.8, &[502]);
+            d.resources
+                .push(format!("cloudfront:distribution/{}", cf.dist.id));
+            d.title = format!(
+                "A Lambda@Edge function of {} returns invalid responses",
+                cf.dist.id
+            );
+            d.headline = format!(
+                "A Lambda@Edge function of CloudFront {} returns responses CloudFront rejects ({} validation errors in {} min).",
+                cf.dist.id,
+                count(validation),
+                s.w.minutes()
+            );
+            d.evidence(format!("LambdaValidationError: {}", count(validation)));
+            config_pattern(&mut d, s, 502);
+            d.step("Roll back the function to its previous version in the cache behaviour, then check the response it builds (status, headers, body size limits).");
+            out.push(d);
+        }
+        let exec = sum("LambdaExecutionError", &dist_dims);
+        let throttled = sum("LambdaLimitExceededErrors", &dist_dims);
+        if exec + throttled > 0.0 {
+            let mut d = Draft::new(
+                "cf.lambda_edge_execution_or_throttle",
+                Kind::Cause,
+                0.75,
+                &[503],
+            );
+            d.resources
+                .push(format!("cloudfront:distribution/{}", cf.dist.id));
+            d.title = format!(
+                "A Lambda@Edge function of {} fails or is throttled",
+                cf.dist.id
+            );
+            d.headline = format!(
+                "A Lambda@Edge function of CloudFront {} fails or is throttled ({} errors, {} throttles in {} min).",
+                cf.dist.id,
+                count(exec),
+                count(throttled),
+                s.w.minutes()
+            );
+            d.evidence(format!(
+                "LambdaExecutionError {}, LambdaLimitExceededErrors {}",
+                count(exec),
+                count(throttled)
+            ));
+            if throttled > 0.0 && s.load_correlated {
+                d.corroborate("throttling follows Requests");
+            }
+            d.step("Read the function's logs in the regions serving the errors (/aws/lambda/us-east-1.NAME) and raise its concurrency if throttled.");
+            out.push(d);
+        }
+    } else if !has_lambda && functions.is_empty() {
+        return out;
+    }
+    for f in functions {
+        let dims = [("FunctionName", f), ("Region", "Global")];
+        let errors = sum("FunctionValidationErrors", &dims)
+            + sum("FunctionExecutionErrors", &dims)
+            + sum("FunctionThrottles", &dims);
+        if errors > 0.0 {
+            let mut d = Draft::new("cf.function_error", Kind::Cause, 0.8, &[502, 503]);
+            d.resources.push(format!("cloudfront:function/{f}"));
+            d.title = format!("CloudFront Function {f} fails");
+            d.headline = format!(
+                "CloudFront Function {f} on {} fails ({} validation, execution or throttle errors in {} min).",
+                cf.dist.id,
+                count(errors),
+                s.w.minutes()
+            );
+            d.evidence(format!(
+                "FunctionValidationErrors + FunctionExecutionErrors + FunctionThrottles: {}",
+                count(errors)
+            ));
+            d.step(format!(
+                "Test {f} in the CloudFront console with a failing request, and roll back to the previous LIVE version."
+            ));
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// `guard.waf_not_5xx`: a web ACL is attached, so a person may suspect WAF; WAF blocks with
+/// 403 unless a custom response says otherwise.
+fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
+    let acl = cf.dist.config.as_ref()?.web_acl_id.as_deref()?;
+    if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 {
+        return None;
+    }
+    let mut d = Draft::new("guard.waf_not_5xx", Kind::Warning, 0.5, &[]);
+    d.resources.push(acl.to_owned());
+    d.title = "WAF is not why CloudFront answers 5xx".into();
+    d.headline = d.title.clone();
+    d.evidence(format!(
+        "web ACL {} is attached to {}; WAF blocks answer 403 unless a custom response returns a 5xx code",
+        crate::error::short(acl),
+        cf.dist.id
+    ));
+    d.step("Only if a WAF rule uses a custom response with a 5xx status code could WAF explain these errors; check the rule actions before looking there.");
+    Some(d)
+}
+
+/// `guard.cf_edge_capacity`: CloudFront 503 with no origin, function or load explanation.
+fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
+    let s = &cf.s;
+    if s.dominant() != Some(503) || s.load_correlated {
+        return None;
+    }
+    let origins_clean = !os.is_empty()
+        && os
+            .iter()
+            .all(|o| o.alb.is_some_and(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0));
+    if !origins_clean {
+        return None;
+    }
+    let mut d = Draft::new("guard.cf_edge_capacity", Kind::Cause, 0.3, &[503]);
+    d.resources
+        .push(format!("cloudfront:distribution/{}", cf.dist.id));
+    d.title = format!(
+        "CloudFront {} answers 503 with a healthy origin",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "CloudFront {} answers 503 ({} of requests) while its origins answer no 5xx: possibly a rare edge capacity constraint.",
+        cf.dist.id,
+        pct(s.rate_503.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "503", s.rate_503));
+    d.evidence("origin load balancers: no ELB or target 5xx; no function errors; no load anomaly");
+    d.step("Open an AWS Support case with the distribution id and the time range; collect x-amz-cf-id values of failing requests from the standard logs.");
+    Some(d)
+}

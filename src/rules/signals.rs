@@ -1,0 +1,598 @@
+//! Derived signals, computed once per triage from the series (causes.md, "Derived signals").
+//!
+//! W is the alarm window (its evaluation periods, at least 5 minutes, ending with the minute
+//! of the state change); B is the hour before W. Error *counts* that have no datapoint in a
+//! minute with traffic count as zero, because ELB publishes count metrics only when they are
+//! non-zero; *ratios* are computed only for minutes whose demand is known, so a missing
+//! datapoint never reads as "no errors".
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use crate::alarm::Alarm;
+use crate::evidence::metrics::{Metrics, Series};
+use crate::evidence::model::attribute;
+use crate::evidence::{AlbEvidence, Evidence};
+use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+
+/// A code is "dominant" at this share of ELB 5xx.
+pub const DOMINANT: f64 = 0.5;
+/// Rank correlation at or above this is "load correlated".
+pub const CORRELATED: f64 = 0.6;
+/// A timeout is "reached" at this fraction of the configured value.
+pub const REACHED: f64 = 0.9;
+/// ALB idle timeout when the attribute was never set.
+pub const DEFAULT_IDLE_TIMEOUT: f64 = 60.0;
+
+/// A half-open time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Span {
+    pub fn minutes(&self) -> i64 {
+        (self.end - self.start).num_minutes()
+    }
+
+    pub fn each_minute(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        (0..self.minutes()).map(|i| self.start + Duration::minutes(i))
+    }
+}
+
+/// W and B for an alarm.
+pub fn windows(alarm: &Alarm, e: &Evidence) -> (Span, Span) {
+    let changed = alarm.changed_at.unwrap_or(e.now).min(e.now);
+    let end = changed
+        .duration_trunc(Duration::minutes(1))
+        .unwrap_or(changed)
+        + Duration::minutes(1);
+    let end = end.min(e.window.end.max(e.now));
+    let period_min = alarm
+        .primary_metric()
+        .and_then(|m| m.period)
+        .map_or(1, |p| (i64::from(p) / 60).max(1));
+    let evals = i64::from(alarm.evaluation_periods.unwrap_or(1).max(1));
+    let w_minutes = (period_min * evals).clamp(5, 60);
+    let w = Span {
+        start: end - Duration::minutes(w_minutes),
+        end,
+    };
+    let b = Span {
+        start: w.start - Duration::minutes(60),
+        end: w.start,
+    };
+    (w, b)
+}
+
+/// One series read as a per-minute function.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub series: Option<&'a Series>,
+}
+
+impl<'a> View<'a> {
+    pub fn present(&self) -> bool {
+        self.series.is_some_and(|s| !s.is_empty())
+    }
+
+    pub fn at(&self, t: DateTime<Utc>) -> Option<f64> {
+        self.series.and_then(|s| s.value_at(t))
+    }
+
+    /// Sum over a span; missing minutes add nothing.
+    pub fn sum(&self, span: Span) -> f64 {
+        self.series
+            .map_or(0.0, |s| s.sum_between(span.start, span.end))
+    }
+
+    pub fn max(&self, span: Span) -> Option<f64> {
+        self.series
+            .and_then(|s| s.max_between(span.start, span.end))
+    }
+
+    pub fn min(&self, span: Span) -> Option<f64> {
+        self.series
+            .and_then(|s| s.min_between(span.start, span.end))
+    }
+
+    pub fn mean(&self, span: Span) -> Option<f64> {
+        self.series
+            .and_then(|s| s.mean_between(span.start, span.end))
+    }
+
+    /// Datapoints inside the span.
+    pub fn count(&self, span: Span) -> usize {
+        self.series
+            .map_or(0, |s| s.between(span.start, span.end).count())
+    }
+}
+
+/// Spearman rank correlation of paired samples; `None` below 5 pairs or with no variance.
+pub fn rank_correlation(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < 5 {
+        return None;
+    }
+    let rx = ranks(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+    let ry = ranks(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    pearson(&rx, &ry)
+}
+
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|a, b| {
+        v.get(*a)
+            .partial_cmp(&v.get(*b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut out = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v.get(idx[j + 1]) == v.get(idx[i]) {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for k in &idx[i..=j] {
+            if let Some(slot) = out.get_mut(*k) {
+                *slot = rank;
+            }
+        }
+        i = j + 1;
+    }
+    out
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// A step from about zero to a plateau within two periods, with no change in load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepOnset {
+    pub at: DateTime<Utc>,
+    pub plateau: f64,
+}
+
+/// Finds a step onset in per-minute `ratio` (with `demand` to check that load held steady):
+/// from at most 10% of the plateau to at least 80% within two minutes, staying above half of
+/// the plateau afterwards, demand within x0.7..x1.43 across the step.
+pub fn step_onset(
+    minutes: &[(DateTime<Utc>, Option<f64>, Option<f64>)],
+    plateau: f64,
+) -> Option<StepOnset> {
+    if plateau <= 0.0 {
+        return None;
+    }
+    let n = minutes.len();
+    let mut found = None;
+    for i in 0..n {
+        let Some((_, Some(low), d0)) = minutes.get(i).copied() else {
+            continue;
+        };
+        if low > 0.1 * plateau {
+            continue;
+        }
+        for k in 1..=2 {
+            let Some((t, Some(high), d1)) = minutes.get(i + k).copied() else {
+                continue;
+            };
+            if high < 0.8 * plateau {
+                continue;
+            }
+            let steady = match (d0, d1) {
+                (Some(a), Some(b)) if a > 0.0 => (0.7..=1.43).contains(&(b / a)),
+                _ => true,
+            };
+            let holds = minutes
+                .iter()
+                .skip(i + k)
+                .all(|(_, r, _)| r.is_none_or(|r| r >= 0.5 * plateau));
+            if steady && holds {
+                found = Some(StepOnset { at: t, plateau });
+            }
+            break;
+        }
+    }
+    found
+}
+
+/// The facts about one load balancer's errors.
+#[derive(Debug, Clone)]
+pub struct AlbSignals {
+    pub w: Span,
+    pub b: Span,
+    pub requests: f64,
+    pub demand: f64,
+    pub elb_5xx: f64,
+    pub elb_500: f64,
+    pub elb_502: f64,
+    pub elb_503: f64,
+    pub elb_504: f64,
+    pub target_5xx: f64,
+    pub target_2xx: f64,
+    pub conn_errors: f64,
+    pub tls_errors: f64,
+    pub client_tls_errors: f64,
+    pub rejected: f64,
+    pub lambda_errors: f64,
+    pub auth_errors: f64,
+    /// Whether any ELB traffic metric had data in W.
+    pub traffic_known: bool,
+    /// (ELB 5xx + target 5xx) / demand over W.
+    pub err_ratio: f64,
+    /// Same over B.
+    pub base_ratio: Option<f64>,
+    /// ELB 502 / demand over W.
+    pub ratio_502: f64,
+    pub p500: f64,
+    pub p502: f64,
+    pub p503: f64,
+    pub p504: f64,
+    /// Target 5xx share of all 5xx.
+    pub target_share: f64,
+    pub step: Option<StepOnset>,
+    pub load_corr: Option<f64>,
+    pub load_correlated: bool,
+    /// Errors appear only in the busiest minutes.
+    pub only_at_peaks: bool,
+    /// Error ratio in the quietest vs the busiest third of minutes (W ∪ B).
+    pub ratio_low_load: Option<f64>,
+    pub ratio_high_load: Option<f64>,
+    pub config_pattern: bool,
+    pub chronic: bool,
+    pub idle_timeout: f64,
+    pub idle_timeout_set: bool,
+    pub trt_max: Option<f64>,
+    pub trt_p99: Option<f64>,
+    pub trt_points_w: usize,
+    pub trt_p99_load_corr: Option<f64>,
+    pub conn_err_load_corr: Option<f64>,
+    /// HealthyHostCount Minimum over W, per target group ARN.
+    pub healthy_min: std::collections::BTreeMap<String, f64>,
+}
+
+fn alb_view<'a>(m: &'a Metrics, lb: &str, name: &str, stat: &str) -> View<'a> {
+    View {
+        series: m.find(ALB_NAMESPACE, name, &[("LoadBalancer", lb)], stat),
+    }
+}
+
+pub fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
+}
+
+/// Computes the ALB signals for one load balancer.
+pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals {
+    let (w, b) = windows(alarm, e);
+    let m = &e.metrics;
+    let lb = alb.dimension();
+    let v = |name: &str| alb_view(m, lb, name, "Sum");
+    let requests = v("RequestCount");
+    let elb5 = v("HTTPCode_ELB_5XX_Count");
+    let elb500 = v("HTTPCode_ELB_500_Count");
+    let elb502 = v("HTTPCode_ELB_502_Count");
+    let elb503 = v("HTTPCode_ELB_503_Count");
+    let elb504 = v("HTTPCode_ELB_504_Count");
+    let t5 = v("HTTPCode_Target_5XX_Count");
+    let conn = v("TargetConnectionErrorCount");
+    let trt_max = alb_view(m, lb, "TargetResponseTime", "Maximum");
+    let trt_p99 = alb_view(m, lb, "TargetResponseTime", "p99");
+
+    let sum_codes = elb500.sum(w) + elb502.sum(w) + elb503.sum(w) + elb504.sum(w);
+    let elb_5xx = elb5.sum(w).max(sum_codes);
+    let demand_at = |t: DateTime<Utc>| -> Option<f64> {
+        let r = requests.at(t);
+        let n503 = elb503.at(t);
+        match (r, n503) {
+            (None, None) => None,
+            (r, n) => Some(r.unwrap_or(0.0) + n.unwrap_or(0.0)),
+        }
+    };
+    let errors_at = |t: DateTime<Utc>| -> f64 {
+        elb5.at(t).unwrap_or_else(|| {
+            elb500.at(t).unwrap_or(0.0)
+                + elb502.at(t).unwrap_or(0.0)
+                + elb503.at(t).unwrap_or(0.0)
+                + elb504.at(t).unwrap_or(0.0)
+        }) + t5.at(t).unwrap_or(0.0)
+    };
+    let ratio_at = |t: DateTime<Utc>| -> Option<f64> {
+        demand_at(t).filter(|d| *d > 0.0).map(|d| errors_at(t) / d)
+    };
+    let demand = requests.sum(w) + elb503.sum(w);
+    let target_5xx = t5.sum(w);
+    let errors = elb_5xx + target_5xx;
+    let err_ratio = share(errors, demand);
+    let base_demand = requests.sum(b) + elb503.sum(b);
+    let base_errors = elb5
+        .sum(b)
+        .max(elb502.sum(b) + elb503.sum(b) + elb504.sum(b))
+        + t5.sum(b);
+    let base_ratio = (base_demand > 0.0).then(|| base_errors / base_demand);
+
+    let whole = Span {
+        start: e.window.start,
+        end: w.end,
+    };
+    let minutes: Vec<_> = whole
+        .each_minute()
+        .map(|t| (t, ratio_at(t), demand_at(t)))
+        .collect();
+    let plateau_ratios: Vec<f64> = w.each_minute().filter_map(ratio_at).collect();
+    let plateau = if plateau_ratios.is_empty() {
+        0.0
+    } else {
+        plateau_ratios.iter().sum::<f64>() / plateau_ratios.len() as f64
+    };
+    let step = step_onset(&minutes, plateau);
+
+    // Load correlation of the error ratio over W ∪ B.
+    let wb = Span {
+        start: b.start,
+        end: w.end,
+    };
+    let pairs: Vec<(f64, f64)> = wb
+        .each_minute()
+        .filter_map(|t| Some((demand_at(t)?, ratio_at(t)?)))
+        .collect();
+    let load_corr = rank_correlation(&pairs);
+    let (ratio_low_load, ratio_high_load, only_at_peaks) = load_thirds(&pairs);
+    let load_correlated = load_corr.is_some_and(|c| c >= CORRELATED) || only_at_peaks;
+    let chronic = base_ratio.is_some_and(|r| plateau > 0.0 && r >= 0.3 * plateau);
+    let config_pattern = step.is_some() && !load_correlated && err_ratio >= 0.8;
+
+    let idle = alb
+        .attributes
+        .as_deref()
+        .and_then(|a| attribute(a, "idle_timeout.timeout_seconds"))
+        .and_then(|v| v.parse::<f64>().ok());
+    let trt_p99_pairs: Vec<(f64, f64)> = wb
+        .each_minute()
+        .filter_map(|t| Some((demand_at(t)?, trt_p99.at(t)?)))
+        .collect();
+    let conn_pairs: Vec<(f64, f64)> = wb
+        .each_minute()
+        .filter_map(|t| Some((demand_at(t)?, conn.at(t).unwrap_or(0.0))))
+        .collect();
+    AlbSignals {
+        w,
+        b,
+        requests: requests.sum(w),
+        demand,
+        elb_5xx,
+        elb_500: elb500.sum(w),
+        elb_502: elb502.sum(w),
+        elb_503: elb503.sum(w),
+        elb_504: elb504.sum(w),
+        target_5xx,
+        target_2xx: v("HTTPCode_Target_2XX_Count").sum(w),
+        conn_errors: conn.sum(w),
+        tls_errors: v("TargetTLSNegotiationErrorCount").sum(w),
+        client_tls_errors: v("ClientTLSNegotiationErrorCount").sum(w),
+        rejected: v("RejectedConnectionCount").sum(w),
+        lambda_errors: v("LambdaUserError").sum(w) + v("LambdaInternalError").sum(w),
+        auth_errors: v("ELBAuthError").sum(w),
+        traffic_known: requests.count(w) > 0 || elb5.count(w) > 0 || elb503.count(w) > 0,
+        err_ratio,
+        base_ratio,
+        ratio_502: share(elb502.sum(w), demand),
+        p500: share(elb500.sum(w), elb_5xx),
+        p502: share(elb502.sum(w), elb_5xx),
+        p503: share(elb503.sum(w), elb_5xx),
+        p504: share(elb504.sum(w), elb_5xx),
+        target_share: share(target_5xx, errors),
+        step,
+        load_corr,
+        load_correlated,
+        only_at_peaks,
+        ratio_low_load,
+        ratio_high_load,
+        config_pattern,
+        chronic,
+        idle_timeout: idle.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+        idle_timeout_set: idle.is_some(),
+        trt_max: trt_max.max(w),
+        trt_p99: trt_p99.max(w),
+        trt_points_w: trt_max
+            .count(w)
+            .max(alb_view(m, lb, "TargetResponseTime", "Average").count(w)),
+        trt_p99_load_corr: rank_correlation(&trt_p99_pairs),
+        conn_err_load_corr: rank_correlation(&conn_pairs),
+        healthy_min: alb
+            .target_groups
+            .iter()
+            .flatten()
+            .filter_map(|t| {
+                let arn = &t.target_group.target_group_arn;
+                let dim = crate::evidence::arn::target_group_dimension(arn)?;
+                let v = View {
+                    series: m.find(
+                        ALB_NAMESPACE,
+                        "HealthyHostCount",
+                        &[("LoadBalancer", lb), ("TargetGroup", dim)],
+                        "Minimum",
+                    ),
+                };
+                Some((arn.clone(), v.min(w)?))
+            })
+            .collect(),
+    }
+}
+
+/// Error ratio in the quietest and the busiest third of minutes, and whether errors occur
+/// only in the busiest third.
+fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
+    if pairs.len() < 9 {
+        return (None, None, false);
+    }
+    let mut sorted = pairs.to_vec();
+    sorted.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let third = sorted.len() / 3;
+    let mean = |s: &[(f64, f64)]| s.iter().map(|p| p.1).sum::<f64>() / s.len().max(1) as f64;
+    let low = sorted.get(..third).map(mean);
+    let high = sorted.get(sorted.len() - third..).map(mean);
+    let rest_zero = sorted
+        .get(..sorted.len() - third)
+        .is_some_and(|s| s.iter().all(|p| p.1 <= 0.0));
+    let only_peaks = rest_zero && high.is_some_and(|h| h > 0.0);
+    (low, high, only_peaks)
+}
+
+/// The facts about one distribution's errors (rates are percentages of all requests).
+#[derive(Debug, Clone)]
+pub struct CfSignals {
+    /// The triage clock.
+    pub now: DateTime<Utc>,
+    pub w: Span,
+    pub requests: f64,
+    pub rate_5xx: Option<f64>,
+    pub rate_502: Option<f64>,
+    pub rate_503: Option<f64>,
+    pub rate_504: Option<f64>,
+    /// 5xx responses over W (rate x requests).
+    pub errors_5xx: f64,
+    pub origin_latency_p99_ms: Option<f64>,
+    pub origin_latency_max_ms: Option<f64>,
+    pub origin_latency_points_w: usize,
+    pub step: Option<StepOnset>,
+    pub load_corr: Option<f64>,
+    pub load_correlated: bool,
+}
+
+impl CfSignals {
+    /// The code whose rate is at least half of the 5xx rate, if any.
+    pub fn dominant(&self) -> Option<u16> {
+        let total = self.rate_5xx?;
+        if total <= 0.0 {
+            return None;
+        }
+        [
+            (502, self.rate_502),
+            (503, self.rate_503),
+            (504, self.rate_504),
+        ]
+        .into_iter()
+        .filter_map(|(c, r)| r.map(|r| (c, r)))
+        .find(|(_, r)| *r >= DOMINANT * total)
+        .map(|(c, _)| c)
+    }
+
+    /// The per-minute CloudFront 5xx count at `t` (rate x requests).
+    pub fn errors_at(&self, e: &Evidence, id: &str, t: DateTime<Utc>) -> Option<f64> {
+        let v = cf_view(&e.metrics, id, "5xxErrorRate", "Average");
+        let r = cf_view(&e.metrics, id, "Requests", "Sum");
+        Some(v.at(t)? / 100.0 * r.at(t)?)
+    }
+}
+
+pub fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a> {
+    View {
+        series: m.find(
+            CLOUDFRONT_NAMESPACE,
+            name,
+            &[("DistributionId", id), ("Region", "Global")],
+            stat,
+        ),
+    }
+}
+
+pub fn cf_signals(alarm: &Alarm, e: &Evidence, id: &str) -> CfSignals {
+    let (w, b) = windows(alarm, e);
+    let m = &e.metrics;
+    let rate = |name: &str| cf_view(m, id, name, "Average").mean(w);
+    let req = cf_view(m, id, "Requests", "Sum");
+    let r5 = cf_view(m, id, "5xxErrorRate", "Average");
+    let latency_p99 = cf_view(m, id, "OriginLatency", "p99");
+    let latency_max = cf_view(m, id, "OriginLatency", "Maximum");
+    let latency_avg = cf_view(m, id, "OriginLatency", "Average");
+    let whole = Span {
+        start: e.window.start,
+        end: w.end,
+    };
+    let minutes: Vec<_> = whole
+        .each_minute()
+        .map(|t| (t, r5.at(t), req.at(t)))
+        .collect();
+    let rate_5xx = r5.mean(w);
+    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0));
+    let wb = Span {
+        start: b.start,
+        end: w.end,
+    };
+    let pairs: Vec<(f64, f64)> = wb
+        .each_minute()
+        .filter_map(|t| Some((req.at(t)?, r5.at(t)?)))
+        .collect();
+    let load_corr = rank_correlation(&pairs);
+    let (_, _, only_peaks) = load_thirds(&pairs);
+    let errors_5xx = w
+        .each_minute()
+        .filter_map(|t| Some(r5.at(t)? / 100.0 * req.at(t)?))
+        .sum();
+    CfSignals {
+        now: e.now,
+        w,
+        requests: req.sum(w),
+        rate_5xx,
+        rate_502: rate("502ErrorRate"),
+        rate_503: rate("503ErrorRate"),
+        rate_504: rate("504ErrorRate"),
+        errors_5xx,
+        origin_latency_p99_ms: latency_p99.max(w),
+        origin_latency_max_ms: latency_max.max(w),
+        origin_latency_points_w: latency_avg.count(w).max(latency_max.count(w)),
+        step,
+        load_corr,
+        load_correlated: load_corr.is_some_and(|c| c >= CORRELATED) || only_peaks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_correlation_of_monotonic_pairs() {
+        let up: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i), f64::from(i * i))).collect();
+        assert!((rank_correlation(&up).unwrap() - 1.0).abs() < 1e-9);
+        let down: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i), -f64::from(i))).collect();
+        assert!((rank_correlation(&down).unwrap() + 1.0).abs() < 1e-9);
+        let flat: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i), 1.0)).collect();
+        assert_eq!(rank_correlation(&flat), None);
+        assert_eq!(rank_correlation(&up[..3]), None);
+    }
+
+    #[test]
+    fn step_onset_needs_a_step_and_steady_load() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |i: i64| t0 + Duration::minutes(i);
+        let step: Vec<_> = (0..20)
+            .map(|i| (at(i), Some(if i < 10 { 0.0 } else { 0.9 }), Some(1000.0)))
+            .collect();
+        let s = step_onset(&step, 0.9).unwrap();
+        assert_eq!(s.at, at(10));
+        let ramp: Vec<_> = (0..20)
+            .map(|i| (at(i), Some(i as f64 * 0.05), Some(1000.0)))
+            .collect();
+        assert!(step_onset(&ramp, 0.9).is_none());
+        let load_jump: Vec<_> = (0..20)
+            .map(|i| {
+                let d = if i < 10 { 1000.0 } else { 3000.0 };
+                (at(i), Some(if i < 10 { 0.0 } else { 0.9 }), Some(d))
+            })
+            .collect();
+        assert!(step_onset(&load_jump, 0.9).is_none());
+    }
+}
