@@ -1,0 +1,178 @@
+//! The command line's contract: exit 0 with a verdict, 2 with one line for unusable input.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scenario(name: &str, file: &str) -> PathBuf {
+    root().join("tests/scenarios").join(name).join(file)
+}
+
+fn fivexx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fivexx"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// Exit 2, one line on stderr naming the file, nothing on stdout, no panic.
+fn assert_input_error(out: &Output, mentions: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for m in mentions {
+        assert!(err.contains(m), "`{m}` not in: {err}");
+    }
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn truncated_event_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("event.json");
+    let full = std::fs::read_to_string(root().join("events/direct-alb-5xx.json")).unwrap();
+    std::fs::write(&ev, &full[..full.len() / 2]).unwrap();
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&world)]);
+    assert_input_error(&out, &["event file", "event.json", "line"]);
+}
+
+#[test]
+fn unknown_envelope_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("s3.json");
+    std::fs::write(&ev, r#"{"Records":[{"eventSource":"aws:s3"}]}"#).unwrap();
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&world)]);
+    assert_input_error(&out, &["aws:s3", "not an alarm"]);
+}
+
+#[test]
+fn missing_event_file_exits_2() {
+    let out = fivexx(&["triage", "--event", "/nonexistent/event.json"]);
+    assert_input_error(&out, &["/nonexistent/event.json"]);
+}
+
+#[test]
+fn wrong_world_format_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("world.json");
+    std::fs::write(&w, r#"{"Format": "fivexx-world/9", "Region": "us-east-1"}"#).unwrap();
+    let ev = root().join("events/direct-alb-5xx.json");
+    let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&w)]);
+    assert_input_error(&out, &["world file", "fivexx-world/9"]);
+}
+
+#[test]
+fn truncated_world_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("world.json");
+    let full =
+        std::fs::read_to_string(scenario("alb-503-no-registered-targets", "world.json")).unwrap();
+    std::fs::write(&w, &full[..1000]).unwrap();
+    let ev = root().join("events/direct-alb-5xx.json");
+    let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&w)]);
+    assert_input_error(&out, &["world file", "line"]);
+}
+
+#[test]
+fn unknown_fault_name_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("world.json");
+    std::fs::write(
+        &w,
+        r#"{"Format": "fivexx-world/1", "Region": "us-east-1", "Faults": {"acm:DescribeEverything": {"Code": "X"}}}"#,
+    )
+    .unwrap();
+    let ev = root().join("events/direct-alb-5xx.json");
+    let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&w)]);
+    assert_input_error(&out, &["acm:DescribeEverything"]);
+}
+
+#[test]
+fn event_from_stdin() {
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    let ev = std::fs::read(scenario("alb-503-no-registered-targets", "event.json")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fivexx"))
+        .args(["triage", "--event", "-", "--world", &s(&world)])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&ev).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "alb.no_registered_targets");
+}
+
+#[test]
+fn resolved_and_ignored_transitions_make_no_aws_calls() {
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    for (event, status) in [
+        ("sns-alb-ok.json", "resolved"),
+        ("direct-insufficient-data-to-ok.json", "ignored"),
+    ] {
+        let ev = root().join("events").join(event);
+        let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&world)]);
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], status, "{event}");
+        assert_eq!(v["stats"]["api_calls"], 0, "{event}");
+        assert!(v["findings"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn alarms_that_are_not_ours_are_inconclusive_with_the_reason() {
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    for (event, says) in [
+        ("direct-not-ours-ec2.json", "AWS/EC2"),
+        ("direct-composite.json", "composite alarm"),
+    ] {
+        let ev = root().join("events").join(event);
+        let out = fivexx(&["triage", "--event", &s(&ev), "--world", &s(&world)]);
+        assert!(out.status.success(), "{event}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], "inconclusive", "{event}");
+        assert!(
+            v["summary"].as_str().unwrap().contains(says),
+            "{event}: {}",
+            v["summary"]
+        );
+        assert!(v["findings"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn now_flag_overrides_the_world_clock() {
+    let world = scenario("alb-503-no-registered-targets", "world.json");
+    let ev = scenario("alb-503-no-registered-targets", "event.json");
+    // Three hours later the metrics window holds no datapoints: nothing to diagnose.
+    let out = fivexx(&[
+        "triage",
+        "--event",
+        &s(&ev),
+        "--world",
+        &s(&world),
+        "--now",
+        "2026-11-22T18:00:00Z",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(v["status"], "diagnosed", "{v}");
+    let bad = fivexx(&["triage", "--event", &s(&ev), "--now", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2), "clap usage errors exit 2");
+}

@@ -1,0 +1,305 @@
+//! Gathering through the world port: waves, call counts, faults, the deadline, and
+//! record → replay fidelity for every scenario.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fivexx::alarm::{self, Alarm};
+use fivexx::evidence::metrics::{MetricQuery, Series};
+use fivexx::evidence::model::*;
+use fivexx::evidence::port::{Answer, AwsPort, Window};
+use fivexx::evidence::record::Recorder;
+use fivexx::evidence::world::{Fault, World};
+use fivexx::triage::{TriageOptions, triage};
+use fivexx::verdict::Verdict;
+
+fn scenario_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(name)
+}
+
+fn load(name: &str) -> (Alarm, World) {
+    let dir = scenario_dir(name);
+    let ev = std::fs::read_to_string(dir.join("event.json")).unwrap();
+    (
+        alarm::parse_str(&ev).unwrap(),
+        World::load(&dir.join("world.json")).unwrap(),
+    )
+}
+
+fn opts(world: &World, deadline: Duration) -> TriageOptions {
+    TriageOptions {
+        now: world.now.unwrap(),
+        deadline: tokio::time::Instant::now() + deadline,
+        home_region: world.region.clone(),
+        home_account: world.account.clone(),
+    }
+}
+
+/// The verdict without `stats` (elapsed time differs between runs).
+fn comparable(v: &Verdict) -> serde_json::Value {
+    let mut j = serde_json::to_value(v).unwrap();
+    j.as_object_mut().unwrap().remove("stats");
+    j
+}
+
+fn scenario_names() -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("world.json").exists())
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_recorded_world_replays_to_the_same_verdict() {
+    for name in scenario_names() {
+        let (alarm, world) = load(&name);
+        let o = opts(&world, Duration::from_secs(10));
+        let direct = triage(&world, &alarm, &o).await;
+        let recorder = Recorder::new(&world, &world.region, world.account.clone(), o.now);
+        let recorded = triage(&recorder, &alarm, &o).await;
+        assert_eq!(comparable(&direct), comparable(&recorded), "{name}");
+        let text = recorder.world().to_json();
+        let replayed_world = World::parse(&text).unwrap();
+        let replayed = triage(&replayed_world, &alarm, &o).await;
+        assert_eq!(
+            comparable(&direct),
+            comparable(&replayed),
+            "{name}: replay differs"
+        );
+        assert_eq!(
+            direct.stats.round_trips, replayed.stats.round_trips,
+            "{name}: waves differ"
+        );
+        // The recording holds what was read and no more than the scenario's world.
+        assert!(
+            text.len()
+                <= std::fs::metadata(scenario_dir(&name).join("world.json"))
+                    .unwrap()
+                    .len() as usize
+                    * 2
+        );
+    }
+}
+
+#[tokio::test]
+async fn alb_triage_takes_two_waves_and_cloudfront_four() {
+    for name in scenario_names() {
+        let (alarm, world) = load(&name);
+        let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+        let want = if name.starts_with("cf-") { 4 } else { 2 };
+        assert_eq!(v.stats.round_trips, want, "{name}");
+        assert!(
+            v.stats.api_calls >= 8,
+            "{name}: {} calls",
+            v.stats.api_calls
+        );
+        assert!(v.gaps.is_empty(), "{name}: {:?}", v.gaps);
+    }
+}
+
+#[tokio::test]
+async fn fifty_target_groups_still_take_two_waves() {
+    let (alarm, mut world) = load("alb-502-keepalive-shorter-than-idle");
+    let tg = world.elbv2.describe_target_groups.target_groups[0].clone();
+    let health = world.elbv2.describe_target_health[&tg.target_group_arn].clone();
+    let attrs = world.elbv2.describe_target_group_attributes[&tg.target_group_arn].clone();
+    for i in 1..50 {
+        let mut t = tg.clone();
+        t.target_group_arn = t
+            .target_group_arn
+            .replace("web-tg/", &format!("web-tg-{i}/"));
+        t.target_group_name = Some(format!("web-tg-{i}"));
+        world
+            .elbv2
+            .describe_target_health
+            .insert(t.target_group_arn.clone(), health.clone());
+        world
+            .elbv2
+            .describe_target_group_attributes
+            .insert(t.target_group_arn.clone(), attrs.clone());
+        world.elbv2.describe_target_groups.target_groups.push(t);
+    }
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    assert_eq!(v.stats.round_trips, 2);
+    // Wave 1: 4 calls. Wave 2: 50 x (health + attributes), 2 listeners' rules, 1 certificate,
+    // and 19 + 50 x 10 = 519 metric queries in 2 GetMetricData calls.
+    assert_eq!(v.stats.api_calls, 4 + 100 + 2 + 1 + 2);
+    assert!(v.gaps.is_empty(), "{:?}", v.gaps);
+}
+
+#[tokio::test]
+async fn a_fault_becomes_a_gap_and_the_triage_goes_on() {
+    let (alarm, mut world) = load("cf-502-origin-cert-expired");
+    world.faults.insert(
+        "acm:DescribeCertificate".into(),
+        Fault {
+            code: "AccessDeniedException".into(),
+            message: "not authorized to perform acm:DescribeCertificate".into(),
+        },
+    );
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    let gap = v
+        .gaps
+        .iter()
+        .find(|g| g.source == "acm:DescribeCertificate")
+        .expect("a gap for ACM");
+    assert!(gap.reason.starts_with("AccessDeniedException"), "{gap:?}");
+    // Without the certificate the cause cannot be named: inconclusive, and it says why.
+    assert_eq!(v.status.as_str(), "inconclusive");
+    assert!(
+        v.summary.contains("acm:DescribeCertificate"),
+        "{}",
+        v.summary
+    );
+    assert_eq!(v.stats.round_trips, 4, "the other sources were still read");
+}
+
+#[tokio::test]
+async fn a_missing_target_group_health_is_a_gap_not_an_empty_group() {
+    let (alarm, mut world) = load("alb-502-target-tls-handshake");
+    world.elbv2.describe_target_health.clear();
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    assert!(
+        v.gaps
+            .iter()
+            .any(|g| g.source == "elasticloadbalancing:DescribeTargetHealth")
+    );
+    assert!(
+        v.findings
+            .iter()
+            .all(|f| f.rule != "alb.no_registered_targets")
+    );
+}
+
+/// A port that answers from a world but never answers one operation.
+struct Hanging {
+    world: World,
+}
+
+impl AwsPort for Hanging {
+    async fn describe_load_balancers(&self, r: &str, a: Option<&str>) -> Answer<Vec<LoadBalancer>> {
+        self.world.describe_load_balancers(r, a).await
+    }
+    async fn describe_load_balancer_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
+        self.world.describe_load_balancer_attributes(r, a).await
+    }
+    async fn describe_listeners(&self, r: &str, a: &str) -> Answer<Vec<Listener>> {
+        self.world.describe_listeners(r, a).await
+    }
+    async fn describe_rules(&self, r: &str, a: &str) -> Answer<Vec<Rule>> {
+        self.world.describe_rules(r, a).await
+    }
+    async fn describe_target_groups(&self, r: &str, a: &str) -> Answer<Vec<TargetGroup>> {
+        self.world.describe_target_groups(r, a).await
+    }
+    async fn describe_target_group_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
+        self.world.describe_target_group_attributes(r, a).await
+    }
+    async fn describe_target_health(
+        &self,
+        r: &str,
+        a: &str,
+    ) -> Answer<Vec<TargetHealthDescription>> {
+        self.world.describe_target_health(r, a).await
+    }
+    async fn describe_certificate(&self, _: &str, _: &str) -> Answer<CertificateDetail> {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Err(fivexx::evidence::port::SourceError::new(
+            "Never",
+            "unreachable",
+        ))
+    }
+    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
+        self.world.get_distribution_config(id).await
+    }
+    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
+        self.world.get_origin_request_policy(id).await
+    }
+    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
+        self.world.list_hosted_zones().await
+    }
+    async fn list_resource_record_sets(&self, z: &str, n: &str) -> Answer<Vec<ResourceRecordSet>> {
+        self.world.list_resource_record_sets(z, n).await
+    }
+    async fn get_metric_data(&self, r: &str, q: &[MetricQuery], w: Window) -> Answer<Vec<Series>> {
+        self.world.get_metric_data(r, q, w).await
+    }
+    fn api_calls(&self) -> usize {
+        self.world.api_calls()
+    }
+}
+
+/// Paused tokio time: the hour-long sleep and the deadline resolve without waiting.
+#[tokio::test(start_paused = true)]
+async fn no_call_runs_past_the_deadline() {
+    let (alarm, world) = load("alb-502-target-tls-handshake");
+    let port = Hanging { world };
+    let start = tokio::time::Instant::now();
+    let o = opts(&port.world, Duration::from_secs(10));
+    let v = triage(&port, &alarm, &o).await;
+    let waited = tokio::time::Instant::now() - start;
+    assert!(waited <= Duration::from_secs(10), "waited {waited:?}");
+    let gap = v
+        .gaps
+        .iter()
+        .find(|g| g.source == "acm:DescribeCertificate")
+        .unwrap();
+    assert!(gap.reason.starts_with("DeadlineExceeded"), "{gap:?}");
+    // Everything else arrived: the TLS cause is still found.
+    assert_eq!(v.findings[0].rule, "alb.target_tls_handshake");
+}
+
+#[test]
+fn world_metric_queries_match_dimension_sets_not_order() {
+    let (_, world) = load("alb-502-keepalive-shorter-than-idle");
+    let now: DateTime<Utc> = world.now.unwrap();
+    let window = fivexx::evidence::gather::window_for(now);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let q = |dims: &[(&str, &str)], stat: &str| {
+        MetricQuery::new(
+            "us-east-1",
+            "AWS/ApplicationELB",
+            "RequestCount",
+            dims,
+            stat,
+        )
+    };
+    let a = q(
+        &[
+            ("TargetGroup", "targetgroup/web-tg/81540f1e63039095"),
+            ("LoadBalancer", "app/web/f3b962d72ac3e219"),
+        ],
+        "Sum",
+    );
+    let other_region = MetricQuery::new(
+        "eu-west-1",
+        "AWS/ApplicationELB",
+        "RequestCount",
+        &[("LoadBalancer", "app/web/f3b962d72ac3e219")],
+        "Sum",
+    );
+    let missing = q(&[("LoadBalancer", "app/other/1")], "Sum");
+    let series = rt
+        .block_on(world.get_metric_data("us-east-1", &[a, missing], window))
+        .unwrap();
+    assert_eq!(series[0].points.len(), 120);
+    assert!(series[1].is_empty(), "no matching series means no data");
+    let eu = rt
+        .block_on(world.get_metric_data("eu-west-1", &[other_region], window))
+        .unwrap();
+    assert!(eu[0].is_empty(), "series live in the world's region");
+}

@@ -1,0 +1,169 @@
+//! Every scenario under `tests/scenarios/NAME/` runs end to end through the `fivexx` binary
+//! (`triage --event event.json --world world.json`) and meets its `expect.json`.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn scenarios() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks one scenario; returns the problems found.
+fn check(dir: &Path) -> Vec<String> {
+    let expect: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fivexx"))
+        .args(["triage", "--format", "json", "--event"])
+        .arg(dir.join("event.json"))
+        .arg("--world")
+        .arg(dir.join("world.json"))
+        .output()
+        .unwrap();
+    let mut problems = Vec::new();
+    let want_exit = expect.get("exit").and_then(Value::as_i64).unwrap_or(0);
+    let code = i64::from(out.status.code().unwrap_or(-1));
+    if code != want_exit {
+        problems.push(format!(
+            "exit {code}, expected {want_exit}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        return problems;
+    }
+    if want_exit != 0 {
+        return problems;
+    }
+    let v: Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("stdout is not JSON: {e}")],
+    };
+    assert_eq!(v["format"], "fivexx-verdict/1");
+    let status = v["status"].as_str().unwrap_or_default().to_owned();
+    let statuses = strings(&expect, "status");
+    if !statuses.is_empty() && !statuses.contains(&status) {
+        problems.push(format!("status {status}, expected one of {statuses:?}"));
+    }
+    let rules: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    let top = rules.first().cloned().unwrap_or_default();
+    if let Some(want) = expect.get("top").and_then(Value::as_str)
+        && top != want
+    {
+        problems.push(format!(
+            "findings[0] is `{top}`, expected `{want}` (all: {rules:?})"
+        ));
+    }
+    for r in strings(&expect, "include") {
+        if !rules.contains(&r) {
+            problems.push(format!("`{r}` missing from findings {rules:?}"));
+        }
+    }
+    for r in strings(&expect, "not_top") {
+        if top == r {
+            problems.push(format!("`{r}` must not be findings[0]"));
+        }
+    }
+    let gaps = v["gaps"].to_string();
+    for g in strings(&expect, "gaps") {
+        if !gaps.contains(&g) {
+            problems.push(format!("gap `{g}` missing from {gaps}"));
+        }
+    }
+    if let Some(max) = expect
+        .get("max_findings_confidence")
+        .and_then(Value::as_f64)
+    {
+        for f in v["findings"].as_array().unwrap() {
+            let c = f["confidence"].as_f64().unwrap();
+            if c >= max {
+                problems.push(format!("{} claims {c}, at most {max} allowed", f["rule"]));
+            }
+        }
+    }
+    // Contract invariants that hold for every verdict.
+    let confidences: Vec<f64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["confidence"].as_f64().unwrap())
+        .collect();
+    if confidences.windows(2).any(|w| w[0] < w[1]) {
+        problems.push(format!(
+            "findings not sorted by confidence: {confidences:?}"
+        ));
+    }
+    if v["summary"].as_str().unwrap_or_default().is_empty() {
+        problems.push("empty summary".into());
+    }
+    problems
+}
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let dirs = scenarios();
+    assert!(dirs.len() >= 10, "only {} scenarios", dirs.len());
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let p = check(dir);
+        if !p.is_empty() {
+            failures.push(format!(
+                "{}:\n  {}",
+                dir.file_name().unwrap().to_string_lossy(),
+                p.join("\n  ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn text_format_shows_summary_findings_and_stats() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/alb-504-targets-unreachable");
+    let out = Command::new(env!("CARGO_BIN_EXE_fivexx"))
+        .args(["triage", "--format", "text", "--event"])
+        .arg(dir.join("event.json"))
+        .arg("--world")
+        .arg(dir.join("world.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("DIAGNOSED"), "{text}");
+    assert!(text.contains("[alb.target_unreachable]"), "{text}");
+    assert!(text.contains("next steps:"), "{text}");
+    assert!(text.contains("AWS calls in 2 round trips"), "{text}");
+}
