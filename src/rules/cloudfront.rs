@@ -218,7 +218,9 @@ pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
         return None;
     }
     let (cert_arn, detail) = o.listener_certificate()?;
-    let detail = detail?;
+    let Some(detail) = detail else {
+        return unverifiable_certificate(o, "cf.origin_cert_hostname_mismatch", 0.85, cert_arn);
+    };
     let mut names: Vec<String> = detail.subject_alternative_names.clone();
     if let Some(dn) = &detail.domain_name
         && !names.contains(dn)
@@ -307,12 +309,49 @@ pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
+/// A certificate rule whose decisive input, the certificate, could not be read: a candidate
+/// below the reporting bar, so the verdict is inconclusive and says what to read, never a
+/// confident guess. Only when CloudFront's 502s point at the origin's TLS.
+fn unverifiable_certificate(
+    o: &OriginCtx<'_, '_>,
+    rule: &'static str,
+    base: f64,
+    cert_arn: &str,
+) -> Option<Draft> {
+    let s = &o.cf.s;
+    if s.dominant() != Some(502) {
+        return None;
+    }
+    let mut d = o.draft(rule, base, &[502]);
+    d.resources.push(cert_arn.to_owned());
+    d.title = format!("The origin certificate of {} could not be checked", o.id());
+    d.headline = d.title.clone();
+    d.evidence(rate_line(s, "502", s.rate_502));
+    d.evidence(format!(
+        "{}: protocol policy {}: CloudFront validates the ALB certificate",
+        o.label(),
+        o.protocol_policy()
+    ));
+    d.missing("acm:DescribeCertificate");
+    d.evidence(format!("certificate {cert_arn}: not read"));
+    // Expired and wrong-name certificates fit the same evidence until the certificate is read.
+    d.competes("the other origin certificate rule");
+    d.confidence = d.confidence.min(0.35);
+    d.step(format!(
+        "Grant acm:DescribeCertificate (or open {cert_arn} in the ACM console) and check its expiry and names against `{}`.",
+        o.origin.domain_name
+    ));
+    Some(d)
+}
+
 pub fn origin_cert_expired(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
     let (cert_arn, detail) = o.listener_certificate()?;
-    let detail = detail?;
+    let Some(detail) = detail else {
+        return unverifiable_certificate(o, "cf.origin_cert_expired", 0.9, cert_arn);
+    };
     let now = o.cf.s.now;
     let expired_by_date = detail.not_after.is_some_and(|t| t <= now);
     let expired_status = detail.status.as_deref() == Some("EXPIRED");

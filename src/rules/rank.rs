@@ -146,21 +146,34 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     }
     // Inconclusive: say what was considered and what evidence would decide it.
     let mut summary = format!("No cause reaches the reporting bar for `{name}`");
-    if let Some(d) = drafts.iter().find(|d| is_cause(d)) {
-        summary.push_str(&format!(
-            "; the best candidate is {} ({:.2})",
-            d.rule, d.confidence
-        ));
-        if !d.missing.is_empty() {
-            summary.push_str(&format!(", missing {}", d.missing.join(", ")));
+    let mut unread: Vec<String> = Vec::new();
+    for g in &ctx.e.gaps {
+        let code = g.reason.split(':').next().unwrap_or_default();
+        let item = format!("{} ({code})", g.source);
+        if !unread.contains(&item) {
+            unread.push(item);
         }
     }
-    if !ctx.e.gaps.is_empty() {
-        let mut sources: Vec<&str> = ctx.e.gaps.iter().map(|g| g.source.as_str()).collect();
-        sources.dedup();
+    if let Some(d) = drafts.iter().find(|d| is_cause(d)) {
         summary.push_str(&format!(
-            "; could not read {} (see gaps: grant read access or retry)",
-            sources.join(", ")
+            "; best candidate {} ({:.2})",
+            d.rule,
+            super::clamp_confidence(d.confidence)
+        ));
+        let not_in_gaps: Vec<&str> = d
+            .missing
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !ctx.e.gaps.iter().any(|g| g.source == *m))
+            .collect();
+        if !not_in_gaps.is_empty() {
+            summary.push_str(&format!(", which lacks {}", not_in_gaps.join(", ")));
+        }
+    }
+    if !unread.is_empty() {
+        summary.push_str(&format!(
+            "; could not read {}: grant read access or retry",
+            unread.join(", ")
         ));
     } else if ctx.albs.iter().all(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0)
         && ctx.cfs.iter().all(|c| c.s.rate_5xx.unwrap_or(0.0) <= 0.0)
