@@ -576,6 +576,18 @@ pub fn origin_blocked_or_private(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if s.dominant() == Some(504) {
         d.corroborate(rate_line(s, "504", s.rate_504));
     }
+    let per_min_w = a.s.requests / a.s.w.minutes().max(1) as f64;
+    if let Some(base) = a.s.base_requests_per_min
+        && base > 0.0
+        && per_min_w < 0.2 * base
+    {
+        d.corroborate(format!(
+            "RequestCount on {} fell from {}/min to {}/min: CloudFront's requests no longer arrive",
+            a.alb.name(),
+            count(base),
+            count(per_min_w)
+        ));
+    }
     d.step(format!(
         "Use a CloudFront VPC origin for {} , or an internet-facing load balancer whose security group admits the CloudFront origin-facing prefix list (com.amazonaws.global.cloudfront.origin-facing).",
         a.alb.name()

@@ -103,6 +103,32 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
                 .push(format!("the origin's errors are explained by {rule}"));
         }
     }
+    // On a CloudFront alarm, an origin ALB cause that explains other codes than CloudFront's
+    // errors, with no passthrough linking the two, is a side issue of the origin.
+    let linked: Vec<Option<String>> = drafts
+        .iter()
+        .filter(|d| d.kind == Kind::Link)
+        .map(|d| d.alb_arn.clone())
+        .collect();
+    let cf_codes: Vec<u16> = ctx.cfs.iter().filter_map(|c| c.s.dominant()).collect();
+    if !cf_codes.is_empty() {
+        for d in drafts.iter_mut().filter(|d| {
+            d.kind == Kind::Cause
+                && d.rule.starts_with("alb.")
+                && !linked.contains(&d.alb_arn)
+                && !d.codes.iter().any(|c| cf_codes.contains(c))
+        }) {
+            d.confidence -= 0.15;
+            d.evidence.push(format!(
+                "CloudFront's errors are mostly {}, which this does not explain",
+                cf_codes
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            ));
+        }
+    }
     // Warnings stand beside the answer, never above a cause.
     let best_cause = drafts
         .iter()

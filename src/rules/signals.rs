@@ -212,6 +212,8 @@ pub struct AlbSignals {
     pub w: Span,
     pub b: Span,
     pub requests: f64,
+    /// Mean RequestCount per minute over B, where B has data.
+    pub base_requests_per_min: Option<f64>,
     pub demand: f64,
     pub elb_5xx: f64,
     pub elb_500: f64,
@@ -368,6 +370,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         w,
         b,
         requests: requests.sum(w),
+        base_requests_per_min: requests.mean(b),
         demand,
         elb_5xx,
         elb_500: elb500.sum(w),
