@@ -18,9 +18,9 @@ use crate::evidence::aws::{AwsSdk, load_sdk_config};
 use crate::evidence::port::AwsPort;
 use crate::evidence::record::Recorder;
 use crate::evidence::world::World;
-use crate::render;
 use crate::triage::{TriageOptions, triage};
 use crate::verdict::Verdict;
+use crate::{notify, render};
 
 /// The whole gathering must finish within this, by default.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
@@ -44,8 +44,14 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// The verdict (contracts §3).
     Json,
+    /// For a terminal.
     Text,
+    /// The exact Slack payload the Lambda would post.
+    Slack,
+    /// The exact SNS Publish input the Lambda would send (topic from `FIVEXX_SNS_TOPIC_ARN`).
+    Sns,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,6 +179,16 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
     Ok(match args.format {
         Format::Json => verdict.to_json(),
         Format::Text => render::text::render(&verdict),
+        Format::Slack => {
+            serde_json::to_string_pretty(&notify::slack::message(&verdict)).unwrap_or_default()
+        }
+        Format::Sns => {
+            let topic = std::env::var("FIVEXX_SNS_TOPIC_ARN").ok();
+            let chat = std::env::var("FIVEXX_SNS_CHAT_NOTIFICATION")
+                .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+            let input = notify::sns::publish_input(&verdict, topic.as_deref(), chat);
+            serde_json::to_string_pretty(&input).unwrap_or_default()
+        }
     })
 }
 

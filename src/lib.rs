@@ -20,6 +20,7 @@ pub mod alarm;
 pub mod cli;
 pub mod error;
 pub mod evidence;
+pub mod notify;
 pub mod render;
 pub mod rules;
 pub mod scope;

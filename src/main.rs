@@ -1,5 +1,6 @@
 //! The `fivexx` binary: the command line (see `fivexx --help`).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -24,8 +25,16 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
+            let mut stdout = std::io::stdout().lock();
+            match writeln!(stdout, "{out}").and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                // A closed pipe (`fivexx ... | head`) is the reader's choice, not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("fivexx: cannot write the verdict: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Err(e) => {
             eprintln!("fivexx: {e}");

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
+use crate::evidence::Evidence;
 use crate::evidence::gather::{self, CLOUDFRONT_METRICS_REGION, GatherOptions};
 use crate::evidence::metrics::MetricQuery;
 use crate::evidence::port::AwsPort;
 use crate::rules;
 use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
-use crate::verdict::{AlarmSummary, Stats, Status, VERDICT_FORMAT, Verdict};
+use crate::verdict::{AlarmSummary, Stats, Status, Trace, VERDICT_FORMAT, Verdict};
 
 /// What a triage needs besides the alarm and the port.
 #[derive(Debug, Clone)]
@@ -65,6 +66,24 @@ fn alarm_queries(alarm: &Alarm, region: &str) -> Vec<MetricQuery> {
         .collect()
 }
 
+/// The last hour of the alarm's own metric, per minute.
+fn trace(e: &Evidence, q: &MetricQuery) -> Option<Trace> {
+    let series = e.metrics.get(q)?;
+    if series.is_empty() {
+        return None;
+    }
+    let end = e.window.end;
+    let values = (0..60)
+        .map(|i| series.value_at(end - chrono::Duration::minutes(60 - i)))
+        .collect();
+    Some(Trace {
+        metric: q.name.clone(),
+        stat: q.stat.clone(),
+        end: end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        values,
+    })
+}
+
 /// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time.
 pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     let mut verdict = Verdict {
@@ -75,6 +94,7 @@ pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -
         findings: Vec::new(),
         gaps: Vec::new(),
         stats: Stats::default(),
+        trace: None,
     };
     if let Some((status, summary)) = transition_status(alarm) {
         verdict.status = status;
@@ -89,6 +109,7 @@ pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -
         }
     };
     let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
+    let queries = alarm_queries(alarm, &region);
     let evidence = gather::gather(
         port,
         &scope,
@@ -96,10 +117,11 @@ pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -
             now: opts.now,
             deadline: opts.deadline,
             home_region: opts.home_region.clone(),
-            alarm_queries: alarm_queries(alarm, &region),
+            alarm_queries: queries.clone(),
         },
     )
     .await;
+    verdict.trace = queries.first().and_then(|q| trace(&evidence, q));
     let outcome = rules::evaluate(alarm, &evidence);
     verdict.status = outcome.status;
     verdict.summary = outcome.summary;

@@ -43,6 +43,8 @@ pub struct AlarmSummary {
     pub state: String,
     pub previous_state: Option<String>,
     pub changed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_changed_at: Option<String>,
     pub namespace: Option<String>,
     pub metric: Option<String>,
     pub dimensions: BTreeMap<String, String>,
@@ -66,6 +68,9 @@ impl AlarmSummary {
             changed_at: alarm
                 .changed_at
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            previous_changed_at: alarm
+                .previous_changed_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
             namespace: primary.map(|m| m.namespace.clone()),
             metric: primary.map(|m| m.name.clone()),
             dimensions: primary.map(|m| m.dimensions.clone()).unwrap_or_default(),
@@ -87,6 +92,17 @@ pub struct Finding {
     pub resources: Vec<String>,
 }
 
+/// The alarm's own metric over the last hour, one value per minute (`null` where CloudWatch
+/// has no datapoint), for sparklines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    pub metric: String,
+    pub stat: String,
+    /// The minute after the last value.
+    pub end: String,
+    pub values: Vec<Option<f64>>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub api_calls: usize,
@@ -103,6 +119,8 @@ pub struct Verdict {
     pub findings: Vec<Finding>,
     pub gaps: Vec<Gap>,
     pub stats: Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
 }
 
 impl Verdict {

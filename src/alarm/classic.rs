@@ -102,6 +102,7 @@ pub(super) fn parse_classic(v: &Value) -> Result<Alarm, EventError> {
         previous_state: str_field(v, "OldStateValue").map(str::to_owned),
         reason,
         changed_at: str_field(v, "StateChangeTime").and_then(parse_time),
+        previous_changed_at: None,
         metrics,
         threshold,
         comparison: trigger

@@ -79,6 +79,8 @@ pub struct Alarm {
     pub previous_state: Option<String>,
     pub reason: Option<String>,
     pub changed_at: Option<DateTime<Utc>>,
+    /// When the previous state began (direct and EventBridge payloads carry it; SNS does not).
+    pub previous_changed_at: Option<DateTime<Utc>>,
     /// Every metric with a namespace and a name, expression inputs included.
     pub metrics: Vec<AlarmMetric>,
     pub threshold: Option<f64>,

@@ -72,6 +72,10 @@ pub(super) fn parse_body(
             .get("previousState")
             .and_then(|p| str_field(p, "value"))
             .map(str::to_owned),
+        previous_changed_at: body
+            .get("previousState")
+            .and_then(|p| str_field(p, "timestamp"))
+            .and_then(parse_time),
         threshold: reason.as_deref().and_then(threshold_from_reason),
         reason,
         changed_at: str_field(state, "timestamp")

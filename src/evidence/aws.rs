@@ -16,6 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types as cw;
 use aws_sdk_elasticloadbalancingv2::types as elb;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
@@ -113,7 +114,7 @@ impl AwsSdk {
 
 /// An SDK error as a code and a message. Transport failures have no AWS code; they are named
 /// by kind. The message never carries the request (URLs, headers).
-fn source_error<E: ProvideErrorMetadata, R>(err: SdkError<E, R>) -> SourceError {
+fn source_error<E: ProvideErrorMetadata>(err: SdkError<E, HttpResponse>) -> SourceError {
     let kind = match &err {
         SdkError::TimeoutError(_) => Some("TimeoutError"),
         SdkError::DispatchFailure(_) => Some("DispatchFailure"),
@@ -121,10 +122,15 @@ fn source_error<E: ProvideErrorMetadata, R>(err: SdkError<E, R>) -> SourceError 
         SdkError::ResponseError(_) => Some("ResponseError"),
         _ => None,
     };
-    match (err.code(), kind) {
-        (Some(code), _) => SourceError::new(code, err.message().unwrap_or_default()),
-        (None, Some(kind)) => SourceError::new(kind, "the request did not complete"),
-        (None, None) => SourceError::new("Unknown", "an error without an AWS error code"),
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    match (err.code(), kind, status) {
+        (Some(code), _, _) => SourceError::new(code, err.message().unwrap_or_default()),
+        (None, Some(kind), _) => SourceError::new(kind, "the request did not complete"),
+        (None, None, Some(status)) => SourceError::new(
+            format!("Http{status}"),
+            format!("HTTP {status} without an AWS error code"),
+        ),
+        (None, None, None) => SourceError::new("Unknown", "an error without an AWS error code"),
     }
 }
 

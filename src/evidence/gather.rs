@@ -179,7 +179,11 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
             metrics.insert(q, s);
         }
     }
-    let gaps = ctx.gaps.into_inner().unwrap_or_default();
+    // Calls of a wave finish in any order: sort, so a replay lists the gaps the same way.
+    let mut gaps = ctx.gaps.into_inner().unwrap_or_default();
+    gaps.sort_by(|a, b| {
+        (&a.source, &a.resource, &a.reason).cmp(&(&b.source, &b.resource, &b.reason))
+    });
     Evidence {
         now: opts.now,
         window,

@@ -1,9 +1,9 @@
 //! `--record`: a port wrapper that writes down every answer as a world file.
 //!
-//! A recorded world replays to the same verdict: it holds exactly what the triage read. A
-//! failure that is not "not found" (access denied, throttling, a deadline) is recorded under
-//! `Faults`, so the replay has the same gaps; "not found" needs nothing, since a world
-//! answers "not found" for whatever it does not hold.
+//! A recorded world replays to the same verdict: it holds exactly what the triage read, and
+//! every failure (access denied, not found, throttling, a deadline) under `Errors`, keyed by
+//! the operation and its input, with AWS's own code and message, so the replay has the same
+//! gaps word for word.
 
 use std::sync::Mutex;
 
@@ -38,20 +38,28 @@ impl<'a, P: AwsPort> Recorder<'a, P> {
         self.world.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
-    fn note<T>(&self, op: Op, answer: Answer<T>, keep: impl FnOnce(&mut World, &T)) -> Answer<T> {
+    fn note<T>(
+        &self,
+        op: Op,
+        key: &str,
+        answer: Answer<T>,
+        keep: impl FnOnce(&mut World, &T),
+    ) -> Answer<T> {
         if let Ok(mut w) = self.world.lock() {
             match &answer {
                 Ok(v) => keep(&mut w, v),
-                Err(e) if !e.is_not_found() => {
-                    w.faults.insert(
-                        op.iam_name().to_owned(),
-                        Fault {
-                            code: e.code.clone(),
-                            message: e.message.clone(),
-                        },
-                    );
+                Err(e) => {
+                    w.errors
+                        .entry(op.iam_name().to_owned())
+                        .or_default()
+                        .insert(
+                            key.to_owned(),
+                            Fault {
+                                code: e.code.clone(),
+                                message: e.message.clone(),
+                            },
+                        );
                 }
-                Err(_) => {}
             }
         }
         answer
@@ -73,9 +81,14 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
         arn: Option<&str>,
     ) -> Answer<Vec<LoadBalancer>> {
         let a = self.inner.describe_load_balancers(region, arn).await;
-        self.note(Op::DescribeLoadBalancers, a, |w, v| {
-            push_unique(&mut w.elbv2.describe_load_balancers.load_balancers, v);
-        })
+        self.note(
+            Op::DescribeLoadBalancers,
+            arn.unwrap_or(region),
+            a,
+            |w, v| {
+                push_unique(&mut w.elbv2.describe_load_balancers.load_balancers, v);
+            },
+        )
     }
 
     async fn describe_load_balancer_attributes(
@@ -87,7 +100,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
             .inner
             .describe_load_balancer_attributes(region, lb_arn)
             .await;
-        self.note(Op::DescribeLoadBalancerAttributes, a, |w, v| {
+        self.note(Op::DescribeLoadBalancerAttributes, lb_arn, a, |w, v| {
             w.elbv2.describe_load_balancer_attributes.insert(
                 lb_arn.to_owned(),
                 Attributes {
@@ -99,7 +112,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn describe_listeners(&self, region: &str, lb_arn: &str) -> Answer<Vec<Listener>> {
         let a = self.inner.describe_listeners(region, lb_arn).await;
-        self.note(Op::DescribeListeners, a, |w, v| {
+        self.note(Op::DescribeListeners, lb_arn, a, |w, v| {
             w.elbv2.describe_listeners.insert(
                 lb_arn.to_owned(),
                 Listeners {
@@ -111,7 +124,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn describe_rules(&self, region: &str, listener_arn: &str) -> Answer<Vec<Rule>> {
         let a = self.inner.describe_rules(region, listener_arn).await;
-        self.note(Op::DescribeRules, a, |w, v| {
+        self.note(Op::DescribeRules, listener_arn, a, |w, v| {
             w.elbv2
                 .describe_rules
                 .insert(listener_arn.to_owned(), Rules { rules: v.clone() });
@@ -120,7 +133,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn describe_target_groups(&self, region: &str, lb_arn: &str) -> Answer<Vec<TargetGroup>> {
         let a = self.inner.describe_target_groups(region, lb_arn).await;
-        self.note(Op::DescribeTargetGroups, a, |w, v| {
+        self.note(Op::DescribeTargetGroups, lb_arn, a, |w, v| {
             push_unique(&mut w.elbv2.describe_target_groups.target_groups, v);
         })
     }
@@ -134,7 +147,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
             .inner
             .describe_target_group_attributes(region, tg_arn)
             .await;
-        self.note(Op::DescribeTargetGroupAttributes, a, |w, v| {
+        self.note(Op::DescribeTargetGroupAttributes, tg_arn, a, |w, v| {
             w.elbv2.describe_target_group_attributes.insert(
                 tg_arn.to_owned(),
                 Attributes {
@@ -150,7 +163,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
         tg_arn: &str,
     ) -> Answer<Vec<TargetHealthDescription>> {
         let a = self.inner.describe_target_health(region, tg_arn).await;
-        self.note(Op::DescribeTargetHealth, a, |w, v| {
+        self.note(Op::DescribeTargetHealth, tg_arn, a, |w, v| {
             w.elbv2.describe_target_health.insert(
                 tg_arn.to_owned(),
                 TargetHealthDescriptions {
@@ -162,7 +175,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn describe_certificate(&self, region: &str, arn: &str) -> Answer<CertificateDetail> {
         let a = self.inner.describe_certificate(region, arn).await;
-        self.note(Op::DescribeCertificate, a, |w, v| {
+        self.note(Op::DescribeCertificate, arn, a, |w, v| {
             w.acm.describe_certificate.insert(
                 arn.to_owned(),
                 CertificateEnvelope {
@@ -174,7 +187,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
         let a = self.inner.get_distribution_config(id).await;
-        self.note(Op::GetDistributionConfig, a, |w, v| {
+        self.note(Op::GetDistributionConfig, id, a, |w, v| {
             w.cloudfront
                 .get_distribution_config
                 .insert(id.to_owned(), v.clone());
@@ -183,7 +196,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
         let a = self.inner.get_origin_request_policy(id).await;
-        self.note(Op::GetOriginRequestPolicy, a, |w, v| {
+        self.note(Op::GetOriginRequestPolicy, id, a, |w, v| {
             w.cloudfront
                 .get_origin_request_policy
                 .insert(id.to_owned(), v.clone());
@@ -192,7 +205,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
 
     async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
         let a = self.inner.list_hosted_zones().await;
-        self.note(Op::ListHostedZonesByName, a, |w, v| {
+        self.note(Op::ListHostedZonesByName, "*", a, |w, v| {
             w.route53.list_hosted_zones_by_name.hosted_zones = v.clone();
         })
     }
@@ -203,15 +216,20 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
         name: &str,
     ) -> Answer<Vec<ResourceRecordSet>> {
         let a = self.inner.list_resource_record_sets(zone_id, name).await;
-        self.note(Op::ListResourceRecordSets, a, |w, v| {
-            let key = zone_id.trim_start_matches("/hostedzone/").to_owned();
-            let entry = w
-                .route53
-                .list_resource_record_sets
-                .entry(key)
-                .or_insert_with(ResourceRecordSets::default);
-            push_unique(&mut entry.resource_record_sets, v);
-        })
+        self.note(
+            Op::ListResourceRecordSets,
+            &format!("{zone_id} {name}"),
+            a,
+            |w, v| {
+                let key = zone_id.trim_start_matches("/hostedzone/").to_owned();
+                let entry = w
+                    .route53
+                    .list_resource_record_sets
+                    .entry(key)
+                    .or_insert_with(ResourceRecordSets::default);
+                push_unique(&mut entry.resource_record_sets, v);
+            },
+        )
     }
 
     async fn get_metric_data(
@@ -221,7 +239,7 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
         window: Window,
     ) -> Answer<Vec<Series>> {
         let a = self.inner.get_metric_data(region, queries, window).await;
-        self.note(Op::GetMetricData, a, |w, v| {
+        self.note(Op::GetMetricData, region, a, |w, v| {
             for (q, s) in queries.iter().zip(v) {
                 record_series(w, region, q, s);
             }

@@ -44,6 +44,13 @@ pub struct World {
     pub cloudwatch: CloudWatchWorld,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub faults: BTreeMap<String, Fault>,
+    /// Errors for one input of an operation, as a recording saw them:
+    /// `{"acm:DescribeCertificate": {"<CertificateArn>": {"Code": ..., "Message": ...}}}`.
+    /// The input key is the one the operation's answers are keyed by (`GetMetricData`: the
+    /// region; `DescribeLoadBalancers`: the ARN, or the region for a list; `ListResourceRecordSets`:
+    /// `ZONE NAME`; `ListHostedZonesByName`: `*`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, BTreeMap<String, Fault>>,
     /// Requests answered; not part of the file.
     #[serde(skip)]
     calls: Counter,
@@ -303,10 +310,10 @@ impl World {
                 crate::error::short(&world.format)
             ));
         }
-        for key in world.faults.keys() {
+        for key in world.faults.keys().chain(world.errors.keys()) {
             if Op::from_iam_name(key).is_none() {
                 return Err(format!(
-                    "`Faults` names `{}`, which is no operation fivexx uses (IAM spelling, e.g. `acm:DescribeCertificate`)",
+                    "`Faults`/`Errors` name `{}`, which is no operation fivexx uses (IAM spelling, e.g. `acm:DescribeCertificate`)",
                     crate::error::short(key)
                 ));
             }
@@ -318,9 +325,14 @@ impl World {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    fn answer<T>(&self, op: Op, f: impl FnOnce() -> Answer<T>) -> Answer<T> {
+    fn answer<T>(&self, op: Op, key: &str, f: impl FnOnce() -> Answer<T>) -> Answer<T> {
         self.calls.0.fetch_add(1, Ordering::Relaxed);
-        if let Some(fault) = self.faults.get(op.iam_name()) {
+        let fault = self.faults.get(op.iam_name()).or_else(|| {
+            self.errors
+                .get(op.iam_name())
+                .and_then(|per_input| per_input.get(key))
+        });
+        if let Some(fault) = fault {
             return Err(SourceError::new(&fault.code, &fault.message));
         }
         f()
@@ -416,17 +428,21 @@ impl AwsPort for World {
         region: &str,
         lb_arn: Option<&str>,
     ) -> Answer<Vec<LoadBalancer>> {
-        self.answer(Op::DescribeLoadBalancers, || match lb_arn {
-            Some(a) => self.load_balancer(region, a).map(|lb| vec![lb.clone()]),
-            None => Ok(self
-                .elbv2
-                .describe_load_balancers
-                .load_balancers
-                .iter()
-                .filter(|lb| self.in_region(&lb.load_balancer_arn, region))
-                .cloned()
-                .collect()),
-        })
+        self.answer(
+            Op::DescribeLoadBalancers,
+            lb_arn.unwrap_or(region),
+            || match lb_arn {
+                Some(a) => self.load_balancer(region, a).map(|lb| vec![lb.clone()]),
+                None => Ok(self
+                    .elbv2
+                    .describe_load_balancers
+                    .load_balancers
+                    .iter()
+                    .filter(|lb| self.in_region(&lb.load_balancer_arn, region))
+                    .cloned()
+                    .collect()),
+            },
+        )
     }
 
     async fn describe_load_balancer_attributes(
@@ -434,7 +450,7 @@ impl AwsPort for World {
         region: &str,
         lb_arn: &str,
     ) -> Answer<Vec<Attribute>> {
-        self.answer(Op::DescribeLoadBalancerAttributes, || {
+        self.answer(Op::DescribeLoadBalancerAttributes, lb_arn, || {
             self.load_balancer(region, lb_arn)?;
             // An attribute never set is absent (moto and AWS alike): the defaults apply.
             Ok(self
@@ -447,7 +463,7 @@ impl AwsPort for World {
     }
 
     async fn describe_listeners(&self, region: &str, lb_arn: &str) -> Answer<Vec<Listener>> {
-        self.answer(Op::DescribeListeners, || {
+        self.answer(Op::DescribeListeners, lb_arn, || {
             self.load_balancer(region, lb_arn)?;
             Ok(self
                 .elbv2
@@ -459,7 +475,7 @@ impl AwsPort for World {
     }
 
     async fn describe_rules(&self, region: &str, listener_arn: &str) -> Answer<Vec<Rule>> {
-        self.answer(Op::DescribeRules, || {
+        self.answer(Op::DescribeRules, listener_arn, || {
             let listener = self.listener(region, listener_arn)?;
             Ok(match self.elbv2.describe_rules.get(listener_arn) {
                 Some(r) => r.rules.clone(),
@@ -475,7 +491,7 @@ impl AwsPort for World {
     }
 
     async fn describe_target_groups(&self, region: &str, lb_arn: &str) -> Answer<Vec<TargetGroup>> {
-        self.answer(Op::DescribeTargetGroups, || {
+        self.answer(Op::DescribeTargetGroups, lb_arn, || {
             self.load_balancer(region, lb_arn)?;
             Ok(self
                 .elbv2
@@ -493,7 +509,7 @@ impl AwsPort for World {
         region: &str,
         tg_arn: &str,
     ) -> Answer<Vec<Attribute>> {
-        self.answer(Op::DescribeTargetGroupAttributes, || {
+        self.answer(Op::DescribeTargetGroupAttributes, tg_arn, || {
             self.target_group(region, tg_arn)?;
             Ok(self
                 .elbv2
@@ -509,7 +525,7 @@ impl AwsPort for World {
         region: &str,
         tg_arn: &str,
     ) -> Answer<Vec<TargetHealthDescription>> {
-        self.answer(Op::DescribeTargetHealth, || {
+        self.answer(Op::DescribeTargetHealth, tg_arn, || {
             self.target_group(region, tg_arn)?;
             // A target group the world holds but whose health it does not: an empty answer
             // would read as "no targets", a strong claim, so say the world cannot answer.
@@ -531,7 +547,7 @@ impl AwsPort for World {
         region: &str,
         cert_arn: &str,
     ) -> Answer<CertificateDetail> {
-        self.answer(Op::DescribeCertificate, || {
+        self.answer(Op::DescribeCertificate, cert_arn, || {
             self.acm
                 .describe_certificate
                 .get(cert_arn)
@@ -547,7 +563,7 @@ impl AwsPort for World {
     }
 
     async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
-        self.answer(Op::GetDistributionConfig, || {
+        self.answer(Op::GetDistributionConfig, id, || {
             self.cloudfront
                 .get_distribution_config
                 .get(id)
@@ -562,7 +578,7 @@ impl AwsPort for World {
     }
 
     async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
-        self.answer(Op::GetOriginRequestPolicy, || {
+        self.answer(Op::GetOriginRequestPolicy, id, || {
             self.cloudfront
                 .get_origin_request_policy
                 .get(id)
@@ -577,7 +593,7 @@ impl AwsPort for World {
     }
 
     async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
-        self.answer(Op::ListHostedZonesByName, || {
+        self.answer(Op::ListHostedZonesByName, "*", || {
             Ok(self.route53.list_hosted_zones_by_name.hosted_zones.clone())
         })
     }
@@ -587,32 +603,36 @@ impl AwsPort for World {
         zone_id: &str,
         name: &str,
     ) -> Answer<Vec<ResourceRecordSet>> {
-        self.answer(Op::ListResourceRecordSets, || {
-            let short = zone_id.trim_start_matches("/hostedzone/");
-            let known = self
-                .route53
-                .list_hosted_zones_by_name
-                .hosted_zones
-                .iter()
-                .any(|z| z.short_id() == short);
-            let records = self.route53.list_resource_record_sets.get(short);
-            if records.is_none() && !known {
-                return Err(SourceError::new(
-                    "NoSuchHostedZone",
-                    format!("hosted zone `{short}` not found"),
-                ));
-            }
-            let want = fqdn(name);
-            Ok(records
-                .map(|r| {
-                    r.resource_record_sets
-                        .iter()
-                        .filter(|rr| fqdn(&rr.name).eq_ignore_ascii_case(&want))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default())
-        })
+        self.answer(
+            Op::ListResourceRecordSets,
+            &format!("{zone_id} {name}"),
+            || {
+                let short = zone_id.trim_start_matches("/hostedzone/");
+                let known = self
+                    .route53
+                    .list_hosted_zones_by_name
+                    .hosted_zones
+                    .iter()
+                    .any(|z| z.short_id() == short);
+                let records = self.route53.list_resource_record_sets.get(short);
+                if records.is_none() && !known {
+                    return Err(SourceError::new(
+                        "NoSuchHostedZone",
+                        format!("hosted zone `{short}` not found"),
+                    ));
+                }
+                let want = fqdn(name);
+                Ok(records
+                    .map(|r| {
+                        r.resource_record_sets
+                            .iter()
+                            .filter(|rr| fqdn(&rr.name).eq_ignore_ascii_case(&want))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default())
+            },
+        )
     }
 
     async fn get_metric_data(
@@ -621,7 +641,7 @@ impl AwsPort for World {
         queries: &[MetricQuery],
         window: Window,
     ) -> Answer<Vec<Series>> {
-        self.answer(Op::GetMetricData, || {
+        self.answer(Op::GetMetricData, region, || {
             Ok(queries
                 .iter()
                 .map(|q| {

@@ -1,0 +1,307 @@
+//! The Slack message: Block Kit, within Slack's limits, with every untrusted string escaped.
+//!
+//! Limits (Slack API): at most 50 blocks, 3,000 characters per section text, 150 per header,
+//! and about 13,000 characters in all. When a message would be larger it is rebuilt with less
+//! detail (fewer evidence lines, fewer findings), never cut into invalid JSON or mid-entity.
+
+use serde_json::{Value, json};
+
+use super::links::{self, Link};
+use super::{cap, sparkline};
+use crate::verdict::{Status, Verdict};
+
+pub const MAX_BLOCKS: usize = 50;
+pub const MAX_SECTION: usize = 3000;
+pub const MAX_HEADER: usize = 150;
+/// Kept below Slack's ~13k total so escaping and JSON never push it over.
+pub const MAX_TOTAL: usize = 12_000;
+
+/// Escapes the three characters Slack treats as markup, so no `<!channel>`, user mention or
+/// spoofed `<url|label>` link can come from alarm text.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Escapes then caps, never cutting an entity in half.
+fn text(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        let piece = match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            c => c.to_string(),
+        };
+        if n + piece.chars().count() > max.saturating_sub(1) {
+            out.push('…');
+            return out;
+        }
+        n += piece.chars().count();
+        out.push_str(&piece);
+    }
+    out
+}
+
+fn emoji(status: Status) -> &'static str {
+    match status {
+        Status::Diagnosed => "🔴",
+        Status::Inconclusive => "🟠",
+        Status::Resolved => "✅",
+        Status::Ignored => "⚪",
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Diagnosed => "Diagnosed",
+        Status::Inconclusive => "Inconclusive",
+        Status::Resolved => "Resolved",
+        Status::Ignored => "Ignored",
+    }
+}
+
+fn header(v: &Verdict) -> Value {
+    let title = format!(
+        "{} {}: {}",
+        emoji(v.status),
+        status_word(v.status),
+        v.alarm.name
+    );
+    json!({"type": "header", "text": {"type": "plain_text", "text": text(&title, MAX_HEADER), "emoji": true}})
+}
+
+fn section(markdown: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": markdown}})
+}
+
+fn context(markdown: &str) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]})
+}
+
+/// A link built by fivexx: the URL is percent-encoded, the label escaped.
+fn link(l: &Link) -> String {
+    format!("<{}|{}>", l.url, text(&l.label, 80))
+}
+
+fn links_of(v: &Verdict) -> Vec<Link> {
+    let mut out: Vec<Link> = Vec::new();
+    let mut resources: Vec<&str> = Vec::new();
+    for f in v.findings.iter().take(3) {
+        for r in &f.resources {
+            if !resources.contains(&r.as_str()) {
+                resources.push(r);
+            }
+        }
+    }
+    for r in resources {
+        if let Some(l) = links::for_resource(r)
+            && !out.contains(&l)
+        {
+            out.push(l);
+        }
+    }
+    if let Some(region) = v.alarm.region.as_deref() {
+        out.push(links::for_alarm(&v.alarm.name, region));
+    }
+    out.truncate(8);
+    out
+}
+
+/// How much detail a message carries.
+#[derive(Debug, Clone, Copy)]
+struct Detail {
+    findings: usize,
+    evidence: usize,
+    steps: usize,
+    gaps: usize,
+}
+
+const LEVELS: [Detail; 4] = [
+    Detail {
+        findings: 3,
+        evidence: 12,
+        steps: 6,
+        gaps: 10,
+    },
+    Detail {
+        findings: 3,
+        evidence: 4,
+        steps: 3,
+        gaps: 5,
+    },
+    Detail {
+        findings: 2,
+        evidence: 2,
+        steps: 2,
+        gaps: 3,
+    },
+    Detail {
+        findings: 1,
+        evidence: 1,
+        steps: 1,
+        gaps: 1,
+    },
+];
+
+fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
+    let mut b = vec![header(v), section(&text(&v.summary, MAX_SECTION))];
+    let mut facts: Vec<String> = Vec::new();
+    if let (Some(metric), Some(ns)) = (&v.alarm.metric, &v.alarm.namespace) {
+        let mut s = format!("`{}` {}", text(metric, 100), text(ns, 40));
+        if let Some(t) = &v.trace {
+            let line = sparkline(&t.values);
+            if !line.trim().is_empty() {
+                s.push_str(&format!(" · last hour ({}) `{line}`", text(&t.stat, 20)));
+            }
+        }
+        facts.push(s);
+    }
+    if let Some(desc) = &v.alarm.description {
+        facts.push(format!("_{}_", text(desc, 300)));
+    }
+    if !facts.is_empty() {
+        b.push(context(&facts.join("\n")));
+    }
+    for (i, f) in v.findings.iter().take(d.findings).enumerate() {
+        b.push(json!({"type": "divider"}));
+        let mut s = format!(
+            "*{}. {}*\n`{}` · confidence *{:.2}*",
+            i + 1,
+            text(&f.title, 300),
+            text(&f.rule, 60),
+            f.confidence
+        );
+        for e in f.evidence.iter().take(d.evidence) {
+            s.push_str(&format!("\n• {}", text(e, 400)));
+        }
+        if f.evidence.len() > d.evidence {
+            s.push_str(&format!("\n• … {} more", f.evidence.len() - d.evidence));
+        }
+        b.push(section(&cap(&s, MAX_SECTION)));
+        if !f.next_steps.is_empty() {
+            let mut s = String::from("*Next steps*");
+            for (n, step) in f.next_steps.iter().take(d.steps).enumerate() {
+                s.push_str(&format!("\n{}. {}", n + 1, text(step, 500)));
+            }
+            b.push(section(&cap(&s, MAX_SECTION)));
+        }
+    }
+    if v.findings.len() > d.findings {
+        let rest: Vec<String> = v
+            .findings
+            .iter()
+            .skip(d.findings)
+            .map(|f| format!("`{}` {:.2}", text(&f.rule, 60), f.confidence))
+            .collect();
+        b.push(context(&cap(
+            &format!("Also: {}", rest.join(", ")),
+            MAX_SECTION,
+        )));
+    }
+    if !v.gaps.is_empty() {
+        let mut s = String::from("*Could not read*");
+        for g in v.gaps.iter().take(d.gaps) {
+            s.push_str(&format!(
+                "\n• `{}`{}: {}",
+                text(&g.source, 80),
+                g.resource
+                    .as_deref()
+                    .map(|r| format!(" ({})", text(r, 200)))
+                    .unwrap_or_default(),
+                text(&g.reason, 300)
+            ));
+        }
+        if v.gaps.len() > d.gaps {
+            s.push_str(&format!("\n• … {} more", v.gaps.len() - d.gaps));
+        }
+        b.push(section(&cap(&s, MAX_SECTION)));
+    }
+    let links: Vec<String> = links_of(v).iter().map(link).collect();
+    if !links.is_empty() {
+        b.push(context(&links.join(" · ")));
+    }
+    b.push(context(&format!(
+        "fivexx · {} AWS calls in {} round trips · {} ms",
+        v.stats.api_calls, v.stats.round_trips, v.stats.elapsed_ms
+    )));
+    b.truncate(MAX_BLOCKS);
+    b
+}
+
+fn fallback(v: &Verdict) -> String {
+    text(
+        &format!(
+            "{} {}: {} — {}",
+            emoji(v.status),
+            status_word(v.status),
+            v.alarm.name,
+            v.summary
+        ),
+        MAX_SECTION,
+    )
+}
+
+/// Minutes between the alarm entering ALARM and leaving it, when the payload says.
+pub fn resolved_after_minutes(v: &Verdict) -> Option<i64> {
+    let end = chrono::DateTime::parse_from_rfc3339(v.alarm.changed_at.as_deref()?).ok()?;
+    let start =
+        chrono::DateTime::parse_from_rfc3339(v.alarm.previous_changed_at.as_deref()?).ok()?;
+    let m = (end - start).num_minutes();
+    (m >= 0).then_some(m)
+}
+
+fn resolved(v: &Verdict) -> Value {
+    let after = resolved_after_minutes(v)
+        .map(|m| format!(" after {m} min"))
+        .unwrap_or_default();
+    let line = format!("`{}` is back to OK{after}.", text(&v.alarm.name, 200));
+    let mut b = vec![header(v), section(&line)];
+    if let Some(region) = v.alarm.region.as_deref() {
+        b.push(context(&link(&links::for_alarm(&v.alarm.name, region))));
+    }
+    json!({"text": text(&format!("✅ Resolved: {}{after}", v.alarm.name), MAX_SECTION), "blocks": b, "unfurl_links": false})
+}
+
+/// The Slack message for a verdict: the full triage, or the short "resolved" follow-up.
+pub fn message(v: &Verdict) -> Value {
+    if v.status == Status::Resolved {
+        return resolved(v);
+    }
+    let mut last = Value::Null;
+    for d in LEVELS {
+        let m = json!({"text": fallback(v), "blocks": blocks(v, d), "unfurl_links": false});
+        let size = serde_json::to_string(&m).map_or(usize::MAX, |s| s.chars().count());
+        if size <= MAX_TOTAL {
+            return m;
+        }
+        last = m;
+    }
+    // Even the least detail is too large (absurdly long summary): keep header and summary.
+    if let Some(blocks) = last.get_mut("blocks").and_then(Value::as_array_mut) {
+        blocks.truncate(2);
+        if let Some(s) = blocks.get_mut(1) {
+            *s = section(&text(&v.summary, 3000));
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_defuses_mentions_and_links() {
+        assert_eq!(
+            escape("<!channel> <https://evil|click> & co"),
+            "&lt;!channel&gt; &lt;https://evil|click&gt; &amp; co"
+        );
+        let t = text("<<<<", 6);
+        assert!(!t.contains('<'));
+        assert!(t.ends_with('…'));
+        assert!(!t.contains("&l…"), "no entity cut in half: {t}");
+    }
+}

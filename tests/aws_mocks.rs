@@ -1,0 +1,764 @@
+//! SDK-level tests of the AWS adapter (`fivexx::evidence::aws::AwsSdk`) with canned HTTP
+//! answers, for what moto cannot produce (see `aws_moto.rs` for everything it can):
+//!
+//! - CloudWatch `GetMetricData`: aws-sdk-cloudwatch 1.100+ speaks Smithy RPCv2 CBOR and moto
+//!   (up to 5.2.5) answers 404 (stack-notes.md). The answers here are CBOR, encoded by hand.
+//! - target health `unhealthy` / `initial` (moto only says `healthy`, `unused`, ...);
+//! - ACM `AccessDeniedException`, and EMAIL validation with a `RenewalSummary` (moto reports
+//!   every certificate as DNS-validated and has no renewal summaries);
+//! - CloudFront `GetOriginRequestPolicy` (not implemented by moto 5.2.5).
+//!
+//! How: `AwsSdk` builds its clients itself from an `SdkConfig`, and an `SdkConfig` carries no
+//! interceptors, so `aws-smithy-mocks` (an interceptor set on one service client's config)
+//! cannot reach those clients. What an `SdkConfig` does carry is the HTTP client: these tests
+//! give it a fake one (`Canned`, built on `aws_smithy_runtime_api`'s `HttpConnector`, already
+//! a dependency) that answers each request with the bytes the real service would send. So
+//! the real SDK serializers, deserializers, error parsing, retry and timeout layers all run,
+//! and nothing leaves the process: the fake connector never opens a socket.
+
+// Test code: failing loudly is the point (clippy.toml only covers #[test] bodies).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_elasticloadbalancingv2::config::Credentials;
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use chrono::{DateTime, Utc};
+
+use fivexx::evidence::aws::AwsSdk;
+use fivexx::evidence::gather::{GatherOptions, gather};
+use fivexx::evidence::metrics::MetricQuery;
+use fivexx::evidence::port::{AwsPort, Window};
+use fivexx::evidence::record::Recorder;
+use fivexx::scope::{AlbRef, Scope};
+
+const REGION: &str = "us-east-1";
+const ACCOUNT: &str = "123456789012";
+const LB_ARN: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/f3b962d72ac3e219";
+const TG_ARN: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067";
+const LISTENER_ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/f3b962d72ac3e219/8d1f5e2a9c3b4a10";
+const CERT_ARN: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/6f0b1d2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+// ------------------------------------------------------------------------ the fake transport
+
+/// One request as the fake transport saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    uri: String,
+    /// `X-Amz-Target` (JSON protocols: ACM).
+    target: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    /// The `Action` of an awsQuery request (ELBv2).
+    fn action(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body)
+            .ok()?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+    }
+
+    fn body_contains(&self, needle: &str) -> bool {
+        self.body
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+}
+
+/// An HTTP answer: status, content type, extra headers, body.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn xml(body: &str) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("content-type", "text/xml".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn json(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "application/x-amz-json-1.1".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn cbor(value: &Cbor) -> Self {
+        let mut body = Vec::new();
+        value.encode(&mut body);
+        Self {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/cbor".into()),
+                ("smithy-protocol", "rpc-v2-cbor".into()),
+            ],
+            body,
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+type Route = dyn Fn(&Seen) -> Reply + Send + Sync;
+
+/// A fake HTTP connector: every request is answered by `route`, and kept in `seen`.
+/// A request `route` does not expect panics (the test fails naming it).
+#[derive(Clone)]
+struct Canned {
+    route: Arc<Route>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl fmt::Debug for Canned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Canned")
+    }
+}
+
+impl Canned {
+    fn new(route: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
+        Self {
+            route: Arc::new(route),
+            seen: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// An adapter whose every client (any region, any service) talks to this connector,
+    /// with fivexx's own timeouts and retries.
+    async fn sdk(&self) -> AwsSdk {
+        let connector = self.clone();
+        let http = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .http_client(http)
+            .timeout_config(fivexx::evidence::aws::timeout_config())
+            .retry_config(fivexx::evidence::aws::retry_config())
+            .load()
+            .await;
+        AwsSdk::new(config)
+    }
+}
+
+impl HttpConnector for Canned {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let seen = Seen {
+            uri: request.uri().to_owned(),
+            target: request.headers().get("x-amz-target").map(str::to_owned),
+            body: request.body().bytes().unwrap_or_default().to_vec(),
+        };
+        self.seen.lock().unwrap().push(seen.clone());
+        let reply = (self.route)(&seen);
+        let mut response = HttpResponse::new(
+            StatusCode::try_from(reply.status).unwrap(),
+            SdkBody::from(reply.body),
+        );
+        for (k, v) in reply.headers {
+            response.headers_mut().insert(k, v);
+        }
+        HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+fn unexpected(seen: &Seen) -> Reply {
+    panic!(
+        "unexpected request: {} {:?} {:?}",
+        seen.uri,
+        seen.target,
+        String::from_utf8_lossy(&seen.body)
+    )
+}
+
+// ------------------------------------------------------------------------ CBOR, by hand
+
+/// The few CBOR items a `GetMetricData` answer needs (RFC 8949).
+enum Cbor {
+    Map(Vec<(&'static str, Cbor)>),
+    Array(Vec<Cbor>),
+    Text(String),
+    Float(f64),
+    /// Tag 1 (epoch seconds), as Smithy RPCv2 CBOR writes timestamps.
+    Time(DateTime<Utc>),
+}
+
+impl Cbor {
+    fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+        let m = major << 5;
+        match n {
+            0..=23 => out.push(m | n as u8),
+            24..=0xff => out.extend([m | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(m | 25);
+                out.extend((n as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                out.push(m | 26);
+                out.extend((n as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(m | 27);
+                out.extend(n.to_be_bytes());
+            }
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Cbor::Map(pairs) => {
+                Self::head(out, 5, pairs.len() as u64);
+                for (k, v) in pairs {
+                    Cbor::Text((*k).to_owned()).encode(out);
+                    v.encode(out);
+                }
+            }
+            Cbor::Array(items) => {
+                Self::head(out, 4, items.len() as u64);
+                for item in items {
+                    item.encode(out);
+                }
+            }
+            Cbor::Text(s) => {
+                Self::head(out, 3, s.len() as u64);
+                out.extend(s.as_bytes());
+            }
+            Cbor::Float(f) => {
+                out.push(0xfb);
+                out.extend(f.to_be_bytes());
+            }
+            Cbor::Time(t) => {
+                Self::head(out, 6, 1);
+                Self::head(out, 0, u64::try_from(t.timestamp()).unwrap());
+            }
+        }
+    }
+}
+
+/// One `MetricDataResult`.
+fn result(id: &str, points: &[(DateTime<Utc>, f64)]) -> Cbor {
+    Cbor::Map(vec![
+        ("Id", Cbor::Text(id.into())),
+        ("Label", Cbor::Text(format!("label {id}"))),
+        (
+            "Timestamps",
+            Cbor::Array(points.iter().map(|(t, _)| Cbor::Time(*t)).collect()),
+        ),
+        (
+            "Values",
+            Cbor::Array(points.iter().map(|(_, v)| Cbor::Float(*v)).collect()),
+        ),
+        ("StatusCode", Cbor::Text("Complete".into())),
+    ])
+}
+
+fn metric_page(results: Vec<Cbor>, next_token: Option<&str>) -> Cbor {
+    let mut pairs = vec![("MetricDataResults", Cbor::Array(results))];
+    if let Some(t) = next_token {
+        pairs.push(("NextToken", Cbor::Text(t.into())));
+    }
+    Cbor::Map(pairs)
+}
+
+fn is_get_metric_data(seen: &Seen) -> bool {
+    seen.uri
+        .ends_with("/service/GraniteServiceVersion20100801/operation/GetMetricData")
+}
+
+// ------------------------------------------------------------------------ canned answers
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// An awsQuery (ELBv2) answer for `action` with `result` inside its `...Result` element.
+fn elb_xml(action: &str, result: &str) -> Reply {
+    Reply::xml(&format!(
+        r#"<{action}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">
+  <{action}Result>{result}</{action}Result>
+  <ResponseMetadata><RequestId>0a1b2c3d-test</RequestId></ResponseMetadata>
+</{action}Response>"#
+    ))
+}
+
+const TARGET_HEALTH: &str = r#"
+<TargetHealthDescriptions>
+  <member>
+    <Target><Id>i-0aaa1111</Id><Port>8080</Port><AvailabilityZone>us-east-1a</AvailabilityZone></Target>
+    <HealthCheckPort>8080</HealthCheckPort>
+    <TargetHealth>
+      <State>unhealthy</State>
+      <Reason>Target.Timeout</Reason>
+      <Description>Request timed out</Description>
+    </TargetHealth>
+  </member>
+  <member>
+    <Target><Id>i-0bbb2222</Id><Port>8080</Port><AvailabilityZone>us-east-1b</AvailabilityZone></Target>
+    <HealthCheckPort>8080</HealthCheckPort>
+    <TargetHealth>
+      <State>initial</State>
+      <Reason>Elb.InitialHealthChecking</Reason>
+      <Description>Initial health checks in progress</Description>
+    </TargetHealth>
+  </member>
+</TargetHealthDescriptions>"#;
+
+/// The ELBv2 side of one ALB `web`: one HTTPS listener with `CERT_ARN`, one target group.
+fn elb_answer(seen: &Seen) -> Reply {
+    let action = seen.action().unwrap_or_default().to_owned();
+    let result = match action.as_str() {
+        "DescribeLoadBalancers" => format!(
+            r#"<LoadBalancers><member>
+  <LoadBalancerArn>{LB_ARN}</LoadBalancerArn>
+  <DNSName>web-1234567890.us-east-1.elb.amazonaws.com</DNSName>
+  <CanonicalHostedZoneId>Z35SXDOTRQ7X7K</CanonicalHostedZoneId>
+  <LoadBalancerName>web</LoadBalancerName>
+  <Scheme>internet-facing</Scheme>
+  <VpcId>vpc-0abc</VpcId>
+  <State><Code>active</Code></State>
+  <Type>application</Type>
+  <SecurityGroups><member>sg-1</member></SecurityGroups>
+  <IpAddressType>ipv4</IpAddressType>
+</member></LoadBalancers>"#
+        ),
+        "DescribeLoadBalancerAttributes" => r#"<Attributes>
+  <member><Key>idle_timeout.timeout_seconds</Key><Value>60</Value></member>
+</Attributes>"#
+            .to_owned(),
+        "DescribeListeners" => format!(
+            r#"<Listeners><member>
+  <ListenerArn>{LISTENER_ARN}</ListenerArn>
+  <LoadBalancerArn>{LB_ARN}</LoadBalancerArn>
+  <Port>443</Port>
+  <Protocol>HTTPS</Protocol>
+  <SslPolicy>ELBSecurityPolicy-TLS13-1-2-2021-06</SslPolicy>
+  <Certificates><member><CertificateArn>{CERT_ARN}</CertificateArn></member></Certificates>
+  <DefaultActions><member><Type>forward</Type><TargetGroupArn>{TG_ARN}</TargetGroupArn></member></DefaultActions>
+</member></Listeners>"#
+        ),
+        "DescribeRules" => format!(
+            r#"<Rules><member>
+  <RuleArn>{LISTENER_ARN}/default</RuleArn>
+  <Priority>default</Priority>
+  <IsDefault>true</IsDefault>
+  <Actions><member><Type>forward</Type><TargetGroupArn>{TG_ARN}</TargetGroupArn></member></Actions>
+</member></Rules>"#
+        ),
+        "DescribeTargetGroups" => format!(
+            r#"<TargetGroups><member>
+  <TargetGroupArn>{TG_ARN}</TargetGroupArn>
+  <TargetGroupName>web-tg</TargetGroupName>
+  <Protocol>HTTP</Protocol>
+  <Port>8080</Port>
+  <TargetType>instance</TargetType>
+  <HealthCheckPath>/health</HealthCheckPath>
+  <HealthCheckTimeoutSeconds>5</HealthCheckTimeoutSeconds>
+  <HealthCheckIntervalSeconds>30</HealthCheckIntervalSeconds>
+  <Matcher><HttpCode>200</HttpCode></Matcher>
+  <LoadBalancerArns><member>{LB_ARN}</member></LoadBalancerArns>
+</member></TargetGroups>"#
+        ),
+        "DescribeTargetGroupAttributes" => r#"<Attributes>
+  <member><Key>deregistration_delay.timeout_seconds</Key><Value>300</Value></member>
+</Attributes>"#
+            .to_owned(),
+        "DescribeTargetHealth" => TARGET_HEALTH.to_owned(),
+        _ => return unexpected(seen),
+    };
+    elb_xml(&action, &result)
+}
+
+/// ACM's answer when the caller may not describe certificates.
+fn access_denied() -> Reply {
+    Reply::json(
+        400,
+        r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/fivexx/fivexx is not authorized to perform: acm:DescribeCertificate"}"#,
+    )
+    .header("x-amzn-requestid", "4e5f-test")
+}
+
+fn is_describe_certificate(seen: &Seen) -> bool {
+    seen.target.as_deref() == Some("CertificateManager.DescribeCertificate")
+}
+
+// ------------------------------------------------------------------------ tests
+
+/// Covers `AwsSdk::get_metric_data` through the real aws-sdk-cloudwatch client and its
+/// RPCv2 CBOR (de)serializers: two queries (`m0`, `m1`), answered over two pages (a
+/// `NextToken` on the first), results out of query order and timestamps out of time order.
+/// The series come back in query order with the pages merged, and both pages are counted.
+/// Moto cannot serve this: it answers RPCv2 CBOR requests with 404 (stack-notes.md).
+#[tokio::test]
+async fn get_metric_data_merges_pages_in_query_order() {
+    let (t0, t1, t2) = (
+        t("2026-11-22T12:30:00Z"),
+        t("2026-11-22T12:31:00Z"),
+        t("2026-11-22T12:32:00Z"),
+    );
+    let canned = Canned::new(move |seen| {
+        if !is_get_metric_data(seen) {
+            return unexpected(seen);
+        }
+        if seen.body_contains("page-2") {
+            Reply::cbor(&metric_page(
+                vec![
+                    result("m0", &[(t2, 11.0)]),
+                    result("m1", &[(t2, 0.75), (t0, 0.5)]),
+                ],
+                None,
+            ))
+        } else {
+            Reply::cbor(&metric_page(
+                vec![
+                    result("m1", &[(t1, 0.25)]),
+                    result("m0", &[(t1, 7.0), (t0, 3.0)]),
+                ],
+                Some("page-2"),
+            ))
+        }
+    });
+    let sdk = canned.sdk().await;
+    let lb = [("LoadBalancer", "app/web/f3b962d72ac3e219")];
+    let queries = vec![
+        MetricQuery::new(
+            REGION,
+            "AWS/ApplicationELB",
+            "HTTPCode_ELB_5XX_Count",
+            &lb,
+            "Sum",
+        ),
+        MetricQuery::new(
+            REGION,
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            &lb,
+            "p99",
+        ),
+    ];
+    let window = Window {
+        start: t("2026-11-22T10:37:00Z"),
+        end: t("2026-11-22T12:37:00Z"),
+    };
+
+    let series = sdk.get_metric_data(REGION, &queries, window).await.unwrap();
+
+    assert_eq!(series.len(), 2);
+    assert_eq!(series[0].points, vec![(t0, 3.0), (t1, 7.0), (t2, 11.0)]);
+    assert_eq!(series[1].points, vec![(t0, 0.5), (t1, 0.25), (t2, 0.75)]);
+    assert_eq!(sdk.api_calls(), 2);
+    let seen = canned.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen.iter()
+            .all(|s| s.body_contains("m0") && s.body_contains("m1") && s.body_contains("p99")),
+        "every page asks for both queries"
+    );
+    assert!(!seen[0].body_contains("page-2"));
+    assert!(seen[1].body_contains("page-2"), "the token is sent back");
+    assert!(
+        seen[0]
+            .uri
+            .starts_with("https://monitoring.us-east-1.amazonaws.com")
+    );
+}
+
+/// Covers a CloudWatch error in RPCv2 CBOR: it becomes a `SourceError` with the AWS code.
+#[tokio::test]
+async fn get_metric_data_error_keeps_its_code() {
+    let canned = Canned::new(|seen| {
+        if !is_get_metric_data(seen) {
+            return unexpected(seen);
+        }
+        let mut body = Vec::new();
+        Cbor::Map(vec![
+            ("__type", Cbor::Text("InvalidNextToken".into())),
+            ("message", Cbor::Text("the token is stale".into())),
+        ])
+        .encode(&mut body);
+        Reply {
+            status: 400,
+            headers: vec![
+                ("content-type", "application/cbor".into()),
+                ("smithy-protocol", "rpc-v2-cbor".into()),
+            ],
+            body,
+        }
+    });
+    let sdk = canned.sdk().await;
+    let q = MetricQuery::new(
+        REGION,
+        "AWS/CloudFront",
+        "Requests",
+        &[("DistributionId", "E1"), ("Region", "Global")],
+        "Sum",
+    );
+    let window = Window {
+        start: t("2026-11-22T10:37:00Z"),
+        end: t("2026-11-22T12:37:00Z"),
+    };
+    let err = sdk.get_metric_data(REGION, &[q], window).await.unwrap_err();
+    assert_eq!(err.code, "InvalidNextToken");
+    assert_eq!(err.message, "the token is stale");
+}
+
+/// Covers target health states moto never produces: `unhealthy` / `Target.Timeout` and
+/// `initial` / `Elb.InitialHealthChecking` convert with state, reason and description.
+#[tokio::test]
+async fn target_health_unhealthy_and_initial() {
+    let canned = Canned::new(|seen| match seen.action() {
+        Some("DescribeTargetHealth") => elb_answer(seen),
+        _ => unexpected(seen),
+    });
+    let sdk = canned.sdk().await;
+
+    let health = sdk.describe_target_health(REGION, TG_ARN).await.unwrap();
+
+    assert_eq!(health.len(), 2);
+    let (a, b) = (&health[0], &health[1]);
+    assert_eq!(a.target.id, "i-0aaa1111");
+    assert_eq!(a.target.port, Some(8080));
+    assert_eq!(a.target.availability_zone.as_deref(), Some("us-east-1a"));
+    assert_eq!(a.health_check_port.as_deref(), Some("8080"));
+    assert_eq!(a.target_health.state.as_deref(), Some("unhealthy"));
+    assert_eq!(a.target_health.reason.as_deref(), Some("Target.Timeout"));
+    assert_eq!(
+        a.target_health.description.as_deref(),
+        Some("Request timed out")
+    );
+    assert_eq!(b.target.id, "i-0bbb2222");
+    assert_eq!(b.target_health.state.as_deref(), Some("initial"));
+    assert_eq!(
+        b.target_health.reason.as_deref(),
+        Some("Elb.InitialHealthChecking")
+    );
+    assert_eq!(
+        b.target_health.description.as_deref(),
+        Some("Initial health checks in progress")
+    );
+    let seen = canned.seen();
+    assert!(seen[0].body_contains("TargetGroupArn=arn%3Aaws%3Aelasticloadbalancing"));
+}
+
+/// Covers ACM `AccessDeniedException`: the adapter turns it into
+/// `SourceError { code: "AccessDeniedException", .. }`, and a whole gathering (every other
+/// call answered) turns it into exactly one gap `acm:DescribeCertificate` naming the
+/// certificate, while the rest of the evidence is there. The recorder writes it under
+/// `Faults`, so a replay has the same gap.
+#[tokio::test]
+async fn acm_access_denied_is_a_gap() {
+    let canned = Canned::new(|seen| {
+        if is_describe_certificate(seen) {
+            access_denied()
+        } else if is_get_metric_data(seen) {
+            Reply::cbor(&metric_page(Vec::new(), None))
+        } else if seen.action().is_some() {
+            elb_answer(seen)
+        } else {
+            unexpected(seen)
+        }
+    });
+    let sdk = canned.sdk().await;
+
+    let err = sdk
+        .describe_certificate(REGION, CERT_ARN)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "AccessDeniedException");
+    assert!(err.message.contains("not authorized"), "{}", err.message);
+    assert!(!err.is_not_found());
+
+    let now = t("2026-11-22T12:37:00Z");
+    let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
+    let scope = Scope {
+        albs: vec![AlbRef {
+            region: REGION.into(),
+            arn: LB_ARN.into(),
+            target_groups: Vec::new(),
+        }],
+        distributions: Vec::new(),
+    };
+    let opts = GatherOptions {
+        now,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(30),
+        home_region: REGION.into(),
+        alarm_queries: Vec::new(),
+    };
+    let evidence = gather(&recorder, &scope, &opts).await;
+
+    assert_eq!(evidence.gaps.len(), 1, "{:?}", evidence.gaps);
+    let gap = &evidence.gaps[0];
+    assert_eq!(gap.source, "acm:DescribeCertificate");
+    assert!(
+        gap.reason.starts_with("AccessDeniedException"),
+        "{}",
+        gap.reason
+    );
+    assert_eq!(gap.resource.as_deref(), Some(CERT_ARN));
+    let alb = &evidence.albs[0];
+    assert!(alb.load_balancer.is_some());
+    assert!(alb.certificates.is_empty());
+    assert_eq!(alb.listeners.as_ref().map(Vec::len), Some(1));
+    let tgs = alb.target_groups.as_deref().unwrap();
+    assert_eq!(tgs[0].health.as_ref().map(Vec::len), Some(2));
+    assert_eq!(evidence.stats.round_trips, 2);
+
+    let world = recorder.world();
+    let fault = world
+        .errors
+        .get("acm:DescribeCertificate")
+        .and_then(|per_input| per_input.get(CERT_ARN))
+        .expect("the denial is recorded for that certificate");
+    assert_eq!(fault.code, "AccessDeniedException");
+    assert!(world.faults.is_empty(), "a recording never fails a whole operation");
+    let replayed = gather(&world, &scope, &opts).await;
+    assert_eq!(replayed.gaps, evidence.gaps);
+}
+
+/// Covers an EMAIL-validated, Amazon-issued certificate whose renewal waits for validation:
+/// `ValidationMethod` and `RenewalSummary.RenewalStatus` come through (moto reports DNS for
+/// every certificate and has no renewal summaries).
+#[tokio::test]
+async fn acm_email_validation_pending_renewal() {
+    let canned = Canned::new(|seen| {
+        if !is_describe_certificate(seen) {
+            return unexpected(seen);
+        }
+        Reply::json(
+            200,
+            &format!(
+                r#"{{"Certificate": {{
+  "CertificateArn": "{CERT_ARN}",
+  "DomainName": "www.example.com",
+  "SubjectAlternativeNames": ["www.example.com", "example.com"],
+  "Type": "AMAZON_ISSUED",
+  "Status": "ISSUED",
+  "Issuer": "Amazon",
+  "NotBefore": 1763769600,
+  "NotAfter": 1796083200,
+  "RenewalEligibility": "ELIGIBLE",
+  "RenewalSummary": {{
+    "RenewalStatus": "PENDING_VALIDATION",
+    "RenewalStatusReason": "NO_AVAILABLE_CONTACTS",
+    "DomainValidationOptions": [
+      {{"DomainName": "www.example.com", "ValidationMethod": "EMAIL", "ValidationStatus": "PENDING_VALIDATION",
+        "ValidationDomain": "example.com", "ValidationEmails": ["admin@example.com"]}}
+    ],
+    "UpdatedAt": 1795305600
+  }},
+  "DomainValidationOptions": [
+    {{"DomainName": "www.example.com", "ValidationDomain": "example.com", "ValidationStatus": "SUCCESS",
+      "ValidationMethod": "EMAIL", "ValidationEmails": ["admin@example.com"]}},
+    {{"DomainName": "example.com", "ValidationDomain": "example.com", "ValidationStatus": "SUCCESS",
+      "ValidationMethod": "EMAIL", "ValidationEmails": ["admin@example.com"]}}
+  ],
+  "InUseBy": ["{LB_ARN}"]
+}}}}"#
+            ),
+        )
+    });
+    let sdk = canned.sdk().await;
+
+    let cert = sdk.describe_certificate(REGION, CERT_ARN).await.unwrap();
+
+    assert_eq!(cert.certificate_arn, CERT_ARN);
+    assert_eq!(cert.kind.as_deref(), Some("AMAZON_ISSUED"));
+    assert_eq!(cert.status.as_deref(), Some("ISSUED"));
+    assert_eq!(cert.issuer.as_deref(), Some("Amazon"));
+    assert_eq!(cert.not_before, Some(t("2025-11-22T00:00:00Z")));
+    assert_eq!(cert.not_after, Some(t("2026-12-01T00:00:00Z")));
+    assert_eq!(cert.renewal_eligibility.as_deref(), Some("ELIGIBLE"));
+    let renewal = cert.renewal_summary.as_ref().expect("a renewal summary");
+    assert_eq!(
+        renewal.renewal_status.as_deref(),
+        Some("PENDING_VALIDATION")
+    );
+    assert_eq!(
+        renewal.renewal_status_reason.as_deref(),
+        Some("NO_AVAILABLE_CONTACTS")
+    );
+    assert_eq!(renewal.updated_at, Some(t("2026-11-22T00:00:00Z")));
+    assert_eq!(cert.domain_validation_options.len(), 2);
+    for d in &cert.domain_validation_options {
+        assert_eq!(d.validation_method.as_deref(), Some("EMAIL"));
+        assert_eq!(d.validation_status.as_deref(), Some("SUCCESS"));
+        assert_eq!(d.validation_domain.as_deref(), Some("example.com"));
+    }
+    assert_eq!(
+        cert.subject_alternative_names,
+        vec!["www.example.com", "example.com"]
+    );
+    assert_eq!(cert.in_use_by, vec![LB_ARN]);
+}
+
+/// Covers CloudFront `GetOriginRequestPolicy` (REST-XML, `ETag` header), which moto 5.2.5
+/// does not implement: the header behaviour and its header list come through.
+#[tokio::test]
+async fn cloudfront_origin_request_policy() {
+    const ID: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+    let canned = Canned::new(|seen| {
+        if !seen
+            .uri
+            .contains(&format!("/2020-05-31/origin-request-policy/{ID}"))
+        {
+            return unexpected(seen);
+        }
+        Reply::xml(&format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<OriginRequestPolicy xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">
+  <Id>{ID}</Id>
+  <LastModifiedTime>2026-11-01T08:00:00Z</LastModifiedTime>
+  <OriginRequestPolicyConfig>
+    <Name>forward-host</Name>
+    <HeadersConfig>
+      <HeaderBehavior>whitelist</HeaderBehavior>
+      <Headers><Quantity>2</Quantity><Items><Name>Host</Name><Name>CloudFront-Viewer-Country</Name></Items></Headers>
+    </HeadersConfig>
+    <CookiesConfig><CookieBehavior>none</CookieBehavior></CookiesConfig>
+    <QueryStringsConfig><QueryStringBehavior>all</QueryStringBehavior></QueryStringsConfig>
+  </OriginRequestPolicyConfig>
+</OriginRequestPolicy>"#
+        ))
+        .header("etag", "E2QWRUHEXAMPLE")
+    });
+    let sdk = canned.sdk().await;
+
+    let policy = sdk.get_origin_request_policy(ID).await.unwrap();
+
+    assert_eq!(policy.etag.as_deref(), Some("E2QWRUHEXAMPLE"));
+    let p = &policy.origin_request_policy;
+    assert_eq!(p.id, ID);
+    assert_eq!(p.origin_request_policy_config.name, "forward-host");
+    let headers = &p.origin_request_policy_config.headers_config;
+    assert_eq!(headers.header_behavior, "whitelist");
+    let items = headers.headers.as_ref().expect("a header list");
+    assert_eq!(items.quantity, 2);
+    assert_eq!(items.items, vec!["Host", "CloudFront-Viewer-Country"]);
+    assert!(
+        canned.seen()[0]
+            .uri
+            .starts_with("https://cloudfront.amazonaws.com/")
+    );
+}
