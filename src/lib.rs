@@ -12,14 +12,18 @@
 //!   [`evidence::gather`] orders the calls into as few waves as possible; failures become gaps.
 //! - [`rules`]: pure functions of the evidence, one per cause of the catalogue, ranked.
 //! - [`verdict`]: the JSON contract; [`render`] turns it into text for people.
-//! - [`triage`]: the whole pipeline for one alarm; [`cli`]: the command line.
+//! - [`notify`]: Slack Block Kit and SNS messages (pure), and their delivery.
+//! - [`triage`]: the whole pipeline for one alarm; [`cli`]: the command line; [`lambda`]: the
+//!   function, configured by [`config`].
 //!
 //! Nothing below [`triage`] does I/O except the SDK port; rules and rendering never do.
 
 pub mod alarm;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod lambda;
 pub mod notify;
 pub mod render;
 pub mod rules;

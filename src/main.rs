@@ -1,4 +1,5 @@
-//! The `fivexx` binary: the command line (see `fivexx --help`).
+//! The `fivexx` binary: a Lambda function when the Lambda runtime starts it
+//! (`AWS_LAMBDA_RUNTIME_API` set, no arguments), else the command line (`fivexx --help`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -7,7 +8,6 @@ use clap::Parser;
 use fivexx::cli::{Cli, Command, run_triage};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -18,6 +18,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() <= 1 {
+        return match runtime.block_on(fivexx::lambda::run()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("fivexx: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let cli = Cli::parse();
     let result = runtime.block_on(async {
         match cli.command {
             Command::Triage(args) => run_triage(args).await,

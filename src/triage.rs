@@ -32,10 +32,18 @@ pub fn transition_status(alarm: &Alarm) -> Option<(Status, String)> {
     let prev = alarm.previous_state.as_deref().unwrap_or("unknown");
     match alarm.state.as_str() {
         "ALARM" => None,
-        "OK" if prev == "ALARM" => Some((
-            Status::Resolved,
-            format!("`{name}` is back to OK after being in ALARM: nothing to do unless it flaps."),
-        )),
+        "OK" if prev == "ALARM" => {
+            let after = match (alarm.previous_changed_at, alarm.changed_at) {
+                (Some(start), Some(end)) if end >= start => {
+                    format!(" after {} min in ALARM", (end - start).num_minutes())
+                }
+                _ => " after being in ALARM".into(),
+            };
+            Some((
+                Status::Resolved,
+                format!("`{name}` is back to OK{after}: nothing to do unless it flaps."),
+            ))
+        }
         state => Some((
             Status::Ignored,
             format!("`{name}` went from {prev} to {state}: not an incident, nothing to triage."),

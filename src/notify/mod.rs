@@ -4,6 +4,7 @@
 //! the Lambda's job. Every string that came from outside (alarm names and descriptions, AWS
 //! reasons, resource names) is untrusted: escaped for Slack and capped in length.
 
+pub mod deliver;
 pub mod links;
 pub mod slack;
 pub mod sns;

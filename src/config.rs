@@ -1,0 +1,276 @@
+//! Lambda configuration: the environment, validated once at cold start.
+//!
+//! Every variable, its default and what happens when it is wrong is listed in the README's
+//! "Configuration" table. A wrong value stops the cold start with one clear error, so a bad
+//! deploy fails at once instead of at the first alarm.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// Where a secret lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    /// A Secrets Manager secret (name or ARN); its string is the value, or a JSON object with
+    /// `url`, `webhook_url` or `token`.
+    SecretsManager(String),
+    /// An SSM Parameter Store parameter (String or SecureString), read with decryption.
+    Parameter(String),
+}
+
+impl SecretRef {
+    /// For logs: which store and which name, never the value.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretRef::SecretsManager(id) => format!("secretsmanager:{id}"),
+            SecretRef::Parameter(name) => format!("ssm:{name}"),
+        }
+    }
+}
+
+/// How to reach Slack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlackTarget {
+    /// An incoming webhook; the secret holds its URL.
+    Webhook(SecretRef),
+    /// `chat.postMessage` with a bot token to a channel.
+    Bot { token: SecretRef, channel: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub slack: Option<SlackTarget>,
+    /// Base URL of the Slack Web API (tests point it at a local sink).
+    pub slack_api_url: String,
+    pub sns_topic_arn: Option<String>,
+    /// Publish the Amazon Q Developer in chat applications custom notification too.
+    pub sns_chat_notification: bool,
+    /// The triage's gathering deadline is at most this.
+    pub gather_timeout: Duration,
+    /// Kept free before the Lambda deadline: notification retries stop here.
+    pub deadline_margin: Duration,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("`{name}` is `{value}`: {why}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        why: &'static str,
+    },
+    #[error("set only one of `{0}` and `{1}`")]
+    Both(&'static str, &'static str),
+    #[error("`{0}` is set but `FIVEXX_SLACK_CHANNEL` is not: a bot token needs a channel")]
+    NoChannel(&'static str),
+    #[error(
+        "no notification channel: set `FIVEXX_SLACK_WEBHOOK_SECRET`, `FIVEXX_SLACK_WEBHOOK_PARAMETER`, `FIVEXX_SLACK_BOT_TOKEN_SECRET`, `FIVEXX_SLACK_BOT_TOKEN_PARAMETER` or `FIVEXX_SNS_TOPIC_ARN`"
+    )]
+    NoChannelConfigured,
+}
+
+/// Environment variables, listed once (README table).
+pub const VARS: [&str; 10] = [
+    "FIVEXX_SLACK_WEBHOOK_SECRET",
+    "FIVEXX_SLACK_WEBHOOK_PARAMETER",
+    "FIVEXX_SLACK_BOT_TOKEN_SECRET",
+    "FIVEXX_SLACK_BOT_TOKEN_PARAMETER",
+    "FIVEXX_SLACK_CHANNEL",
+    "FIVEXX_SLACK_API_URL",
+    "FIVEXX_SNS_TOPIC_ARN",
+    "FIVEXX_SNS_CHAT_NOTIFICATION",
+    "FIVEXX_GATHER_TIMEOUT_MS",
+    "FIVEXX_DEADLINE_MARGIN_MS",
+];
+
+fn secret_ref(
+    get: &impl Fn(&str) -> Option<String>,
+    secret: &'static str,
+    parameter: &'static str,
+) -> Result<Option<SecretRef>, ConfigError> {
+    match (get(secret), get(parameter)) {
+        (Some(_), Some(_)) => Err(ConfigError::Both(secret, parameter)),
+        (Some(s), None) => Ok(Some(SecretRef::SecretsManager(s))),
+        (None, Some(p)) => Ok(Some(SecretRef::Parameter(p))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    let Some(v) = get(name) else {
+        return Ok(Duration::from_millis(default));
+    };
+    match v.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(Duration::from_millis(n)),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value: crate::error::short(&v),
+            why: "expected a whole number of milliseconds in range",
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let webhook = secret_ref(
+            &get,
+            "FIVEXX_SLACK_WEBHOOK_SECRET",
+            "FIVEXX_SLACK_WEBHOOK_PARAMETER",
+        )?;
+        let token = secret_ref(
+            &get,
+            "FIVEXX_SLACK_BOT_TOKEN_SECRET",
+            "FIVEXX_SLACK_BOT_TOKEN_PARAMETER",
+        )?;
+        let slack = match (webhook, token) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Both(
+                    "FIVEXX_SLACK_WEBHOOK_*",
+                    "FIVEXX_SLACK_BOT_TOKEN_*",
+                ));
+            }
+            (Some(w), None) => Some(SlackTarget::Webhook(w)),
+            (None, Some(t)) => match get("FIVEXX_SLACK_CHANNEL") {
+                Some(channel) => Some(SlackTarget::Bot { token: t, channel }),
+                None => return Err(ConfigError::NoChannel("FIVEXX_SLACK_BOT_TOKEN_*")),
+            },
+            (None, None) => None,
+        };
+        let slack_api_url = get("FIVEXX_SLACK_API_URL")
+            .unwrap_or_else(|| "https://slack.com/api".into())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(slack_api_url.starts_with("https://") || slack_api_url.starts_with("http://127.0.0.1"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "FIVEXX_SLACK_API_URL",
+                value: crate::error::short(&slack_api_url),
+                why: "must be https (or http://127.0.0.1 for a local sink)",
+            });
+        }
+        let sns_topic_arn = get("FIVEXX_SNS_TOPIC_ARN");
+        if let Some(arn) = &sns_topic_arn
+            && !(arn.starts_with("arn:") && arn.contains(":sns:"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "FIVEXX_SNS_TOPIC_ARN",
+                value: crate::error::short(arn),
+                why: "not an SNS topic ARN",
+            });
+        }
+        let sns_chat_notification = match get("FIVEXX_SNS_CHAT_NOTIFICATION").as_deref() {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "FIVEXX_SNS_CHAT_NOTIFICATION",
+                    value: crate::error::short(v),
+                    why: "expected `true` or `false`",
+                });
+            }
+        };
+        if slack.is_none() && sns_topic_arn.is_none() {
+            return Err(ConfigError::NoChannelConfigured);
+        }
+        Ok(Config {
+            slack,
+            slack_api_url,
+            sns_topic_arn,
+            sns_chat_notification,
+            gather_timeout: millis(&get, "FIVEXX_GATHER_TIMEOUT_MS", 10_000, 100..=900_000)?,
+            deadline_margin: millis(&get, "FIVEXX_DEADLINE_MARGIN_MS", 1_500, 0..=60_000)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn webhook_from_a_secret() {
+        let c = cfg(&[("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack")]).unwrap();
+        assert_eq!(
+            c.slack,
+            Some(SlackTarget::Webhook(SecretRef::SecretsManager(
+                "fivexx/slack".into()
+            )))
+        );
+        assert_eq!(c.gather_timeout, Duration::from_secs(10));
+        assert!(!c.sns_chat_notification);
+    }
+
+    #[test]
+    fn wrong_or_conflicting_settings_fail_at_cold_start() {
+        assert_eq!(cfg(&[]), Err(ConfigError::NoChannelConfigured));
+        assert!(matches!(
+            cfg(&[
+                ("FIVEXX_SLACK_WEBHOOK_SECRET", "a"),
+                ("FIVEXX_SLACK_WEBHOOK_PARAMETER", "b")
+            ]),
+            Err(ConfigError::Both(..))
+        ));
+        assert!(matches!(
+            cfg(&[("FIVEXX_SLACK_BOT_TOKEN_SECRET", "t")]),
+            Err(ConfigError::NoChannel(_))
+        ));
+        let e = cfg(&[("FIVEXX_SNS_TOPIC_ARN", "my-topic")]).unwrap_err();
+        assert!(e.to_string().contains("`my-topic`"), "{e}");
+        let e = cfg(&[
+            ("FIVEXX_SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t"),
+            ("FIVEXX_GATHER_TIMEOUT_MS", "soon"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("FIVEXX_GATHER_TIMEOUT_MS"), "{e}");
+        let e = cfg(&[
+            ("FIVEXX_SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t"),
+            ("FIVEXX_SLACK_API_URL", "http://evil.example"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn bot_token_with_channel() {
+        let c = cfg(&[
+            ("FIVEXX_SLACK_BOT_TOKEN_PARAMETER", "/fivexx/token"),
+            ("FIVEXX_SLACK_CHANNEL", "C123"),
+            (
+                "FIVEXX_SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:verdicts",
+            ),
+            ("FIVEXX_SNS_CHAT_NOTIFICATION", "TRUE"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.slack,
+            Some(SlackTarget::Bot {
+                token: SecretRef::Parameter("/fivexx/token".into()),
+                channel: "C123".into()
+            })
+        );
+        assert!(c.sns_chat_notification);
+    }
+}

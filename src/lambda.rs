@@ -1,0 +1,221 @@
+//! Lambda mode: one alarm payload in, a verdict posted to Slack and SNS.
+//!
+//! Clients and configuration are built once at cold start and borrowed by every invocation.
+//! The Lambda deadline bounds everything: the gathering ends early enough to leave time to
+//! notify, and notification retries stop ``FIVEXX_DEADLINE_MARGIN_MS`` before the deadline.
+//! Errors carry a stable `errorType`, so an async invoke's on-failure destination keeps the
+//! event of a failed run.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::Utc;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::alarm;
+use crate::config::{Config, ConfigError};
+use crate::evidence::aws::{AwsSdk, load_sdk_config};
+use crate::notify::deliver::{Delivery, DeliveryError, Report};
+use crate::triage::{TriageOptions, triage};
+use crate::verdict::{Status, Verdict};
+
+/// Time kept for notifying after the gathering.
+pub const NOTIFY_RESERVE: Duration = Duration::from_secs(3);
+
+/// Why an invocation failed. `error_type` is stable: alarms and dashboards match on it.
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+    #[error("every notification channel failed: {0}")]
+    NotifyFailed(String),
+}
+
+impl HandlerError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::NotifyFailed(_) => "NotifyFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        Diagnostic {
+            error_type: e.error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Cold-start failures: the function cannot start with this configuration.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("clients: {0}")]
+    Clients(#[from] DeliveryError),
+}
+
+/// Everything built once per container.
+pub struct App {
+    sdk: AwsSdk,
+    delivery: Delivery,
+    home_region: String,
+}
+
+impl App {
+    /// Builds the clients from the SDK's standard configuration.
+    pub async fn new(config: Config) -> Result<Self, StartError> {
+        Self::with_sdk_config(config, load_sdk_config().await)
+    }
+
+    /// Builds the clients from a given SDK configuration (tests point it at an emulator).
+    pub fn with_sdk_config(
+        config: Config,
+        sdk_config: aws_config::SdkConfig,
+    ) -> Result<Self, StartError> {
+        let home_region = sdk_config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let delivery = Delivery::new(config, &sdk_config)?;
+        Ok(Self {
+            sdk: AwsSdk::new(sdk_config),
+            delivery,
+            home_region,
+        })
+    }
+
+    /// Handles one invocation. `lambda_deadline` is when Lambda stops the function.
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        lambda_deadline: Instant,
+    ) -> Result<Value, HandlerError> {
+        let alarm = alarm::parse(payload).map_err(|e| {
+            tracing::warn!(error = %e, "invalid event");
+            HandlerError::InvalidEvent(e.to_string())
+        })?;
+        let config = self.delivery.config();
+        let started = Instant::now();
+        let notify_until = lambda_deadline
+            .checked_sub(config.deadline_margin)
+            .unwrap_or(started);
+        let gather_until = (started + config.gather_timeout)
+            .min(notify_until.checked_sub(NOTIFY_RESERVE).unwrap_or(started));
+        let opts = TriageOptions {
+            now: Utc::now(),
+            deadline: gather_until,
+            home_region: self.home_region.clone(),
+            home_account: alarm.account().map(str::to_owned),
+        };
+        // Boxed: the triage future is deep, and the runtime nests it further.
+        let mut verdict = Box::pin(triage(&self.sdk, &alarm, &opts)).await;
+        verdict.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        log_triage(&verdict);
+        if verdict.status == Status::Ignored {
+            tracing::info!(alarm = %verdict.alarm.name, reason = %verdict.summary, "nothing posted: the transition is ignored");
+            return Ok(outcome(&verdict, None));
+        }
+        let report = Box::pin(self.delivery.deliver(&verdict, notify_until)).await;
+        log_report(&report);
+        if report.all_failed() {
+            return Err(HandlerError::NotifyFailed(describe_failures(&report)));
+        }
+        Ok(outcome(&verdict, Some(&report)))
+    }
+}
+
+fn log_triage(v: &Verdict) {
+    let top = v.findings.first();
+    tracing::info!(
+        alarm = %v.alarm.name,
+        status = v.status.as_str(),
+        top_rule = top.map_or("none", |f| f.rule.as_str()),
+        confidence = top.map_or(0.0, |f| f.confidence),
+        api_calls = v.stats.api_calls,
+        round_trips = v.stats.round_trips,
+        gaps = v.gaps.len(),
+        elapsed_ms = v.stats.elapsed_ms,
+        "triage"
+    );
+}
+
+fn log_report(r: &Report) {
+    if let Some(Err(e)) = &r.slack {
+        tracing::warn!(channel = "slack", error = %e, "delivery failed");
+    }
+    if let Some(Err(e)) = &r.sns {
+        tracing::warn!(channel = "sns", error = %e, "delivery failed");
+    }
+}
+
+fn describe_failures(r: &Report) -> String {
+    let slack = r.slack.as_ref().and_then(|x| x.as_ref().err());
+    let sns = r.sns.as_ref().and_then(|x| x.as_ref().err());
+    [("slack", slack), ("sns", sns)]
+        .into_iter()
+        .filter_map(|(name, e)| e.map(|e| format!("{name}: {e}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn delivered<T>(r: Option<&Result<T, DeliveryError>>) -> Value {
+    match r {
+        None => Value::Null,
+        Some(Ok(_)) => json!("delivered"),
+        Some(Err(e)) => json!(format!("failed: {e}")),
+    }
+}
+
+/// The invocation's result: the verdict's headline and where it went.
+fn outcome(v: &Verdict, report: Option<&Report>) -> Value {
+    json!({
+        "alarm": v.alarm.name,
+        "status": v.status.as_str(),
+        "rule": v.findings.first().map(|f| f.rule.clone()),
+        "confidence": v.findings.first().map(|f| f.confidence),
+        "summary": v.summary,
+        "slack": delivered(report.and_then(|r| r.slack.as_ref())),
+        "sns": delivered(report.and_then(|r| r.sns.as_ref())),
+        "stats": v.stats,
+    })
+}
+
+/// The Lambda deadline as a tokio instant.
+fn deadline_of(ctx: &lambda_runtime::Context) -> Instant {
+    let remaining = ctx
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Instant::now() + remaining
+}
+
+/// Runs the function: cold start, then invocations until Lambda stops the process.
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cold start failed");
+            return Err(Box::new(StartError::from(e)));
+        }
+    };
+    let app = match App::new(config).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "cold start failed");
+            return Err(Box::new(e));
+        }
+    };
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = deadline_of(&event.context);
+        Box::pin(app.handle(&event.payload, deadline)).await
+    }))
+    .await
+}

@@ -1,0 +1,388 @@
+//! Delivery: posting a rendered verdict to Slack and publishing it to SNS.
+//!
+//! Slack: an incoming webhook or `chat.postMessage`. Retries on 429 (honouring `Retry-After`)
+//! and on 5xx or transport errors with exponential backoff, all before `until`; no retry on
+//! other 4xx; a 200 whose body is not a success (`ok` for webhooks, `{"ok": true}` for the Web
+//! API) is a failure. Secrets are read once and cached for warm invocations. No URL, token or
+//! secret value ever reaches an error message or a log line: HTTP errors are stripped of their
+//! URL before they are kept.
+
+use std::time::Duration;
+
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde_json::Value;
+use thiserror::Error;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use super::{slack, sns};
+use crate::config::{Config, SecretRef, SlackTarget};
+use crate::verdict::Verdict;
+
+/// At most this many attempts per Slack message.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// First backoff after a 5xx or a transport error; doubles each time.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    #[error("slack answered HTTP {status}: `{body}`")]
+    Status { status: u16, body: String },
+    #[error("slack answered 200 with an error: `{0}`")]
+    Rejected(String),
+    #[error("slack rate limit: retry after {0} s is past the deadline")]
+    RateLimited(u64),
+    #[error("no answer from slack: {0}")]
+    Transport(String),
+    #[error("no time left before the lambda deadline after {0} attempts")]
+    Deadline(u32),
+    #[error("cannot read the slack secret `{which}`: {code}")]
+    Secret { which: String, code: String },
+    #[error("sns publish to `{topic}` failed: {code}")]
+    Sns { topic: String, code: String },
+}
+
+/// What happened on each configured channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Slack attempts made, or why it failed; `None` when Slack is not configured.
+    pub slack: Option<Result<u32, DeliveryError>>,
+    /// The SNS message id, or why it failed; `None` when SNS is not configured.
+    pub sns: Option<Result<String, DeliveryError>>,
+}
+
+impl Report {
+    /// Every configured channel failed (and at least one was configured).
+    pub fn all_failed(&self) -> bool {
+        let outcomes: Vec<bool> = [
+            self.slack.as_ref().map(Result::is_ok),
+            self.sns.as_ref().map(Result::is_ok),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        !outcomes.is_empty() && outcomes.iter().all(|ok| !ok)
+    }
+}
+
+/// Clients and configuration, built once at cold start.
+pub struct Delivery {
+    http: reqwest::Client,
+    sns: aws_sdk_sns::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    ssm: aws_sdk_ssm::Client,
+    config: Config,
+    slack_secret: OnceCell<String>,
+}
+
+fn short(s: &str) -> String {
+    crate::error::short(s)
+}
+
+/// A secret's string: the value itself, or a JSON object's `url` / `webhook_url` / `token` /
+/// `bot_token` member.
+pub fn secret_value(raw: &str) -> String {
+    let trimmed = raw.trim();
+    if trimmed.starts_with('{')
+        && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed)
+    {
+        for key in ["url", "webhook_url", "token", "bot_token"] {
+            if let Some(Value::String(v)) = map.get(key) {
+                return v.trim().to_owned();
+            }
+        }
+    }
+    trimmed.to_owned()
+}
+
+impl Delivery {
+    pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, DeliveryError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(8))
+            .user_agent(concat!("fivexx/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DeliveryError::Transport(short(&e.without_url().to_string())))?;
+        Ok(Self {
+            http,
+            sns: aws_sdk_sns::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            ssm: aws_sdk_ssm::Client::new(sdk),
+            config,
+            slack_secret: OnceCell::new(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    async fn read_secret(&self, r: &SecretRef) -> Result<String, DeliveryError> {
+        let fail = |code: String| DeliveryError::Secret {
+            which: r.describe(),
+            code,
+        };
+        let raw = match r {
+            SecretRef::SecretsManager(id) => self
+                .secrets
+                .get_secret_value()
+                .secret_id(id)
+                .send()
+                .await
+                .map_err(|e| fail(aws_code(&e)))?
+                .secret_string()
+                .map(str::to_owned),
+            SecretRef::Parameter(name) => self
+                .ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| fail(aws_code(&e)))?
+                .parameter()
+                .and_then(|p| p.value())
+                .map(str::to_owned),
+        };
+        let value = raw.map(|s| secret_value(&s)).unwrap_or_default();
+        if value.is_empty() {
+            return Err(fail("the secret is empty".into()));
+        }
+        Ok(value)
+    }
+
+    /// The Slack secret, read on first use and kept for warm invocations.
+    async fn slack_secret(&self, r: &SecretRef) -> Result<&str, DeliveryError> {
+        self.slack_secret
+            .get_or_try_init(|| self.read_secret(r))
+            .await
+            .map(String::as_str)
+    }
+
+    /// Posts and publishes the verdict on every configured channel, concurrently.
+    pub async fn deliver(&self, v: &Verdict, until: Instant) -> Report {
+        let slack = async {
+            match &self.config.slack {
+                Some(target) => Some(self.to_slack(target, v, until).await),
+                None => None,
+            }
+        };
+        let sns = async {
+            match &self.config.sns_topic_arn {
+                Some(topic) => Some(self.to_sns(topic, v, until).await),
+                None => None,
+            }
+        };
+        let (slack, sns) = futures::join!(slack, sns);
+        Report { slack, sns }
+    }
+
+    async fn to_slack(
+        &self,
+        target: &SlackTarget,
+        v: &Verdict,
+        until: Instant,
+    ) -> Result<u32, DeliveryError> {
+        let mut payload = slack::message(v);
+        match target {
+            SlackTarget::Webhook(secret) => {
+                let url = self.slack_secret(secret).await?.to_owned();
+                post_slack(&self.http, &url, None, &payload, until).await
+            }
+            SlackTarget::Bot { token, channel } => {
+                let token = self.slack_secret(token).await?.to_owned();
+                if let Some(obj) = payload.as_object_mut() {
+                    obj.insert("channel".into(), Value::String(channel.clone()));
+                }
+                let url = format!("{}/chat.postMessage", self.config.slack_api_url);
+                post_slack(&self.http, &url, Some(&token), &payload, until).await
+            }
+        }
+    }
+
+    async fn to_sns(
+        &self,
+        topic: &str,
+        v: &Verdict,
+        until: Instant,
+    ) -> Result<String, DeliveryError> {
+        let input = sns::publish_input(v, Some(topic), self.config.sns_chat_notification);
+        let fail = |code: String| DeliveryError::Sns {
+            topic: topic.to_owned(),
+            code,
+        };
+        let mut attrs = std::collections::HashMap::new();
+        for (k, a) in &input.message_attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type(&a.data_type)
+                .string_value(&a.string_value)
+                .build()
+                .map_err(|e| fail(short(&e.to_string())))?;
+            attrs.insert(k.clone(), value);
+        }
+        let send = self
+            .sns
+            .publish()
+            .topic_arn(topic)
+            .subject(&input.subject)
+            .message(&input.message)
+            .set_message_structure(input.message_structure.clone())
+            .set_message_attributes(Some(attrs))
+            .send();
+        match tokio::time::timeout_at(until, send).await {
+            Ok(Ok(out)) => Ok(out.message_id().unwrap_or_default().to_owned()),
+            Ok(Err(e)) => Err(fail(aws_code(&e))),
+            Err(_) => Err(fail("no answer before the lambda deadline".into())),
+        }
+    }
+}
+
+/// An AWS error's code (never its request).
+fn aws_code<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(e: &E) -> String {
+    match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {}", short(m)),
+        (Some(c), None) => c.to_owned(),
+        _ => "an error without an AWS code".into(),
+    }
+}
+
+/// `Retry-After` in whole seconds (Slack sends seconds), at least 1.
+fn retry_after(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Posts one Slack payload with the retry policy above; returns the attempts made.
+pub async fn post_slack(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    payload: &Value,
+    until: Instant,
+) -> Result<u32, DeliveryError> {
+    let mut backoff = FIRST_BACKOFF;
+    let mut last = DeliveryError::Deadline(0);
+    for attempt in 1..=MAX_ATTEMPTS {
+        if Instant::now() >= until {
+            return Err(DeliveryError::Deadline(attempt - 1));
+        }
+        let mut req = http.post(url).json(payload);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = match tokio::time::timeout_at(until, req.send()).await {
+            Err(_) => return Err(DeliveryError::Deadline(attempt)),
+            Ok(Err(e)) => {
+                // Never keep the URL: a webhook URL is a credential.
+                last = DeliveryError::Transport(short(&e.without_url().to_string()));
+                None
+            }
+            Ok(Ok(r)) => Some(r),
+        };
+        let wait = match resp {
+            None => backoff,
+            Some(r) => {
+                let status = r.status().as_u16();
+                match status {
+                    200..=299 => {
+                        let body = r.text().await.unwrap_or_default();
+                        return slack_body_ok(token.is_some(), &body).map(|()| attempt);
+                    }
+                    429 => {
+                        let secs = retry_after(&r);
+                        if Instant::now() + Duration::from_secs(secs) >= until {
+                            return Err(DeliveryError::RateLimited(secs));
+                        }
+                        last = DeliveryError::RateLimited(secs);
+                        Duration::from_secs(secs)
+                    }
+                    500..=599 => {
+                        let body = r.text().await.unwrap_or_default();
+                        last = DeliveryError::Status {
+                            status,
+                            body: short(&body),
+                        };
+                        backoff
+                    }
+                    _ => {
+                        let body = r.text().await.unwrap_or_default();
+                        return Err(DeliveryError::Status {
+                            status,
+                            body: short(&body),
+                        });
+                    }
+                }
+            }
+        };
+        if attempt == MAX_ATTEMPTS || Instant::now() + wait >= until {
+            return Err(last);
+        }
+        tokio::time::sleep(wait).await;
+        backoff = backoff.saturating_mul(2);
+    }
+    Err(last)
+}
+
+/// Webhooks answer `ok`; the Web API answers `{"ok": true}` (and 200 with `ok: false` on error).
+fn slack_body_ok(web_api: bool, body: &str) -> Result<(), DeliveryError> {
+    if web_api {
+        let v: Value =
+            serde_json::from_str(body).map_err(|_| DeliveryError::Rejected(short(body)))?;
+        if v.get("ok").and_then(Value::as_bool) == Some(true) {
+            Ok(())
+        } else {
+            Err(DeliveryError::Rejected(short(
+                v.get("error").and_then(Value::as_str).unwrap_or(body),
+            )))
+        }
+    } else if body.trim() == "ok" {
+        Ok(())
+    } else {
+        Err(DeliveryError::Rejected(short(body)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_as_strings_or_json() {
+        assert_eq!(
+            secret_value(" https://hooks.example/x \n"),
+            "https://hooks.example/x"
+        );
+        assert_eq!(secret_value(r#"{"url": "https://h/x"}"#), "https://h/x");
+        assert_eq!(secret_value(r#"{"token": "xoxb-1"}"#), "xoxb-1");
+    }
+
+    #[test]
+    fn slack_bodies() {
+        assert!(slack_body_ok(false, "ok").is_ok());
+        assert!(slack_body_ok(false, "invalid_payload").is_err());
+        assert!(slack_body_ok(true, r#"{"ok":true}"#).is_ok());
+        assert_eq!(
+            slack_body_ok(true, r#"{"ok":false,"error":"channel_not_found"}"#),
+            Err(DeliveryError::Rejected("channel_not_found".into()))
+        );
+    }
+
+    #[test]
+    fn all_failed_needs_every_configured_channel_down() {
+        let ok = Report {
+            slack: Some(Ok(1)),
+            sns: Some(Err(DeliveryError::Deadline(1))),
+        };
+        assert!(!ok.all_failed());
+        let down = Report {
+            slack: Some(Err(DeliveryError::Deadline(1))),
+            sns: None,
+        };
+        assert!(down.all_failed());
+        assert!(!Report::default().all_failed());
+    }
+}

@@ -1,0 +1,459 @@
+//! The Lambda end to end, in process: the handler with its real clients against moto server
+//! (SNS with an SQS subscription to read the message back, Secrets Manager for the webhook URL)
+//! and a local HTTP sink (wiremock) standing in for Slack. Also Slack's retry policy, and that
+//! no webhook URL reaches an error or a log line.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fivexx::config::Config;
+use fivexx::lambda::App;
+use fivexx::notify::deliver::{DeliveryError, post_slack};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use moto::MotoServer;
+
+const HOOK_PATH: &str = "/services/T0SECRET/B0SECRET/xoxWebhookSecretPart";
+
+fn event(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn config(pairs: &[(&str, String)]) -> Config {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned()).unwrap()
+}
+
+/// A topic with an SQS queue subscribed, and a secret holding the webhook URL.
+struct Sinks {
+    topic_arn: String,
+    queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+async fn sinks(moto: &MotoServer, webhook: &str) -> Sinks {
+    let cfg = moto.sdk_config().await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let sqs = aws_sdk_sqs::Client::new(&cfg);
+    let secrets = aws_sdk_secretsmanager::Client::new(&cfg);
+    let topic_arn = sns
+        .create_topic()
+        .name("fivexx-verdicts")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("verdicts")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:verdicts";
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
+    secrets
+        .create_secret()
+        .name("fivexx/slack-webhook")
+        .secret_string(json!({ "url": webhook }).to_string())
+        .send()
+        .await
+        .unwrap();
+    Sinks {
+        topic_arn,
+        queue_url,
+        sqs,
+    }
+}
+
+async fn read_queue(s: &Sinks) -> Vec<Value> {
+    let out = s
+        .sqs
+        .receive_message()
+        .queue_url(&s.queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    out.messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect()
+}
+
+/// Captures every log line written while it is the default subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+#[tokio::test]
+async fn an_alarm_reaches_slack_and_sns() {
+    let moto = MotoServer::start();
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(HOOK_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&slack)
+        .await;
+    let webhook = format!("{}{HOOK_PATH}", slack.uri());
+    let s = sinks(&moto, &webhook).await;
+    let app = App::with_sdk_config(
+        config(&[
+            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
+            ("FIVEXX_SNS_TOPIC_ARN", s.topic_arn.clone()),
+        ]),
+        moto.sdk_config().await,
+    )
+    .unwrap();
+    let (logs, _guard) = capture_logs();
+    let out = app
+        .handle(
+            &event("direct-alb-5xx.json"),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["slack"], "delivered", "{out}");
+    assert_eq!(out["sns"], "delivered", "{out}");
+    // moto has no such load balancer: the verdict says what it could not read.
+    assert_eq!(out["status"], "inconclusive");
+
+    let received = slack.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let body: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert!(
+        body["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("web-alb-5xx")
+    );
+
+    let messages = read_queue(&s).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let m = &messages[0];
+    assert!(
+        m["Subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("fivexx INCONCLUSIVE web-alb-5xx")
+    );
+    assert!(m["Message"].as_str().unwrap().contains("could not read"));
+    assert_eq!(m["MessageAttributes"]["status"]["Value"], "inconclusive");
+
+    let text = logs.text();
+    assert!(text.contains("triage"), "one line per triage: {text}");
+    assert!(text.contains("api_calls"), "{text}");
+    assert!(!text.contains("xoxWebhookSecretPart"), "{text}");
+}
+
+#[tokio::test]
+async fn ignored_transitions_post_nothing() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(0)
+        .mount(&slack)
+        .await;
+    let moto = MotoServer::start();
+    let s = sinks(&moto, &format!("{}{HOOK_PATH}", slack.uri())).await;
+    let app = App::with_sdk_config(
+        config(&[
+            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
+            ("FIVEXX_SNS_TOPIC_ARN", s.topic_arn.clone()),
+        ]),
+        moto.sdk_config().await,
+    )
+    .unwrap();
+    let out = app
+        .handle(
+            &event("direct-insufficient-data-to-ok.json"),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["status"], "ignored");
+    assert!(out["slack"].is_null());
+    assert!(read_queue(&s).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unusable_event_is_an_invalid_event_error() {
+    let moto = MotoServer::start();
+    let app = App::with_sdk_config(
+        config(&[(
+            "FIVEXX_SNS_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:nope".into(),
+        )]),
+        moto.sdk_config().await,
+    )
+    .unwrap();
+    let err = app
+        .handle(
+            &json!({"Records": [{"eventSource": "aws:s3"}]}),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    let d: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(d.error_type, "InvalidEvent");
+    assert!(d.error_message.contains("aws:s3"));
+}
+
+#[tokio::test]
+async fn every_channel_failing_fails_the_invocation_without_leaking_the_url() {
+    let moto = MotoServer::start();
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&slack)
+        .await;
+    let webhook = format!("{}{HOOK_PATH}", slack.uri());
+    let s = sinks(&moto, &webhook).await;
+    let app = App::with_sdk_config(
+        config(&[
+            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
+            // A topic that does not exist: SNS fails too.
+            (
+                "FIVEXX_SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:missing".into(),
+            ),
+        ]),
+        moto.sdk_config().await,
+    )
+    .unwrap();
+    let _ = s;
+    let (logs, _guard) = capture_logs();
+    let err = app
+        .handle(
+            &event("sns-alb-5xx.json"),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    let d: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(d.error_type, "NotifyFailed");
+    assert!(d.error_message.contains("slack"), "{}", d.error_message);
+    assert!(d.error_message.contains("sns"), "{}", d.error_message);
+    for leak in ["xoxWebhookSecretPart", "T0SECRET"] {
+        assert!(!d.error_message.contains(leak), "{}", d.error_message);
+        assert!(!logs.text().contains(leak), "{}", logs.text());
+    }
+}
+
+fn payload() -> Value {
+    json!({"text": "t", "blocks": []})
+}
+
+#[tokio::test]
+async fn slack_retries_on_500_then_succeeds() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&slack)
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let attempts = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempts, 3);
+    assert_eq!(slack.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn slack_429_waits_for_retry_after() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "2"))
+        .up_to_n_times(1)
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&slack)
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let started = std::time::Instant::now();
+    let attempts = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempts, 2);
+    // A lower bound only: the retry came no sooner than Slack asked.
+    assert!(started.elapsed() >= Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn slack_429_beyond_the_deadline_gives_up_at_once() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
+        .mount(&slack)
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let err = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err, DeliveryError::RateLimited(120));
+    assert_eq!(slack.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn slack_400_is_not_retried() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("invalid_blocks"))
+        .mount(&slack)
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let err = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Status {
+            status: 400,
+            body: "invalid_blocks".into()
+        }
+    );
+    assert_eq!(slack.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn slack_web_api_200_with_an_error_is_a_failure() {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "not_in_channel"})),
+        )
+        .mount(&slack)
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/chat.postMessage", slack.uri());
+    let err = post_slack(
+        &http,
+        &url,
+        Some("xoxb-token"),
+        &payload(),
+        Instant::now() + Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err, DeliveryError::Rejected("not_in_channel".into()));
+    let req = &slack.received_requests().await.unwrap()[0];
+    assert_eq!(
+        req.headers.get("authorization").unwrap().to_str().unwrap(),
+        "Bearer xoxb-token"
+    );
+}
+
+#[tokio::test]
+async fn transport_errors_never_carry_the_url() {
+    // A closed port on loopback: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}{HOOK_PATH}");
+    let http = reqwest::Client::new();
+    let err = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(3),
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("xoxWebhookSecretPart"), "{text}");
+    assert!(!text.contains(&port.to_string()), "{text}");
+}
