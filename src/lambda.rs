@@ -102,6 +102,13 @@ impl App {
         })?;
         let config = self.delivery.config();
         let started = Instant::now();
+        let remaining_ms = u64::try_from(
+            lambda_deadline
+                .saturating_duration_since(started)
+                .as_millis(),
+        )
+        .unwrap_or(u64::MAX);
+        tracing::info!(remaining_ms, "invocation");
         let notify_until = lambda_deadline
             .checked_sub(config.deadline_margin)
             .unwrap_or(started);
@@ -186,13 +193,27 @@ fn outcome(v: &Verdict, report: Option<&Report>) -> Value {
     })
 }
 
-/// The Lambda deadline as a tokio instant.
+/// Used when the invocation carries no usable deadline.
+pub const FALLBACK_BUDGET: Duration = Duration::from_secs(15);
+
+/// The Lambda deadline as a tokio instant. Lambda sends epoch milliseconds; a value more than a
+/// day in the past is no deadline at all (`cargo lambda watch` sends its timeout, 600000, in
+/// that header), so the function falls back to its own budget instead of giving up at once.
 fn deadline_of(ctx: &lambda_runtime::Context) -> Instant {
-    let remaining = ctx
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    Instant::now() + remaining
+    let now = SystemTime::now();
+    let deadline = ctx.deadline();
+    match deadline.duration_since(now) {
+        Ok(remaining) => Instant::now() + remaining,
+        Err(late) if late.duration() < Duration::from_secs(86_400) => Instant::now(),
+        Err(_) => {
+            tracing::warn!(
+                deadline_ms = ctx.deadline,
+                fallback_ms = u64::try_from(FALLBACK_BUDGET.as_millis()).unwrap_or(u64::MAX),
+                "the invocation's deadline is not a time: using the fallback budget"
+            );
+            Instant::now() + FALLBACK_BUDGET
+        }
+    }
 }
 
 /// Runs the function: cold start, then invocations until Lambda stops the process.

@@ -130,6 +130,8 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         waves: AtomicUsize::new(0),
     };
     let window = window_for(opts.now);
+    // A port lives across warm invocations: count this triage's calls only.
+    let calls_before = port.api_calls();
     let mut metrics = Metrics::default();
     let mut albs: Vec<AlbEvidence> = scope
         .albs
@@ -192,7 +194,7 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         metrics,
         gaps,
         stats: GatherStats {
-            api_calls: port.api_calls(),
+            api_calls: port.api_calls().saturating_sub(calls_before),
             round_trips: ctx.waves.load(Ordering::Relaxed),
         },
     }
