@@ -49,6 +49,8 @@ pub struct Config {
     pub gather_timeout: Duration,
     /// Kept free before the Lambda deadline: notification retries stop here.
     pub deadline_margin: Duration,
+    /// Regions where CloudFront origins behind custom names may live, besides the home region.
+    pub origin_regions: Vec<String>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -70,7 +72,8 @@ pub enum ConfigError {
 }
 
 /// Environment variables, listed once (README table).
-pub const VARS: [&str; 10] = [
+pub const VARS: [&str; 11] = [
+    "FIVEXX_ORIGIN_REGIONS",
     "FIVEXX_SLACK_WEBHOOK_SECRET",
     "FIVEXX_SLACK_WEBHOOK_PARAMETER",
     "FIVEXX_SLACK_BOT_TOKEN_SECRET",
@@ -113,6 +116,35 @@ fn millis(
             why: "expected a whole number of milliseconds in range",
         }),
     }
+}
+
+/// A comma-separated list of region names (`eu-west-1,us-west-2`).
+pub fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for r in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        let parts: Vec<&str> = r.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+            && parts
+                .last()
+                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            return Err(ConfigError::Invalid {
+                name: "FIVEXX_ORIGIN_REGIONS",
+                value: crate::error::short(r),
+                why: "not a region name (e.g. `eu-west-1`)",
+            });
+        }
+        out.push(r.to_owned());
+    }
+    Ok(out)
 }
 
 impl Config {
@@ -184,7 +216,9 @@ impl Config {
         if slack.is_none() && sns_topic_arn.is_none() {
             return Err(ConfigError::NoChannelConfigured);
         }
+        let origin_regions = parse_regions(get("FIVEXX_ORIGIN_REGIONS").as_deref())?;
         Ok(Config {
+            origin_regions,
             slack,
             slack_api_url,
             sns_topic_arn,
@@ -250,6 +284,16 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn origin_regions_are_region_names() {
+        assert_eq!(
+            parse_regions(Some("eu-west-1, us-gov-west-1")).unwrap(),
+            ["eu-west-1", "us-gov-west-1"]
+        );
+        assert!(parse_regions(Some("europe")).is_err());
+        assert!(parse_regions(None).unwrap().is_empty());
     }
 
     #[test]

@@ -82,9 +82,10 @@ impl App {
             .region()
             .map(|r| r.to_string())
             .unwrap_or_else(|| "us-east-1".into());
+        let origin_regions = config.origin_regions.clone();
         let delivery = Delivery::new(config, &sdk_config)?;
         Ok(Self {
-            sdk: AwsSdk::new(sdk_config),
+            sdk: AwsSdk::new(sdk_config).with_origin_regions(origin_regions),
             delivery,
             home_region,
         })

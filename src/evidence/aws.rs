@@ -62,6 +62,7 @@ pub struct AwsSdk {
     cloudfront: aws_sdk_cloudfront::Client,
     route53: aws_sdk_route53::Client,
     calls: AtomicUsize,
+    origin_regions: Vec<String>,
 }
 
 impl AwsSdk {
@@ -78,7 +79,14 @@ impl AwsSdk {
             config,
             regional: Mutex::new(HashMap::new()),
             calls: AtomicUsize::new(0),
+            origin_regions: Vec::new(),
         }
+    }
+
+    /// Regions where CloudFront origins behind custom names may live (besides the home region).
+    pub fn with_origin_regions(mut self, regions: Vec<String>) -> Self {
+        self.origin_regions = regions;
+        self
     }
 
     /// The region of the SDK configuration, if any.
@@ -784,5 +792,9 @@ impl AwsPort for AwsSdk {
 
     fn api_calls(&self) -> usize {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    fn origin_regions(&self) -> Vec<String> {
+        self.origin_regions.clone()
     }
 }

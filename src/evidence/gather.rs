@@ -8,8 +8,8 @@
 //!      DescribeRules, per certificate DescribeCertificate, and GetMetricData for the load
 //!      balancer and every target group (≤ 500 queries a call, calls concurrent).
 //!
-//! CloudFront alarm (4 waves when the origin ALB is found by its DNS name or by an alias in
-//! the home region):
+//! CloudFront alarm (4 waves when the origin ALB is found by its DNS name, or by an alias into
+//! the home region or one of the port's `origin_regions`):
 //!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1).
 //!   2. GetOriginRequestPolicy, ListResourceRecordSets for custom origin names, and
 //!      DescribeLoadBalancers in every region an origin may live in.
@@ -620,6 +620,7 @@ async fn cloudfront<P: AwsPort>(
                                     zone.short_id().to_owned(),
                                 ));
                                 regions.insert(home_region.to_owned());
+                                regions.extend(port.origin_regions());
                             }
                             None => {
                                 link.how = format!(

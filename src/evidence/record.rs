@@ -249,6 +249,10 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
     fn api_calls(&self) -> usize {
         self.inner.api_calls()
     }
+
+    fn origin_regions(&self) -> Vec<String> {
+        self.inner.origin_regions()
+    }
 }
 
 /// Merges one statistic's datapoints into the world's series for that metric.

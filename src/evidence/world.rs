@@ -656,6 +656,20 @@ impl AwsPort for World {
     fn api_calls(&self) -> usize {
         self.calls.0.load(Ordering::Relaxed)
     }
+
+    /// Every region the world holds load balancers in.
+    fn origin_regions(&self) -> Vec<String> {
+        let mut regions: Vec<String> = self
+            .elbv2
+            .describe_load_balancers
+            .load_balancers
+            .iter()
+            .filter_map(|lb| arn::region(&lb.load_balancer_arn).map(str::to_owned))
+            .collect();
+        regions.sort();
+        regions.dedup();
+        regions
+    }
 }
 
 /// `name` with exactly one trailing dot.

@@ -376,6 +376,14 @@ pub fn keepalive_shorter_than_idle(
     if healths(routed).iter().any(|(_, h)| h.n("draining") > 0) {
         return None;
     }
+    // "At low and high load alike": a ratio that climbs with load is no keep-alive race.
+    let climbs = matches!(
+        (s.ratio_low_load, s.ratio_high_load),
+        (Some(low), Some(high)) if high > 2.0 * low.max(1e-9)
+    );
+    if s.only_at_peaks || climbs {
+        return None;
+    }
     let mut d = base(a, "alb.keepalive_shorter_than_idle", 0.55, &[502]);
     let tg_names: Vec<&str> = routed
         .iter()
@@ -530,6 +538,11 @@ pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Op
             ));
         }
     }
+    let trt_absent = s.trt_points_w == 0;
+    // Connection errors alone also come with overload: unreachable needs one of its own signs.
+    if !(all_timeout || trt_absent || s.step.is_some()) {
+        return None;
+    }
     if all_timeout {
         d.corroborate(
             "every target fails health checks with Target.Timeout: the network drops the packets",
@@ -537,7 +550,10 @@ pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Op
     } else if hs.is_empty() {
         d.missing("target health");
     }
-    if s.trt_points_w == 0 {
+    if s.load_correlated {
+        d.competes("alb.target_overloaded");
+    }
+    if trt_absent {
         d.corroborate(
             "TargetResponseTime has no data in the alarm window: no request reached a target",
         );
@@ -571,7 +587,7 @@ pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Op
 
 pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
-    if s.elb_502 + s.elb_504 <= 0.0 || !s.load_correlated {
+    if s.elb_502 + s.elb_504 <= 0.0 {
         return None;
     }
     let some_timeout = healths(routed)
@@ -579,7 +595,8 @@ pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
         .any(|(_, h)| h.reasons.contains_key("Target.Timeout") && h.n("healthy") > 0);
     let p99_follows = s.trt_p99_load_corr.is_some_and(|c| c >= 0.6);
     let conn_follows = s.conn_errors > 0.0 && s.conn_err_load_corr.is_some_and(|c| c >= 0.6);
-    if !(conn_follows || some_timeout) {
+    // The errors must follow load: the ratio does, or the connection errors do.
+    if !(s.load_correlated || conn_follows) || !(conn_follows || some_timeout || p99_follows) {
         return None;
     }
     let mut d = base(a, "alb.target_overloaded", 0.6, &[502, 504]);
@@ -863,8 +880,17 @@ pub fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option
     if s.target_5xx <= 0.0 || s.target_share < 0.9 {
         return None;
     }
+    // A few stray 5xx are every service's baseline, not an incident: at least 0.1% of requests
+    // (and 10 responses), or three times the hour before.
+    let ratio = share(s.target_5xx, s.requests);
+    let above_floor = ratio >= 0.001 && s.target_5xx >= 10.0;
+    let above_base = s
+        .base_target_ratio
+        .is_some_and(|b| b > 0.0 && ratio >= 3.0 * b);
+    if !(above_floor || above_base) {
+        return None;
+    }
     let mut d = base(a, "alb.target_app_5xx", 0.85, &[500]);
-    d.codes = vec![500, 502, 503, 504];
     let names: Vec<&str> = routed
         .iter()
         .map(|t| t.target_group.display_name())
@@ -904,7 +930,7 @@ pub fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option
             step.at.format("%H:%M UTC")
         ));
     } else if s.load_correlated {
-        d.evidence("the error ratio rises with load: capacity or a saturated dependency");
+        d.competes("a capacity cause (the error ratio rises with load)");
         d.step("Scale out the targets and check the dependency the failing requests wait on.");
     }
     d.step(format!(

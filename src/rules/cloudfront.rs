@@ -515,7 +515,13 @@ pub fn origin_port_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
             l.protocol.as_deref().unwrap_or("?")
         ));
     }
-    config_pattern(&mut d, &o.cf.s, 502);
+    // Refused connections show as 502, dropped ones (security group) as 504.
+    let code = if o.cf.s.dominant() == Some(504) {
+        504
+    } else {
+        502
+    };
+    config_pattern(&mut d, &o.cf.s, code);
     d.step(format!(
         "Add a {want_proto} listener on port {want_port} to {}, or change the origin protocol policy / port of origin `{}` to match a listener ({}).",
         a.alb.name(),
@@ -704,6 +710,11 @@ pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft>
     if corr < 0.6 {
         return None;
     }
+    // The origin's errors must be of CloudFront's magnitude, not stray ones that happen to
+    // correlate.
+    if alb_errors < 0.3 * s.errors_5xx {
+        return None;
+    }
     let mut d = o.draft("cf.origin_passthrough", 0.8, &[502, 503, 504]);
     d.kind = Kind::Link;
     d.title = format!(
@@ -763,6 +774,15 @@ pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
         count(a.s.target_5xx),
         a.s.w.minutes()
     ));
+    if a.s.load_correlated {
+        d.corroborate(format!(
+            "the origin's error ratio also rises with its load ({})",
+            a.alb.name()
+        ));
+    }
+    if s.step.is_none() {
+        d.corroborate("no step onset: the errors grow with traffic, not with a change");
+    }
     d.step(format!(
         "Add capacity behind {} and check its scaling reacts before the peak; raise cache hit ratio for cacheable paths.",
         a.alb.name()
@@ -891,7 +911,14 @@ fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
 /// `guard.waf_not_5xx`: a web ACL is attached, so a person may suspect WAF; WAF blocks with
 /// 403 unless a custom response says otherwise.
 fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
-    let acl = cf.dist.config.as_ref()?.web_acl_id.as_deref()?;
+    // GetDistributionConfig answers `"WebACLId": ""` when no web ACL is attached.
+    let acl = cf
+        .dist
+        .config
+        .as_ref()?
+        .web_acl_id
+        .as_deref()
+        .filter(|a| !a.is_empty())?;
     if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 {
         return None;
     }

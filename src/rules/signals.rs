@@ -169,8 +169,9 @@ pub struct StepOnset {
 pub fn step_onset(
     minutes: &[(DateTime<Utc>, Option<f64>, Option<f64>)],
     plateau: f64,
+    min_plateau: f64,
 ) -> Option<StepOnset> {
-    if plateau <= 0.0 {
+    if plateau <= 0.0 || plateau < min_plateau {
         return None;
     }
     let n = minutes.len();
@@ -221,6 +222,8 @@ pub struct AlbSignals {
     pub elb_503: f64,
     pub elb_504: f64,
     pub target_5xx: f64,
+    /// Target 5xx per request over B, where B has traffic.
+    pub base_target_ratio: Option<f64>,
     pub target_2xx: f64,
     pub conn_errors: f64,
     pub tls_errors: f64,
@@ -336,7 +339,8 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
     } else {
         plateau_ratios.iter().sum::<f64>() / plateau_ratios.len() as f64
     };
-    let step = step_onset(&minutes, plateau);
+    // A plateau under 0.1% of demand is noise, not a step.
+    let step = step_onset(&minutes, plateau, 0.001);
 
     // Load correlation of the error ratio over W ∪ B.
     let wb = Span {
@@ -348,7 +352,9 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         .filter_map(|t| Some((demand_at(t)?, ratio_at(t)?)))
         .collect();
     let load_corr = rank_correlation(&pairs);
-    let (ratio_low_load, ratio_high_load, only_at_peaks) = load_thirds(&pairs);
+    let (ratio_low_load, ratio_high_load, peaks) = load_thirds(&pairs);
+    // A step with steady load is a change, not load: then errors at peaks are a coincidence.
+    let only_at_peaks = peaks && step.is_none();
     let load_correlated = load_corr.is_some_and(|c| c >= CORRELATED) || only_at_peaks;
     let chronic = base_ratio.is_some_and(|r| plateau > 0.0 && r >= 0.3 * plateau);
     let config_pattern = step.is_some() && !load_correlated && err_ratio >= 0.8;
@@ -378,12 +384,38 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         elb_503: elb503.sum(w),
         elb_504: elb504.sum(w),
         target_5xx,
+        base_target_ratio: (requests.sum(b) > 0.0).then(|| t5.sum(b) / requests.sum(b)),
         target_2xx: v("HTTPCode_Target_2XX_Count").sum(w),
         conn_errors: conn.sum(w),
         tls_errors: v("TargetTLSNegotiationErrorCount").sum(w),
         client_tls_errors: v("ClientTLSNegotiationErrorCount").sum(w),
         rejected: v("RejectedConnectionCount").sum(w),
-        lambda_errors: v("LambdaUserError").sum(w) + v("LambdaInternalError").sum(w),
+        // AWS publishes the Lambda target metrics per target group.
+        lambda_errors: (v("LambdaUserError").sum(w) + v("LambdaInternalError").sum(w)).max(
+            alb.target_groups
+                .iter()
+                .flatten()
+                .filter_map(|t| {
+                    crate::evidence::arn::target_group_dimension(&t.target_group.target_group_arn)
+                })
+                .map(|tg| {
+                    ["LambdaUserError", "LambdaInternalError"]
+                        .iter()
+                        .map(|name| {
+                            View {
+                                series: m.find(
+                                    ALB_NAMESPACE,
+                                    name,
+                                    &[("LoadBalancer", lb), ("TargetGroup", tg)],
+                                    "Sum",
+                                ),
+                            }
+                            .sum(w)
+                        })
+                        .sum::<f64>()
+                })
+                .sum(),
+        ),
         auth_errors: v("ELBAuthError").sum(w),
         traffic_known: requests.count(w) > 0 || elb5.count(w) > 0 || elb503.count(w) > 0,
         err_ratio,
@@ -432,8 +464,9 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
     }
 }
 
-/// Error ratio in the quietest and the busiest third of minutes, and whether errors occur
-/// only in the busiest third.
+/// Error ratio in the quietest and the busiest third of minutes, and whether the errors
+/// are concentrated in the busiest third: at least three times the rate of the other minutes
+/// (a baseline of stray errors elsewhere does not hide a peak-only pattern).
 fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
     if pairs.len() < 9 {
         return (None, None, false);
@@ -444,10 +477,11 @@ fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
     let mean = |s: &[(f64, f64)]| s.iter().map(|p| p.1).sum::<f64>() / s.len().max(1) as f64;
     let low = sorted.get(..third).map(mean);
     let high = sorted.get(sorted.len() - third..).map(mean);
-    let rest_zero = sorted
-        .get(..sorted.len() - third)
-        .is_some_and(|s| s.iter().all(|p| p.1 <= 0.0));
-    let only_peaks = rest_zero && high.is_some_and(|h| h > 0.0);
+    let rest = sorted.get(..sorted.len() - third).map(mean);
+    let only_peaks = match (high, rest) {
+        (Some(h), Some(r)) => h > 0.0 && h >= 3.0 * r,
+        _ => false,
+    };
     (low, high, only_peaks)
 }
 
@@ -527,7 +561,8 @@ pub fn cf_signals(alarm: &Alarm, e: &Evidence, id: &str) -> CfSignals {
         .map(|t| (t, r5.at(t), req.at(t)))
         .collect();
     let rate_5xx = r5.mean(w);
-    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0));
+    // Rates are percentages: a plateau under 0.1% is noise.
+    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0), 0.1);
     let wb = Span {
         start: b.start,
         end: w.end,
@@ -537,7 +572,8 @@ pub fn cf_signals(alarm: &Alarm, e: &Evidence, id: &str) -> CfSignals {
         .filter_map(|t| Some((req.at(t)?, r5.at(t)?)))
         .collect();
     let load_corr = rank_correlation(&pairs);
-    let (_, _, only_peaks) = load_thirds(&pairs);
+    let (_, _, peaks) = load_thirds(&pairs);
+    let only_peaks = peaks && step.is_none();
     let errors_5xx = w
         .each_minute()
         .filter_map(|t| Some(r5.at(t)? / 100.0 * req.at(t)?))
@@ -584,18 +620,22 @@ mod tests {
         let step: Vec<_> = (0..20)
             .map(|i| (at(i), Some(if i < 10 { 0.0 } else { 0.9 }), Some(1000.0)))
             .collect();
-        let s = step_onset(&step, 0.9).unwrap();
+        let s = step_onset(&step, 0.9, 0.001).unwrap();
+        assert!(
+            step_onset(&step, 0.0005, 0.001).is_none(),
+            "noise is no step"
+        );
         assert_eq!(s.at, at(10));
         let ramp: Vec<_> = (0..20)
             .map(|i| (at(i), Some(i as f64 * 0.05), Some(1000.0)))
             .collect();
-        assert!(step_onset(&ramp, 0.9).is_none());
+        assert!(step_onset(&ramp, 0.9, 0.001).is_none());
         let load_jump: Vec<_> = (0..20)
             .map(|i| {
                 let d = if i < 10 { 1000.0 } else { 3000.0 };
                 (at(i), Some(if i < 10 { 0.0 } else { 0.9 }), Some(d))
             })
             .collect();
-        assert!(step_onset(&load_jump, 0.9).is_none());
+        assert!(step_onset(&load_jump, 0.9, 0.001).is_none());
     }
 }
