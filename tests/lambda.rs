@@ -457,3 +457,59 @@ async fn transport_errors_never_carry_the_url() {
     assert!(!text.contains("xoxWebhookSecretPart"), "{text}");
     assert!(!text.contains(&port.to_string()), "{text}");
 }
+
+#[tokio::test]
+async fn a_bot_token_from_parameter_store_posts_to_the_channel() {
+    let moto = MotoServer::start();
+    let cfg = moto.sdk_config().await;
+    aws_sdk_ssm::Client::new(&cfg)
+        .put_parameter()
+        .name("/fivexx/slack-bot-token")
+        .value("xoxb-from-parameter-store")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "ts": "1.2"})))
+        .expect(2)
+        .mount(&slack)
+        .await;
+    let app = App::with_sdk_config(
+        config(&[
+            (
+                "FIVEXX_SLACK_BOT_TOKEN_PARAMETER",
+                "/fivexx/slack-bot-token".into(),
+            ),
+            ("FIVEXX_SLACK_CHANNEL", "C0ONCALL".into()),
+            ("FIVEXX_SLACK_API_URL", format!("{}/api", slack.uri())),
+        ]),
+        cfg,
+    )
+    .unwrap();
+    // Two invocations: the token is read once and cached for the warm one.
+    for ev in ["sns-alb-5xx.json", "eventbridge-alb-ok.json"] {
+        let out = app
+            .handle(&event(ev), Instant::now() + Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(out["slack"], "delivered", "{ev}: {out}");
+        assert!(out["sns"].is_null());
+    }
+    let received = slack.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(body["channel"], "C0ONCALL");
+    assert_eq!(
+        received[0]
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "Bearer xoxb-from-parameter-store"
+    );
+    let resolved: Value = serde_json::from_slice(&received[1].body).unwrap();
+    assert!(resolved["text"].as_str().unwrap().contains("Resolved"));
+}
