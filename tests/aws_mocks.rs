@@ -632,7 +632,10 @@ async fn acm_access_denied_is_a_gap() {
         .and_then(|per_input| per_input.get(CERT_ARN))
         .expect("the denial is recorded for that certificate");
     assert_eq!(fault.code, "AccessDeniedException");
-    assert!(world.faults.is_empty(), "a recording never fails a whole operation");
+    assert!(
+        world.faults.is_empty(),
+        "a recording never fails a whole operation"
+    );
     let replayed = gather(&world, &scope, &opts).await;
     assert_eq!(replayed.gaps, evidence.gaps);
 }

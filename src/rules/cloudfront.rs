@@ -161,6 +161,14 @@ fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>
         .collect()
 }
 
+/// A finding about a whole distribution (its functions, its edge), naming it as a resource.
+fn dist_draft(cf: &CfCtx<'_>, rule: &'static str, kind: Kind, base: f64, codes: &[u16]) -> Draft {
+    let mut d = Draft::new(rule, kind, base, codes);
+    d.resources
+        .push(format!("cloudfront:distribution/{}", cf.dist.id));
+    d
+}
+
 /// Every CloudFront rule, for every distribution and its custom origins.
 pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
@@ -826,9 +834,13 @@ fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
     if has_lambda {
         let validation = sum("LambdaValidationError", &dist_dims);
         if validation > 0.0 {
-            let mut d = Draft::new("cf.lambda_edge_validation_error", Kind::Cause, 0.8, &[502]);
-            d.resources
-                .push(format!("cloudfront:distribution/{}", cf.dist.id));
+            let mut d = dist_draft(
+                cf,
+                "cf.lambda_edge_validation_error",
+                Kind::Cause,
+                0.8,
+                &[502],
+            );
             d.title = format!(
                 "A Lambda@Edge function of {} returns invalid responses",
                 cf.dist.id
@@ -847,14 +859,13 @@ fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
         let exec = sum("LambdaExecutionError", &dist_dims);
         let throttled = sum("LambdaLimitExceededErrors", &dist_dims);
         if exec + throttled > 0.0 {
-            let mut d = Draft::new(
+            let mut d = dist_draft(
+                cf,
                 "cf.lambda_edge_execution_or_throttle",
                 Kind::Cause,
                 0.75,
                 &[503],
             );
-            d.resources
-                .push(format!("cloudfront:distribution/{}", cf.dist.id));
             d.title = format!(
                 "A Lambda@Edge function of {} fails or is throttled",
                 cf.dist.id
@@ -948,9 +959,7 @@ fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
     if !origins_clean {
         return None;
     }
-    let mut d = Draft::new("guard.cf_edge_capacity", Kind::Cause, 0.3, &[503]);
-    d.resources
-        .push(format!("cloudfront:distribution/{}", cf.dist.id));
+    let mut d = dist_draft(cf, "guard.cf_edge_capacity", Kind::Cause, 0.3, &[503]);
     d.title = format!(
         "CloudFront {} answers 503 with a healthy origin",
         cf.dist.id
