@@ -755,7 +755,8 @@ pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft>
 
 pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;
-    if s.dominant() != Some(503) || !s.load_correlated {
+    // Lambda@Edge or function errors explain 503s at the edge instead (causes.md).
+    if s.dominant() != Some(503) || !s.load_correlated || s.edge_errors > 0.0 {
         return None;
     }
     let a = o.alb?;
@@ -949,7 +950,7 @@ fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
 /// `guard.cf_edge_capacity`: CloudFront 503 with no origin, function or load explanation.
 fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
     let s = &cf.s;
-    if s.dominant() != Some(503) || s.load_correlated {
+    if s.dominant() != Some(503) || s.load_correlated || s.edge_errors > 0.0 {
         return None;
     }
     let origins_clean = !os.is_empty()

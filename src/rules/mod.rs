@@ -153,7 +153,7 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|dist| CfCtx {
                     dist,
-                    s: signals::cf_signals(alarm, e, &dist.id),
+                    s: signals::cf_signals(alarm, e, dist),
                 })
                 .collect(),
         }

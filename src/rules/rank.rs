@@ -85,11 +85,11 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         }
     }
     // cf.origin_passthrough stands beside the ALB rule that explains the origin's errors.
+    // Any cause about the same origin load balancer (an ALB rule, or a CloudFront rule such as
+    // cf.origin_capacity_503 that explains the origin's errors) is the answer beside the link.
     let alb_best: Vec<(Option<String>, &'static str, f64)> = drafts
         .iter()
-        .filter(|d| {
-            d.kind == Kind::Cause && d.rule.starts_with("alb.") && d.confidence >= REPORTING_BAR
-        })
+        .filter(|d| d.kind == Kind::Cause && d.alb_arn.is_some() && d.confidence >= REPORTING_BAR)
         .map(|d| (d.alb_arn.clone(), d.rule, d.confidence))
         .collect();
     for d in drafts.iter_mut().filter(|d| d.kind == Kind::Link) {
@@ -144,6 +144,11 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         {
             d.confidence = d.confidence.min(best - 0.05);
         }
+    }
+    // Compare the confidences as reported (two decimals), so that 0.6 + 0.1 + 0.1 ties with
+    // 0.8 and the catalogue order decides.
+    for d in &mut drafts {
+        d.confidence = super::clamp_confidence(d.confidence);
     }
     drafts.sort_by(|a, b| {
         b.confidence
@@ -207,6 +212,8 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         summary.push_str("; the metrics show no 5xx in the alarm window");
     }
     summary.push('.');
+    // No answer: the candidate causes come first, warnings after them.
+    drafts.sort_by_key(|d| !is_cause(d));
     let findings = drafts
         .into_iter()
         .filter(|d| d.confidence >= REPORTING_BAR || is_cause(d))

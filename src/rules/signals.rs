@@ -261,6 +261,7 @@ pub struct AlbSignals {
     pub trt_p99: Option<f64>,
     pub trt_points_w: usize,
     pub trt_p99_load_corr: Option<f64>,
+    /// Rank correlation of connection errors *per request* with demand.
     pub conn_err_load_corr: Option<f64>,
     /// HealthyHostCount Minimum over W, per target group ARN.
     pub healthy_min: std::collections::BTreeMap<String, f64>,
@@ -368,9 +369,14 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         .each_minute()
         .filter_map(|t| Some((demand_at(t)?, trt_p99.at(t)?)))
         .collect();
+    // Connection errors per request against demand: a constant share also tracks load as a
+    // count (causes.md: correlate the ratio, not the count).
     let conn_pairs: Vec<(f64, f64)> = wb
         .each_minute()
-        .filter_map(|t| Some((demand_at(t)?, conn.at(t).unwrap_or(0.0))))
+        .filter_map(|t| {
+            let d = demand_at(t).filter(|d| *d > 0.0)?;
+            Some((d, conn.at(t).unwrap_or(0.0) / d))
+        })
         .collect();
     AlbSignals {
         w,
@@ -501,6 +507,8 @@ pub struct CfSignals {
     pub origin_latency_p99_ms: Option<f64>,
     pub origin_latency_max_ms: Option<f64>,
     pub origin_latency_points_w: usize,
+    /// Lambda@Edge and CloudFront Functions errors over W.
+    pub edge_errors: f64,
     pub step: Option<StepOnset>,
     pub load_corr: Option<f64>,
     pub load_correlated: bool,
@@ -543,9 +551,48 @@ pub fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a>
     }
 }
 
-pub fn cf_signals(alarm: &Alarm, e: &Evidence, id: &str) -> CfSignals {
+pub fn cf_signals(
+    alarm: &Alarm,
+    e: &Evidence,
+    dist: &crate::evidence::DistributionEvidence,
+) -> CfSignals {
+    let id = dist.id.as_str();
     let (w, b) = windows(alarm, e);
     let m = &e.metrics;
+    // Lambda@Edge (per distribution) and CloudFront Functions (per function) errors in W.
+    let sum = |name: &str, dims: &[(&str, &str)]| {
+        View {
+            series: m.find(CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
+        }
+        .sum(w)
+    };
+    let dist_dims = [("DistributionId", id), ("Region", "Global")];
+    let mut edge_errors: f64 = [
+        "LambdaExecutionError",
+        "LambdaValidationError",
+        "LambdaLimitExceededErrors",
+    ]
+    .iter()
+    .map(|n| sum(n, &dist_dims))
+    .sum();
+    if let Some(cfg) = &dist.config {
+        let behaviors = std::iter::once(&cfg.default_cache_behavior)
+            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items));
+        for b in behaviors {
+            for f in b.function_associations.iter().flat_map(|f| &f.items) {
+                let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
+                let dims = [("FunctionName", name), ("Region", "Global")];
+                edge_errors += [
+                    "FunctionValidationErrors",
+                    "FunctionExecutionErrors",
+                    "FunctionThrottles",
+                ]
+                .iter()
+                .map(|n| sum(n, &dims))
+                .sum::<f64>();
+            }
+        }
+    }
     let rate = |name: &str| cf_view(m, id, name, "Average").mean(w);
     let req = cf_view(m, id, "Requests", "Sum");
     let r5 = cf_view(m, id, "5xxErrorRate", "Average");
@@ -590,6 +637,7 @@ pub fn cf_signals(alarm: &Alarm, e: &Evidence, id: &str) -> CfSignals {
         origin_latency_p99_ms: latency_p99.max(w),
         origin_latency_max_ms: latency_max.max(w),
         origin_latency_points_w: latency_avg.count(w).max(latency_max.count(w)),
+        edge_errors,
         step,
         load_corr,
         load_correlated: load_corr.is_some_and(|c| c >= CORRELATED) || only_peaks,
