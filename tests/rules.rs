@@ -346,6 +346,25 @@ fn no_registered_targets_is_the_answer_for_503_with_an_empty_target_group() {
 }
 
 #[test]
+fn no_registered_targets_without_metrics_still_names_the_empty_group() {
+    // CloudWatch unreadable (no series at all for the load balancer): the empty routed group
+    // is still the answer, 0.2 lower, with the missing counts named.
+    let o = Scenario::new(alb_alarm(ELB_5XX))
+        .alb(Alb::new().targets(&[]))
+        .evaluate();
+    assert_answer(&o, "alb.no_registered_targets");
+    let f = &o.findings[0];
+    assert!((f.confidence - 0.7).abs() < 1e-9, "{}", show(&o));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("missing: cloudwatch:GetMetricData")),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
 fn no_registered_targets_silent_when_targets_exist_but_none_routable() {
     let o = no_routable_targets().evaluate();
     assert_silent(&o, "alb.no_registered_targets");

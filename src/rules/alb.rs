@@ -172,22 +172,32 @@ fn targets_healthy(routed: &[&TargetGroupEvidence]) -> Option<bool> {
 
 pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
-    if s.elb_503 <= 0.0 || s.p503 < 0.8 {
+    // Without metrics an empty routed group still answers every request it gets with 503:
+    // the rule holds, with the missing counts named and the confidence lowered.
+    if s.metrics_read && (s.elb_503 <= 0.0 || s.p503 < 0.8) {
         return None;
     }
     let (tg, _) = healths(routed).into_iter().find(|(_, h)| h.total == 0)?;
     let name = tg.target_group.display_name();
     let mut d = base(a, "alb.no_registered_targets", 0.9, &[503]);
     d.title = format!("Target group {name} has no registered targets");
-    d.headline = format!(
-        "Target group {name} behind {} has no registered targets: the ALB answered {} requests with 503 in {} min.",
-        lb_name(a),
-        count(s.elb_503),
-        s.w.minutes()
-    );
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.evidence(format!("DescribeTargetHealth({name}): 0 targets"));
-    d.evidence(elb_line(s, 503, s.elb_503, s.p503));
+    if s.metrics_read {
+        d.headline = format!(
+            "Target group {name} behind {} has no registered targets: the ALB answered {} requests with 503 in {} min.",
+            lb_name(a),
+            count(s.elb_503),
+            s.w.minutes()
+        );
+        d.evidence(elb_line(s, 503, s.elb_503, s.p503));
+    } else {
+        d.headline = format!(
+            "Target group {name} behind {} has no registered targets: every request routed to it is answered 503.",
+            lb_name(a)
+        );
+        d.missing("cloudwatch:GetMetricData (the ELB 503 counts)");
+    }
     if s.requests <= 0.0 {
         d.evidence(format!(
             "RequestCount: {} in {} min (requests answered 503 without a target are not counted)",

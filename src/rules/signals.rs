@@ -233,6 +233,9 @@ pub struct AlbSignals {
     pub auth_errors: f64,
     /// Whether any ELB traffic metric had data in W.
     pub traffic_known: bool,
+    /// Whether CloudWatch answered for this load balancer at all (an empty answer counts; a
+    /// failed GetMetricData does not).
+    pub metrics_read: bool,
     /// (ELB 5xx + target 5xx) / demand over W.
     pub err_ratio: f64,
     /// Same over B.
@@ -424,6 +427,9 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         ),
         auth_errors: v("ELBAuthError").sum(w),
         traffic_known: requests.count(w) > 0 || elb5.count(w) > 0 || elb503.count(w) > 0,
+        metrics_read: m
+            .iter()
+            .any(|(q, _)| q.namespace == ALB_NAMESPACE && q.dimension("LoadBalancer") == Some(lb)),
         err_ratio,
         base_ratio,
         ratio_502: share(elb502.sum(w), demand),
