@@ -198,7 +198,7 @@ pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) ->
         );
         d.missing("cloudwatch:GetMetricData (the ELB 503 counts)");
     }
-    if s.requests <= 0.0 {
+    if s.metrics_read && s.requests <= 0.0 {
         d.evidence(format!(
             "RequestCount: {} in {} min (requests answered 503 without a target are not counted)",
             count(s.requests),
