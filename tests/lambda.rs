@@ -127,20 +127,30 @@ impl Captured {
     }
 }
 
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (captured, guard)
+/// Every log line of this test binary, from a global subscriber installed once.
+///
+/// Global, not per-thread: with `set_default`, a callsite first reached on another test's
+/// thread can cache "no interest" and drop lines (seen on CI). Every test calls this first, so
+/// the subscriber exists before anything logs; assertions look for their own alarm's lines.
+fn capture_logs() -> Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        captured
+    })
+    .clone()
 }
 
 #[tokio::test]
 async fn an_alarm_reaches_slack_and_sns() {
+    let logs = capture_logs();
     let moto = MotoServer::start();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
@@ -159,7 +169,6 @@ async fn an_alarm_reaches_slack_and_sns() {
         moto.sdk_config().await,
     )
     .unwrap();
-    let (logs, _guard) = capture_logs();
     let out = app
         .handle(
             &event("direct-alb-5xx.json"),
@@ -195,13 +204,26 @@ async fn an_alarm_reaches_slack_and_sns() {
     assert_eq!(m["MessageAttributes"]["status"]["Value"], "inconclusive");
 
     let text = logs.text();
-    assert!(text.contains("triage"), "one line per triage: {text}");
-    assert!(text.contains("api_calls"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(" triage ") && l.contains("alarm=web-alb-5xx"))
+        .unwrap_or_else(|| panic!("one line per triage: {text}"));
+    for field in [
+        "status=",
+        "top_rule=",
+        "confidence=",
+        "api_calls=",
+        "round_trips=",
+        "elapsed_ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing from: {line}");
+    }
     assert!(!text.contains("xoxWebhookSecretPart"), "{text}");
 }
 
 #[tokio::test]
 async fn ignored_transitions_post_nothing() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
@@ -232,6 +254,7 @@ async fn ignored_transitions_post_nothing() {
 
 #[tokio::test]
 async fn an_unusable_event_is_an_invalid_event_error() {
+    capture_logs();
     let moto = MotoServer::start();
     let app = App::with_sdk_config(
         config(&[(
@@ -255,6 +278,7 @@ async fn an_unusable_event_is_an_invalid_event_error() {
 
 #[tokio::test]
 async fn every_channel_failing_fails_the_invocation_without_leaking_the_url() {
+    let logs = capture_logs();
     let moto = MotoServer::start();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
@@ -276,7 +300,6 @@ async fn every_channel_failing_fails_the_invocation_without_leaking_the_url() {
     )
     .unwrap();
     let _ = s;
-    let (logs, _guard) = capture_logs();
     let err = app
         .handle(
             &event("sns-alb-5xx.json"),
@@ -300,6 +323,7 @@ fn payload() -> Value {
 
 #[tokio::test]
 async fn slack_retries_on_500_then_succeeds() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500))
@@ -327,6 +351,7 @@ async fn slack_retries_on_500_then_succeeds() {
 
 #[tokio::test]
 async fn slack_429_waits_for_retry_after() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "2"))
@@ -356,6 +381,7 @@ async fn slack_429_waits_for_retry_after() {
 
 #[tokio::test]
 async fn slack_429_beyond_the_deadline_gives_up_at_once() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
@@ -378,6 +404,7 @@ async fn slack_429_beyond_the_deadline_gives_up_at_once() {
 
 #[tokio::test]
 async fn slack_400_is_not_retried() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(400).set_body_string("invalid_blocks"))
@@ -406,6 +433,7 @@ async fn slack_400_is_not_retried() {
 
 #[tokio::test]
 async fn slack_web_api_200_with_an_error_is_a_failure() {
+    capture_logs();
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/chat.postMessage"))
@@ -436,6 +464,7 @@ async fn slack_web_api_200_with_an_error_is_a_failure() {
 
 #[tokio::test]
 async fn transport_errors_never_carry_the_url() {
+    capture_logs();
     // A closed port on loopback: the connection is refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -460,6 +489,7 @@ async fn transport_errors_never_carry_the_url() {
 
 #[tokio::test]
 async fn a_bot_token_from_parameter_store_posts_to_the_channel() {
+    capture_logs();
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
     aws_sdk_ssm::Client::new(&cfg)
