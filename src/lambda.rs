@@ -2,7 +2,7 @@
 //!
 //! Clients and configuration are built once at cold start and borrowed by every invocation.
 //! The Lambda deadline bounds everything: the gathering ends early enough to leave time to
-//! notify, and notification retries stop ``FIVEXX_DEADLINE_MARGIN_MS`` before the deadline.
+//! notify, and notification retries stop `FIVEXX_DEADLINE_MARGIN_MS` before the deadline.
 //! Errors carry a stable `errorType`, so an async invoke's on-failure destination keeps the
 //! event of a failed run.
 
