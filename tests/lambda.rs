@@ -92,6 +92,18 @@ async fn sinks(moto: &MotoServer, webhook: &str) -> Sinks {
     }
 }
 
+/// The function configured with the webhook secret and the topic of `sinks`.
+async fn slack_and_sns_app(moto: &MotoServer, s: &Sinks) -> App {
+    App::with_sdk_config(
+        config(&[
+            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
+            ("FIVEXX_SNS_TOPIC_ARN", s.topic_arn.clone()),
+        ]),
+        moto.sdk_config().await,
+    )
+    .unwrap()
+}
+
 async fn read_queue(s: &Sinks) -> Vec<Value> {
     let out = s
         .sqs
@@ -161,14 +173,7 @@ async fn an_alarm_reaches_slack_and_sns() {
         .await;
     let webhook = format!("{}{HOOK_PATH}", slack.uri());
     let s = sinks(&moto, &webhook).await;
-    let app = App::with_sdk_config(
-        config(&[
-            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
-            ("FIVEXX_SNS_TOPIC_ARN", s.topic_arn.clone()),
-        ]),
-        moto.sdk_config().await,
-    )
-    .unwrap();
+    let app = slack_and_sns_app(&moto, &s).await;
     let out = app
         .handle(
             &event("direct-alb-5xx.json"),
@@ -232,14 +237,7 @@ async fn ignored_transitions_post_nothing() {
         .await;
     let moto = MotoServer::start();
     let s = sinks(&moto, &format!("{}{HOOK_PATH}", slack.uri())).await;
-    let app = App::with_sdk_config(
-        config(&[
-            ("FIVEXX_SLACK_WEBHOOK_SECRET", "fivexx/slack-webhook".into()),
-            ("FIVEXX_SNS_TOPIC_ARN", s.topic_arn.clone()),
-        ]),
-        moto.sdk_config().await,
-    )
-    .unwrap();
+    let app = slack_and_sns_app(&moto, &s).await;
     let out = app
         .handle(
             &event("direct-insufficient-data-to-ok.json"),
