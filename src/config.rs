@@ -94,7 +94,12 @@ fn secret_ref(
     match (get(secret), get(parameter)) {
         (Some(_), Some(_)) => Err(ConfigError::Both(secret, parameter)),
         (Some(s), None) => Ok(Some(SecretRef::SecretsManager(s))),
-        (None, Some(p)) => Ok(Some(SecretRef::Parameter(p))),
+        (None, Some(p)) if cfg!(feature = "ssm") => Ok(Some(SecretRef::Parameter(p))),
+        (None, Some(p)) => Err(ConfigError::Invalid {
+            name: parameter,
+            value: crate::error::short(&p),
+            why: "this build has no Parameter Store support (cargo feature `ssm`, on by default)",
+        }),
         (None, None) => Ok(None),
     }
 }
@@ -297,6 +302,18 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "ssm"))]
+    fn a_parameter_fails_at_cold_start_without_the_ssm_feature() {
+        let e = cfg(&[("FIVEXX_SLACK_WEBHOOK_PARAMETER", "/fivexx/webhook")]).unwrap_err();
+        assert!(e.to_string().contains("`ssm`"), "{e}");
+        assert!(
+            e.to_string().contains("FIVEXX_SLACK_WEBHOOK_PARAMETER"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "ssm")]
     fn bot_token_with_channel() {
         let c = cfg(&[
             ("FIVEXX_SLACK_BOT_TOKEN_PARAMETER", "/fivexx/token"),

@@ -485,6 +485,7 @@ async fn transport_errors_never_carry_the_url() {
     assert!(!text.contains(&port.to_string()), "{text}");
 }
 
+#[cfg(feature = "ssm")]
 #[tokio::test]
 async fn a_bot_token_from_parameter_store_posts_to_the_channel() {
     capture_logs();

@@ -36,11 +36,12 @@ start_moto() {
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 }
 
-# start_function ENV_VARS: `cargo lambda watch` on loopback with the given KEY=VALUE,... list.
+# start_function ENV_VARS: `cargo lambda watch` on loopback with the given KEY=VALUE,... list
+# (and the cargo flags in WATCH_FLAGS).
 # Not --release: `cargo lambda build --release` adds panic = "abort" (stack-notes).
 start_function() {
   LAMBDA_PORT=$(free_port)
-  setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --ignore-changes \
+  setsid cargo lambda watch ${WATCH_FLAGS:-} --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --ignore-changes \
     --env-var "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,AWS_LAMBDA_LOG_FORMAT=JSON,$1" \
     >"$WORK/watch.log" 2>&1 &
   pids+=($!)

@@ -70,6 +70,7 @@ pub struct Delivery {
     http: reqwest::Client,
     sns: aws_sdk_sns::Client,
     secrets: aws_sdk_secretsmanager::Client,
+    #[cfg(feature = "ssm")]
     ssm: aws_sdk_ssm::Client,
     config: Config,
     slack_secret: OnceCell<String>,
@@ -107,6 +108,7 @@ impl Delivery {
             http,
             sns: aws_sdk_sns::Client::new(sdk),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            #[cfg(feature = "ssm")]
             ssm: aws_sdk_ssm::Client::new(sdk),
             config,
             slack_secret: OnceCell::new(),
@@ -132,6 +134,7 @@ impl Delivery {
                 .map_err(|e| fail(aws_code(&e)))?
                 .secret_string()
                 .map(str::to_owned),
+            #[cfg(feature = "ssm")]
             SecretRef::Parameter(name) => self
                 .ssm
                 .get_parameter()
@@ -143,6 +146,11 @@ impl Delivery {
                 .parameter()
                 .and_then(|p| p.value())
                 .map(str::to_owned),
+            // Config::from_env refuses a parameter in a build without the feature.
+            #[cfg(not(feature = "ssm"))]
+            SecretRef::Parameter(_) => {
+                return Err(fail("this build has no Parameter Store support".into()));
+            }
         };
         let value = raw.map(|s| secret_value(&s)).unwrap_or_default();
         if value.is_empty() {

@@ -1,0 +1,207 @@
+//! CPU per triage: the pure path (gathering from an in-memory world, the rules, the verdict,
+//! and rendering it as text, Slack Block Kit and SNS) over every scenario world under
+//! `tests/scenarios`. No I/O is timed: worlds and events are parsed once, before measuring.
+//!
+//! `cargo bench --bench triage` (scripts/bench runs it with short measurement times). Besides
+//! criterion's own report, it writes `bench/out/scenarios.json`: per scenario, the API calls,
+//! sequential waves and CloudWatch metrics requested that a live triage of the same incident
+//! would make (counted on the world port), which is what the cost table is computed from.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fivexx::alarm::{self, Alarm};
+use fivexx::evidence::metrics::{MetricQuery, Series};
+use fivexx::evidence::model::{
+    Attribute, CertificateDetail, DistributionConfigEnvelope, HostedZone, Listener, LoadBalancer,
+    OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup, TargetHealthDescription,
+};
+use fivexx::evidence::port::{Answer, AwsPort, Window};
+use fivexx::evidence::world::World;
+use fivexx::triage::{TriageOptions, triage};
+use fivexx::{notify, render};
+
+struct Scenario {
+    name: String,
+    alarm: Alarm,
+    world: World,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("world.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| load(d)).collect()
+}
+
+fn load(dir: &Path) -> Scenario {
+    let event = std::fs::read_to_string(dir.join("event.json")).unwrap();
+    let world = std::fs::read_to_string(dir.join("world.json")).unwrap();
+    Scenario {
+        name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+        alarm: alarm::parse_str(&event).unwrap(),
+        world: World::parse(&world).unwrap(),
+    }
+}
+
+fn options(world: &World) -> TriageOptions {
+    TriageOptions {
+        now: world.now.unwrap_or_else(chrono::Utc::now),
+        deadline: tokio::time::Instant::now() + Duration::from_secs(3600),
+        home_region: world.region.clone(),
+        home_account: world.account.clone(),
+    }
+}
+
+/// The whole pure path for one alarm: what the Lambda does between the event and the POSTs.
+fn run_once(rt: &tokio::runtime::Runtime, s: &Scenario) -> usize {
+    let verdict = rt.block_on(triage(&s.world, &s.alarm, &options(&s.world)));
+    let text = render::text::render(&verdict);
+    let slack = notify::slack::message(&verdict);
+    let sns = notify::sns::publish_input(&verdict, Some("arn:aws:sns:us-east-1:1:t"), true);
+    text.len() + slack.to_string().len() + sns.message.len() + verdict.to_json().len()
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let all = scenarios();
+    assert!(!all.is_empty(), "no scenarios under tests/scenarios");
+    write_costs(&rt, &all);
+    let mut group = c.benchmark_group("triage");
+    for s in &all {
+        group.bench_function(&s.name, |b| {
+            b.iter(|| black_box(run_once(&rt, black_box(s))))
+        });
+    }
+    group.finish();
+    c.bench_function("all_scenarios", |b| {
+        b.iter(|| {
+            all.iter()
+                .map(|s| run_once(&rt, black_box(s)))
+                .sum::<usize>()
+        })
+    });
+}
+
+/// A world port that counts the CloudWatch metrics requested, the unit CloudWatch bills.
+struct Counting<'a> {
+    inner: &'a World,
+    metrics: AtomicUsize,
+}
+
+impl AwsPort for Counting<'_> {
+    async fn describe_load_balancers(
+        &self,
+        region: &str,
+        arn: Option<&str>,
+    ) -> Answer<Vec<LoadBalancer>> {
+        self.inner.describe_load_balancers(region, arn).await
+    }
+    async fn describe_load_balancer_attributes(
+        &self,
+        region: &str,
+        lb_arn: &str,
+    ) -> Answer<Vec<Attribute>> {
+        self.inner
+            .describe_load_balancer_attributes(region, lb_arn)
+            .await
+    }
+    async fn describe_listeners(&self, region: &str, lb_arn: &str) -> Answer<Vec<Listener>> {
+        self.inner.describe_listeners(region, lb_arn).await
+    }
+    async fn describe_rules(&self, region: &str, listener_arn: &str) -> Answer<Vec<Rule>> {
+        self.inner.describe_rules(region, listener_arn).await
+    }
+    async fn describe_target_groups(&self, region: &str, lb_arn: &str) -> Answer<Vec<TargetGroup>> {
+        self.inner.describe_target_groups(region, lb_arn).await
+    }
+    async fn describe_target_group_attributes(
+        &self,
+        region: &str,
+        tg_arn: &str,
+    ) -> Answer<Vec<Attribute>> {
+        self.inner
+            .describe_target_group_attributes(region, tg_arn)
+            .await
+    }
+    async fn describe_target_health(
+        &self,
+        region: &str,
+        tg_arn: &str,
+    ) -> Answer<Vec<TargetHealthDescription>> {
+        self.inner.describe_target_health(region, tg_arn).await
+    }
+    async fn describe_certificate(&self, region: &str, arn: &str) -> Answer<CertificateDetail> {
+        self.inner.describe_certificate(region, arn).await
+    }
+    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
+        self.inner.get_distribution_config(id).await
+    }
+    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
+        self.inner.get_origin_request_policy(id).await
+    }
+    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
+        self.inner.list_hosted_zones().await
+    }
+    async fn list_resource_record_sets(
+        &self,
+        zone_id: &str,
+        name: &str,
+    ) -> Answer<Vec<ResourceRecordSet>> {
+        self.inner.list_resource_record_sets(zone_id, name).await
+    }
+    async fn get_metric_data(
+        &self,
+        region: &str,
+        queries: &[MetricQuery],
+        window: Window,
+    ) -> Answer<Vec<Series>> {
+        self.metrics.fetch_add(queries.len(), Ordering::Relaxed);
+        self.inner.get_metric_data(region, queries, window).await
+    }
+    fn api_calls(&self) -> usize {
+        self.inner.api_calls()
+    }
+    fn origin_regions(&self) -> Vec<String> {
+        self.inner.origin_regions()
+    }
+}
+
+fn write_costs(rt: &tokio::runtime::Runtime, all: &[Scenario]) {
+    let rows: Vec<serde_json::Value> = all
+        .iter()
+        .map(|s| {
+            let port = Counting {
+                inner: &s.world,
+                metrics: AtomicUsize::new(0),
+            };
+            let v = rt.block_on(triage(&port, &s.alarm, &options(&s.world)));
+            serde_json::json!({
+                "scenario": s.name,
+                "rule": v.findings.first().map(|f| f.rule.clone()),
+                "api_calls": v.stats.api_calls,
+                "round_trips": v.stats.round_trips,
+                "metrics_requested": port.metrics.load(Ordering::Relaxed),
+            })
+        })
+        .collect();
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let text = serde_json::to_string_pretty(&rows).unwrap();
+    std::fs::write(out.join("scenarios.json"), text + "\n").unwrap();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
