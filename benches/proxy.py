@@ -1,0 +1,220 @@
+"""A latency-injecting stand-in for AWS, in front of moto server (benchmarks only).
+
+Every request waits `delay` seconds, then is answered. The first time a request is seen
+(same method, path, query and body; signatures and dates are ignored) it is forwarded to moto
+and the answer is kept; later identical requests are answered from memory. Why: moto is one
+Python process, so 100 concurrent calls queue behind each other for moto's own CPU time,
+which would measure moto rather than the client. With the answers kept, every call costs
+exactly the injected delay, the way a real AWS endpoint that serves calls in parallel does.
+The harness runs each client once (the warm-up) before it measures, and reports any request
+that still missed the memory.
+
+It counts what it sees: requests, per operation, and CloudWatch metrics requested (each
+`MetricStat` of a GetMetricData call, the unit CloudWatch bills by), so the harness can
+check that fivexx and the boto3 baseline make the same calls.
+
+asyncio with hand-parsed HTTP/1.1 (the requests come from two known clients): a thread per
+connection under the GIL cost about a millisecond per request, enough to smear a wave of 200
+concurrent calls over several delays. Listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import re
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
+
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "date", "server", "content-length"}
+REST_OPS = [
+    (re.compile(r"^GET /2020-05-31/distribution/[^/]+/config"), "GetDistributionConfig"),
+    (re.compile(r"^GET /2020-05-31/origin-request-policy/[^/]+"), "GetOriginRequestPolicy"),
+    (re.compile(r"^GET /2013-04-01/hostedzonesbyname"), "ListHostedZonesByName"),
+    (re.compile(r"^GET /2013-04-01/hostedzone/[^/]+/rrset"), "ListResourceRecordSets"),
+]
+CBOR_OP = re.compile(r"/service/[^/]+/operation/([A-Za-z]+)")
+# A CBOR text string of length 10 ("MetricStat"), as a map key.
+CBOR_METRIC_STAT = b"\x6aMetricStat"
+QUERY_METRIC_STAT = re.compile(rb"MetricDataQueries\.member\.\d+\.MetricStat\.Metric\.MetricName=")
+JSON_METRIC_STAT = b'"MetricStat"'
+
+
+def operation(method: str, path: str, headers, body: bytes) -> str:
+    """The AWS operation a request calls, from whichever protocol it speaks."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    m = CBOR_OP.search(path)
+    if m:
+        return m.group(1)
+    if body.startswith(b"Action=") or b"&Action=" in body:
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        return form.get("Action", ["?"])[0]
+    line = f"{method} {path}"
+    for pattern, name in REST_OPS:
+        if pattern.search(line):
+            return name
+    return f"{method} {urllib.parse.urlsplit(path).path}"
+
+
+def metrics_requested(body: bytes) -> int:
+    # CBOR (the Rust SDK), JSON (boto3 with a custom endpoint), query (older clients).
+    return (body.count(CBOR_METRIC_STAT) + body.count(JSON_METRIC_STAT)
+            + len(QUERY_METRIC_STAT.findall(body)))
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.calls = 0
+            self.misses = 0
+            self.metrics = 0
+            self.ops: Counter[str] = Counter()
+            self.in_flight = 0
+            self.max_in_flight = 0
+            self.t0 = time.perf_counter()
+            self.timeline: list[tuple[str, float, float]] = []
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "calls": self.calls,
+                "cache_misses": self.misses,
+                "metrics_requested": self.metrics,
+                "max_in_flight": self.max_in_flight,
+                "operations": dict(sorted(self.ops.items())),
+                # (operation, arrived, answered), seconds since reset(), in arrival order.
+                "timeline": sorted(self.timeline, key=lambda t: t[1]),
+            }
+
+
+class LatencyProxy:
+    """`with LatencyProxy(moto_port) as p:` ... `p.url`, `p.delay = 0.05`, `p.stats`."""
+
+    def __init__(self, upstream_port: int, delay: float = 0.0) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+        self.stats = Stats()
+        self.memory: dict[tuple, bytes] = {}
+        self.local = threading.local()
+        self.pool = ThreadPoolExecutor(8)  # forwarding to moto (warm-up only)
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.port = 0
+        self.url = ""
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024))
+        self.server = server
+        self.port = server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ready.set()
+        self.loop.run_forever()
+
+    def __enter__(self) -> "LatencyProxy":
+        self.thread.start()
+        self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        async def stop() -> None:
+            self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.pool.shutdown(wait=False)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = Message()
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip()] = v.strip()
+                if headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    raise ValueError("proxy: chunked request bodies are not supported")
+                length = int(headers.get("Content-Length") or 0)
+                body = await reader.readexactly(length) if length else b""
+                writer.write(await self.serve(method, path, headers, body))
+                await writer.drain()
+                if headers.get("Connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return  # the client went away, or the proxy is stopping
+        finally:
+            writer.close()
+
+    def upstream(self) -> http.client.HTTPConnection:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+            self.local.conn = conn
+        return conn
+
+    def forward(self, method: str, path: str, headers: Message, body: bytes) -> bytes:
+        """One request to moto, as a complete HTTP/1.1 response (thread pool)."""
+        for attempt in range(2):
+            conn = self.upstream()
+            try:
+                conn.request(method, path, body=body, headers=dict(headers.items()))
+                resp = conn.getresponse()
+                data = resp.read()
+                out = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+                out += [f"{k}: {v}" for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS]
+                out += [f"Content-Length: {len(data)}", "", ""]
+                return "\r\n".join(out).encode("latin-1") + data
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.local.conn = None
+                if attempt == 1:
+                    raise
+        raise RuntimeError("unreachable")
+
+    async def serve(self, method: str, path: str, headers: Message, body: bytes) -> bytes:
+        started = time.perf_counter()
+        op = operation(method, path, headers, body)
+        st = self.stats
+        st.calls += 1  # the event loop is the only writer: no lock needed for these
+        st.ops[op] += 1
+        st.metrics += metrics_requested(body)
+        st.in_flight += 1
+        st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            key = (method, path, body)
+            response = self.memory.get(key)
+            if response is None:
+                st.misses += 1
+                response = await self.loop.run_in_executor(
+                    self.pool, self.forward, method, path, headers, body)
+                self.memory[key] = response
+            remaining = self.delay - (time.perf_counter() - started)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            return response
+        finally:
+            st.in_flight -= 1
+            st.timeline.append((op, started - st.t0, time.perf_counter() - st.t0))
