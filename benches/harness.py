@@ -49,6 +49,7 @@ from proxy import LatencyProxy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GNU_TIME = "/usr/bin/time"
+HAVE_GNU_TIME = os.access(GNU_TIME, os.X_OK)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 CREDS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
@@ -238,6 +239,10 @@ def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], 
                     "speedup_vs_baseline": round(base_wall / wall, 1),
                 }
                 rows.append(row)
+                if row["api_calls"] != row["baseline_api_calls"]:
+                    raise SystemExit(f"harness: {kind} N={n}: fivexx made {row['api_calls']} calls "
+                                     f"{row['operations']}, the baseline {row['baseline_api_calls']} "
+                                     f"{row['baseline_operations']}: update benches/baseline.py")
                 print(f"latency: {kind:10} N={n:<3} fivexx {row['fivexx_wall_ms']:7.1f} ms "
                       f"({row['waves_measured']:.2f} x delay, {row['api_calls']} calls, "
                       f"{row['metrics_requested']} metrics) | boto3 {row['baseline_wall_ms']:8.1f} ms "
@@ -419,9 +424,10 @@ def replay(binary: str, runs: int) -> dict:
             # Peak RSS through GNU time: a child forked by Python inherits Python's own peak
             # in ru_maxrss (about 50 MB), so it cannot be read from our wait4.
             with tempfile.NamedTemporaryFile("r") as rss_file:
+                wrap = [GNU_TIME, "-o", rss_file.name, "-f", "%M"] if HAVE_GNU_TIME else []
                 started = time.perf_counter()
-                proc = subprocess.Popen([GNU_TIME, "-o", rss_file.name, "-f", "%M", binary, "triage",
-                                         "--event", str(d / "event.json"), "--world", str(d / "world.json")],
+                proc = subprocess.Popen(wrap + [binary, "triage", "--event", str(d / "event.json"),
+                                                "--world", str(d / "world.json")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 _, status, usage = os.wait4(proc.pid, 0)
                 walls.append(time.perf_counter() - started)
@@ -429,7 +435,8 @@ def replay(binary: str, runs: int) -> dict:
                 if proc.returncode != 0:
                     raise SystemExit(f"harness: replay of {d.name} exited {proc.returncode}")
                 cpus.append(usage.ru_utime + usage.ru_stime)
-                rss = max(rss, int(rss_file.read().split()[-1]))
+                if HAVE_GNU_TIME:
+                    rss = max(rss, int(rss_file.read().split()[-1]))
         rows.append({"scenario": d.name, "wall_ms": round(statistics.median(walls) * 1000, 2),
                      "cpu_ms": round(statistics.median(cpus) * 1000, 2), "peak_rss_kb": rss})
     summary = {"scenarios": len(rows),
@@ -457,8 +464,9 @@ def main() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
     sizes = [int(x) for x in args.sizes.split(",")]
-    if not os.access(GNU_TIME, os.X_OK):
-        raise SystemExit(f"harness: `{GNU_TIME}` not found: install GNU time (Debian: apt-get install time)")
+    if not HAVE_GNU_TIME:
+        print(f"harness: `{GNU_TIME}` not found (Debian: apt-get install time): replay peak RSS not measured",
+              file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="fivexx-bench-"))
     moto = Moto()
     try:
