@@ -365,7 +365,7 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def cold_start(binary: str, moto: Moto, runs: int, work: Path) -> dict:
+def cold_start(binary: str, moto: Moto, runs: int) -> dict:
     s = _endpoint_session(moto.url)
     topic = s.client("sns").create_topic(Name="fivexx-bench")["TopicArn"]
     elb = s.client("elbv2")
@@ -473,7 +473,7 @@ def main() -> None:
         results = {
             "replay": replay(args.binary, 3),
             "latency": latency(args.binary, moto, args.delay_ms / 1000, args.runs, sizes, work),
-            "cold_start": cold_start(args.binary, moto, args.runs, work),
+            "cold_start": cold_start(args.binary, moto, args.runs),
         }
     finally:
         moto.stop()

@@ -74,7 +74,7 @@ class Stats:
         self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.calls = 0
             self.misses = 0
             self.metrics = 0
