@@ -49,7 +49,8 @@ pub struct Config {
     pub gather_timeout: Duration,
     /// Kept free before the Lambda deadline: notification retries stop here.
     pub deadline_margin: Duration,
-    /// Regions where CloudFront origins behind custom names may live, besides the home region.
+    /// Regions where CloudFront origin ALBs may live, besides the home region (listed in the
+    /// first wave of a CloudFront triage).
     pub origin_regions: Vec<String>,
 }
 

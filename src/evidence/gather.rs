@@ -8,12 +8,16 @@
 //!      DescribeRules, per certificate DescribeCertificate, and GetMetricData for the load
 //!      balancer and every target group (≤ 500 queries a call, calls concurrent).
 //!
-//! CloudFront alarm (4 waves when the origin ALB is found by its DNS name, or by an alias into
-//! the home region or one of the port's `origin_regions`):
-//!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1).
-//!   2. GetOriginRequestPolicy, ListResourceRecordSets for custom origin names, and
-//!      DescribeLoadBalancers in every region an origin may live in.
-//!   3. and 4. the ALB waves above, for every ALB found behind an origin.
+//! CloudFront alarm:
+//!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1),
+//!      and DescribeLoadBalancers of the home region and the port's `origin_regions`, read
+//!      before any origin is known.
+//!   2. The ALB waves above for every origin named by an ELB DNS name of those regions (3
+//!      waves in all). Beside them: GetOriginRequestPolicy, ListResourceRecordSets for custom
+//!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
+//!      its ALB waves after them (4 waves; 5 for an alias into a region not listed yet).
+//!
+//! `stats.round_trips` is the longest chain of waves, the one the verdict waits for.
 //!
 //! Every call runs under one deadline; a call that fails or runs past it becomes a [`Gap`]
 //! and the triage goes on with the rest.
@@ -21,7 +25,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use futures::future::join_all;
@@ -62,7 +65,6 @@ struct Ctx<'a, P> {
     port: &'a P,
     deadline: Instant,
     gaps: Mutex<Vec<Gap>>,
-    waves: AtomicUsize,
 }
 
 impl<P: AwsPort> Ctx<'_, P> {
@@ -105,11 +107,6 @@ impl<P: AwsPort> Ctx<'_, P> {
             gaps.push(gap);
         }
     }
-
-    /// Marks the start of a wave of calls on the critical path.
-    fn wave(&self) {
-        self.waves.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// The metric window for a triage at `now`: the 120 whole minutes before it.
@@ -127,7 +124,6 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         port,
         deadline: opts.deadline,
         gaps: Mutex::new(Vec::new()),
-        waves: AtomicUsize::new(0),
     };
     let window = window_for(opts.now);
     // A port lives across warm invocations: count this triage's calls only.
@@ -144,25 +140,37 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
             ..AlbEvidence::default()
         })
         .collect();
+    // The alarm's own load balancers and the CloudFront path run side by side.
+    let (alb_depth, cf) = futures::join!(
+        async {
+            if albs.is_empty() {
+                0
+            } else {
+                alb_wave_describe(&ctx, &mut albs).await;
+                1
+            }
+        },
+        async {
+            if scope.distributions.is_empty() {
+                None
+            } else {
+                Some(cloudfront(&ctx, &scope.distributions, &opts.home_region, window).await)
+            }
+        }
+    );
+    let mut depth = alb_depth;
     let mut distributions = Vec::new();
-    if !scope.distributions.is_empty() {
-        let (dists, origin_albs) = cloudfront(
-            &ctx,
-            &scope.distributions,
-            &opts.home_region,
-            window,
-            &mut metrics,
-        )
-        .await;
-        distributions = dists;
-        for alb in origin_albs {
+    if let Some(cf) = cf {
+        depth = depth.max(cf.depth);
+        distributions = cf.dists;
+        for (q, s) in cf.read {
+            metrics.insert(q, s);
+        }
+        for alb in cf.albs {
             if !albs.iter().any(|a| a.arn == alb.arn) {
                 albs.push(alb);
             }
         }
-    }
-    if !albs.is_empty() {
-        alb_wave_describe(&ctx, &mut albs).await;
     }
     // The last wave: everything that needs the target groups, and the metrics.
     let mut queries: Vec<MetricQuery> = albs.iter().flat_map(alb_queries).collect();
@@ -172,7 +180,7 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         }
     }
     if !albs.is_empty() || !queries.is_empty() {
-        ctx.wave();
+        depth += 1;
         let (_, read) = futures::join!(
             alb_wave_details(&ctx, &mut albs),
             metric_calls(&ctx, &queries, window)
@@ -195,14 +203,13 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         gaps,
         stats: GatherStats {
             api_calls: port.api_calls().saturating_sub(calls_before),
-            round_trips: ctx.waves.load(Ordering::Relaxed),
+            round_trips: depth,
         },
     }
 }
 
 /// ALB wave 1: the load balancer (when not known yet), its attributes, listeners, groups.
 async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) {
-    ctx.wave();
     let port = ctx.port;
     let lbs = join_all(albs.iter().map(|a| async move {
         if a.load_balancer.is_some() {
@@ -544,17 +551,37 @@ fn record_target(records: &[ResourceRecordSet]) -> Option<String> {
     })
 }
 
+/// What the CloudFront path hands back: the distributions, the load balancers behind their
+/// origins (their first ALB wave done), the CloudFront metrics, and its sequential waves.
+struct CloudFrontPart {
+    dists: Vec<DistributionEvidence>,
+    albs: Vec<AlbEvidence>,
+    read: Vec<(MetricQuery, Series)>,
+    depth: usize,
+}
+
+/// Load balancer lists by region, as answered (a failure becomes a gap only where an origin
+/// needs the list).
+type LbLists = BTreeMap<String, Answer<Vec<LoadBalancer>>>;
+
 /// CloudFront waves: distribution configs, origin request policies, and the origin ALBs.
+///
+/// Wave 1 reads the load balancer lists of the home region and the port's `origin_regions`
+/// alongside the configs, before any origin is known: an origin named by an ELB DNS name of
+/// one of those regions (the common case) goes straight to its ALB describe wave, while
+/// policies and Route 53 records are read beside it. One free call per region, wasted when
+/// no origin is a load balancer.
 async fn cloudfront<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     ids: &[String],
     home_region: &str,
     window: Window,
-    metrics: &mut Metrics,
-) -> (Vec<DistributionEvidence>, Vec<AlbEvidence>) {
+) -> CloudFrontPart {
     let port = ctx.port;
     // Wave 1.
-    ctx.wave();
+    let listed: BTreeSet<String> = std::iter::once(home_region.to_owned())
+        .chain(port.origin_regions())
+        .collect();
     let cf_queries: Vec<MetricQuery> = ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
     let configs = join_all(ids.iter().map(|id| {
         ctx.call(
@@ -564,11 +591,14 @@ async fn cloudfront<P: AwsPort>(
         )
     }));
     let zones = ctx.try_call(port.list_hosted_zones());
-    let (configs, zones, read) =
-        futures::join!(configs, zones, metric_calls(ctx, &cf_queries, window));
-    for (q, s) in read {
-        metrics.insert(q, s);
-    }
+    let lbs = join_all(
+        listed
+            .iter()
+            .map(|r| ctx.try_call(port.describe_load_balancers(r, None))),
+    );
+    let (configs, zones, lbs, read) =
+        futures::join!(configs, zones, lbs, metric_calls(ctx, &cf_queries, window));
+    let lb_lists: LbLists = listed.into_iter().zip(lbs).collect();
     let mut dists: Vec<DistributionEvidence> = ids
         .iter()
         .zip(configs)
@@ -579,7 +609,7 @@ async fn cloudfront<P: AwsPort>(
         })
         .collect();
 
-    // Wave 2: policies, records, load balancer lists.
+    // What wave 2 needs: policies, records, and the lists of regions not read yet.
     let mut policy_ids: BTreeSet<String> = BTreeSet::new();
     let mut regions: BTreeSet<String> = BTreeSet::new();
     // (dist index, origin id, domain, zone short id)
@@ -605,7 +635,9 @@ async fn cloudfront<P: AwsPort>(
                 OriginName::Elb(region) => {
                     link.elb_dns_name = Some(arn::normalize_dns(&o.domain_name));
                     link.how = "ELB DNS name".into();
-                    regions.insert(region);
+                    if !lb_lists.contains_key(&region) {
+                        regions.insert(region);
+                    }
                 }
                 OriginName::Custom => {
                     zones_needed = true;
@@ -619,8 +651,6 @@ async fn cloudfront<P: AwsPort>(
                                     o.domain_name.clone(),
                                     zone.short_id().to_owned(),
                                 ));
-                                regions.insert(home_region.to_owned());
-                                regions.extend(port.origin_regions());
                             }
                             None => {
                                 link.how = format!(
@@ -639,9 +669,63 @@ async fn cloudfront<P: AwsPort>(
     if zones_needed && let Err(e) = &zones {
         ctx.gap(Op::ListHostedZonesByName.iam_name(), None, e);
     }
-    let mut lb_lists: BTreeMap<String, Vec<LoadBalancer>> = BTreeMap::new();
+
+    // Origins whose load balancer list is in hand are linked now; the rest after wave 2.
+    let mut linked: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut early = link_origins(ctx, &mut dists, &lb_lists, &mut linked, &[], false);
+    let early_arns: Vec<String> = early.iter().map(|a| a.arn.clone()).collect();
+    let wave2 = Wave2 {
+        policy_ids,
+        regions,
+        lookups,
+    };
+    let (early_depth, (late, late_depth)) = futures::join!(
+        async {
+            if early.is_empty() {
+                0
+            } else {
+                alb_wave_describe(ctx, &mut early).await;
+                1
+            }
+        },
+        origins_after_wave1(ctx, &mut dists, wave2, lb_lists, &mut linked, &early_arns)
+    );
+    early.extend(late);
+    CloudFrontPart {
+        dists,
+        albs: early,
+        read,
+        depth: 1 + early_depth.max(late_depth),
+    }
+}
+
+/// The calls that wait for the distribution configs.
+struct Wave2 {
+    policy_ids: BTreeSet<String>,
+    regions: BTreeSet<String>,
+    lookups: Vec<(usize, String, String, String)>,
+}
+
+/// Wave 2 (policies, Route 53 records, load balancer lists of other regions), a further list
+/// wave for an alias into a region not listed yet (rare), then the ALB describe wave for the
+/// load balancers found this way. Returns them and the waves taken.
+async fn origins_after_wave1<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    dists: &mut [DistributionEvidence],
+    wave2: Wave2,
+    mut lb_lists: LbLists,
+    linked: &mut BTreeSet<(usize, String)>,
+    early_arns: &[String],
+) -> (Vec<AlbEvidence>, usize) {
+    let port = ctx.port;
+    let Wave2 {
+        policy_ids,
+        regions,
+        lookups,
+    } = wave2;
+    let mut depth = 0;
     if !policy_ids.is_empty() || !lookups.is_empty() || !regions.is_empty() {
-        ctx.wave();
+        depth += 1;
         let policies = join_all(policy_ids.iter().map(|id| {
             ctx.call(
                 Op::GetOriginRequestPolicy,
@@ -656,27 +740,21 @@ async fn cloudfront<P: AwsPort>(
                 port.list_resource_record_sets(zone, domain),
             )
         }));
-        let lbs = join_all(regions.iter().map(|r| {
-            ctx.call(
-                Op::DescribeLoadBalancers,
-                Some(r),
-                port.describe_load_balancers(r, None),
-            )
-        }));
+        let lbs = join_all(
+            regions
+                .iter()
+                .map(|r| ctx.try_call(port.describe_load_balancers(r, None))),
+        );
         let (policies, records, lbs) = futures::join!(policies, records, lbs);
         for (id, p) in policy_ids.iter().zip(policies) {
             if let Some(p) = p {
-                for d in &mut dists {
+                for d in dists.iter_mut() {
                     d.origin_request_policies
                         .insert(id.clone(), p.origin_request_policy.clone());
                 }
             }
         }
-        for (r, l) in regions.iter().zip(lbs) {
-            if let Some(l) = l {
-                lb_lists.insert(r.clone(), l);
-            }
-        }
+        lb_lists.extend(regions.into_iter().zip(lbs));
         for ((i, origin_id, domain, _), recs) in lookups.iter().zip(records) {
             let Some(link) = dists
                 .get_mut(*i)
@@ -709,30 +787,50 @@ async fn cloudfront<P: AwsPort>(
         .iter()
         .flat_map(|d| &d.origins)
         .filter_map(|o| o.elb_dns_name.as_deref().and_then(arn::elb_dns_region))
-        .filter(|r| !lb_lists.contains_key(r) && !regions.contains(r))
+        .filter(|r| !lb_lists.contains_key(r))
         .collect();
     if !missing.is_empty() {
-        ctx.wave();
-        let lbs = join_all(missing.iter().map(|r| {
-            ctx.call(
-                Op::DescribeLoadBalancers,
-                Some(r),
-                port.describe_load_balancers(r, None),
-            )
-        }))
+        depth += 1;
+        let lbs = join_all(
+            missing
+                .iter()
+                .map(|r| ctx.try_call(port.describe_load_balancers(r, None))),
+        )
         .await;
-        for (r, l) in missing.iter().zip(lbs) {
-            if let Some(l) = l {
-                lb_lists.insert(r.clone(), l);
-            }
-        }
+        lb_lists.extend(missing.into_iter().zip(lbs));
     }
 
-    // Link origins to load balancers.
+    let mut albs = link_origins(ctx, dists, &lb_lists, linked, early_arns, true);
+    if !albs.is_empty() {
+        alb_wave_describe(ctx, &mut albs).await;
+        depth += 1;
+    }
+    (albs, depth)
+}
+
+/// Links origins to load balancers by DNS name, from the lists in `lb_lists`, and returns
+/// the load balancers found that are not in `known` (each once). Origins in `linked` are done
+/// already and skipped; those handled here are added to it. Before the last pass
+/// (`last == false`), an origin whose DNS name or region list is not known yet waits; in the
+/// last pass it gets its explanation, and a gap when it should have led somewhere.
+fn link_origins<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    dists: &mut [DistributionEvidence],
+    lb_lists: &LbLists,
+    linked: &mut BTreeSet<(usize, String)>,
+    known: &[String],
+    last: bool,
+) -> Vec<AlbEvidence> {
     let mut albs: Vec<AlbEvidence> = Vec::new();
-    for d in &mut dists {
+    for (i, d) in dists.iter_mut().enumerate() {
         for o in &mut d.origins {
+            if linked.contains(&(i, o.origin_id.clone())) {
+                continue;
+            }
             let Some(dns) = o.elb_dns_name.clone() else {
+                if !last {
+                    continue;
+                }
                 if !o.how.starts_with("not a custom") && !o.how.starts_with("a VPC") {
                     ctx.gap(
                         "origin-resolution",
@@ -743,15 +841,29 @@ async fn cloudfront<P: AwsPort>(
                         ),
                     );
                 }
+                linked.insert((i, o.origin_id.clone()));
                 continue;
             };
             let Some(region) = arn::elb_dns_region(&dns) else {
+                linked.insert((i, o.origin_id.clone()));
                 continue;
             };
-            let Some(list) = lb_lists.get(&region) else {
-                o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
-                continue;
+            let list = match lb_lists.get(&region) {
+                Some(Ok(list)) => list,
+                Some(Err(e)) => {
+                    ctx.gap(Op::DescribeLoadBalancers.iam_name(), Some(&region), e);
+                    o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
+                    linked.insert((i, o.origin_id.clone()));
+                    continue;
+                }
+                None if !last => continue,
+                None => {
+                    o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
+                    linked.insert((i, o.origin_id.clone()));
+                    continue;
+                }
             };
+            linked.insert((i, o.origin_id.clone()));
             let found = list.iter().find(|lb| {
                 lb.dns_name
                     .as_deref()
@@ -760,7 +872,9 @@ async fn cloudfront<P: AwsPort>(
             match found {
                 Some(lb) => {
                     o.alb_arn = Some(lb.load_balancer_arn.clone());
-                    if !albs.iter().any(|a| a.arn == lb.load_balancer_arn) {
+                    if !known.contains(&lb.load_balancer_arn)
+                        && !albs.iter().any(|a| a.arn == lb.load_balancer_arn)
+                    {
                         albs.push(AlbEvidence {
                             region: region.clone(),
                             arn: lb.load_balancer_arn.clone(),
@@ -782,7 +896,7 @@ async fn cloudfront<P: AwsPort>(
             }
         }
     }
-    (dists, albs)
+    albs
 }
 
 #[cfg(test)]

@@ -196,9 +196,9 @@ pub trait AwsPort: Sync {
     ) -> impl Future<Output = Answer<Vec<Series>>> + Send;
     /// How many requests this port has sent (pages included).
     fn api_calls(&self) -> usize;
-    /// Regions, besides the home region, where a CloudFront origin behind a custom domain name
-    /// may live: their load balancers are listed in the same wave as the origin's DNS record,
-    /// so an origin there costs no extra wave.
+    /// Regions, besides the home region, where a CloudFront origin ALB may live: their load
+    /// balancers are listed in the first wave, beside the distribution configs, so an origin
+    /// there costs no extra wave.
     fn origin_regions(&self) -> Vec<String> {
         Vec::new()
     }
