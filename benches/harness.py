@@ -151,15 +151,21 @@ def alarm_event(name: str, namespace: str, metric: str, dims: dict, at: dt.datet
 
 # --- latency -------------------------------------------------------------------------------
 
-def run_fivexx(binary: str, event: Path, now: str, endpoint: str) -> tuple[float, dict]:
+def run_fivexx(binary: str, event: Path, now: str, endpoint: str) -> tuple[float, dict, float]:
+    """Wall seconds, the verdict, and the process's CPU seconds (user + system)."""
     env = {**os.environ, **CREDS, "AWS_ENDPOINT_URL": endpoint}
-    started = time.perf_counter()
-    out = subprocess.run([binary, "triage", "--event", str(event), "--now", now], env=env,
-                         capture_output=True, text=True, check=False, timeout=120)
-    wall = time.perf_counter() - started
-    if out.returncode != 0:
-        raise SystemExit(f"harness: fivexx failed ({out.returncode}): {out.stderr.strip()}")
-    return wall, json.loads(out.stdout)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([binary, "triage", "--event", str(event), "--now", now], env=env,
+                                stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"harness: fivexx failed ({proc.returncode}): {err.read().decode().strip()}")
+        return wall, json.loads(out.read()), usage.ru_utime + usage.ru_stime
 
 
 def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], work: Path) -> dict:
@@ -194,11 +200,14 @@ def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], 
                 run_fivexx(binary, path, now_s, proxy.url)
                 gather_baseline()
                 proxy.delay = delay
-                walls, spans, startups, verdict, stats = [], [], [], None, None
+                walls, spans, startups, cpus, proxy_cpus, verdict, stats = [], [], [], [], [], None, None
                 for _ in range(runs):
                     proxy.stats.reset()
-                    wall, verdict = run_fivexx(binary, path, now_s, proxy.url)
+                    proxy_cpu = proxy.cpu_seconds()
+                    wall, verdict, cpu = run_fivexx(binary, path, now_s, proxy.url)
                     walls.append(wall)
+                    cpus.append(cpu)
+                    proxy_cpus.append(proxy.cpu_seconds() - proxy_cpu)
                     stats = proxy.stats.snapshot()
                     timeline = stats["timeline"]
                     if timeline:
@@ -218,6 +227,10 @@ def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], 
                     "fivexx_wall_ms": round(wall * 1000, 1),
                     "fivexx_wall_ms_runs": [round(w * 1000, 1) for w in walls],
                     "waves_measured": round(wall / delay, 2),
+                    # CPU of the fivexx process (all threads, start-up included) and of the
+                    # proxy's event loop thread, which shares the same cores.
+                    "fivexx_cpu_ms": round(statistics.median(cpus) * 1000, 1),
+                    "proxy_cpu_ms": round(statistics.median(proxy_cpus) * 1000, 1),
                     "round_trips_reported": verdict["stats"]["round_trips"],
                     "api_calls": stats["calls"], "api_calls_reported": verdict["stats"]["api_calls"],
                     "metrics_requested": stats["metrics_requested"],
@@ -244,7 +257,8 @@ def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], 
                                      f"{row['operations']}, the baseline {row['baseline_api_calls']} "
                                      f"{row['baseline_operations']}: update benches/baseline.py")
                 print(f"latency: {kind:10} N={n:<3} fivexx {row['fivexx_wall_ms']:7.1f} ms "
-                      f"({row['waves_measured']:.2f} x delay, {row['api_calls']} calls, "
+                      f"({row['waves_measured']:.2f} x delay, CPU {row['fivexx_cpu_ms']:.0f} ms, proxy {row['proxy_cpu_ms']:.0f} ms, "
+                      f"{row['api_calls']} calls, "
                       f"{row['metrics_requested']} metrics) | boto3 {row['baseline_wall_ms']:8.1f} ms "
                       f"({row['baseline_api_calls']} calls) | x{row['speedup_vs_baseline']}", flush=True)
     return {"delay_ms": delay * 1000, "runs": runs, "rows": rows}
@@ -369,7 +383,9 @@ def cold_start(binary: str, moto: Moto, runs: int) -> dict:
     s = _endpoint_session(moto.url)
     topic = s.client("sns").create_topic(Name="fivexx-bench")["TopicArn"]
     elb = s.client("elbv2")
-    lb = next(l for l in elb.describe_load_balancers()["LoadBalancers"] if l["LoadBalancerName"] == "bench-1")
+    # The smallest seeded load balancer (`bench-N`).
+    lb = min((l for l in elb.describe_load_balancers()["LoadBalancers"] if l["LoadBalancerName"].startswith("bench-")),
+             key=lambda l: int(l["LoadBalancerName"].split("-")[1]))
     dim = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
     now = dt.datetime.now(dt.timezone.utc)
     event = json.dumps(alarm_event("bench-cold-alb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",

@@ -152,6 +152,7 @@ def verdicts(results: dict) -> list[str]:
 
 def markdown(r: dict) -> str:
     m, lat, cold, rep, crit, c = r["machine"], r["latency"], r["cold_start"], r["replay"], r["criterion"], r["cost"]
+    biggest = max(lat["rows"], key=lambda x: x["metrics_requested"])
     lines = [
         f"Measured {r['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['rustc']}, "
         f"moto {m['moto']}; `scripts/bench` took {r['total_seconds']} s in all.",
@@ -159,13 +160,13 @@ def markdown(r: dict) -> str:
         f"**Critical path** (every AWS call delayed {lat['delay_ms']:.0f} ms by the proxy; median of "
         f"{lat['runs']} runs; boto3 baseline: the same calls made one after another)",
         "",
-        "| alarm | target groups = certificates | fivexx (CLI process) | wall ÷ delay | first call → last answer ÷ delay | API calls | metrics | boto3 baseline | fivexx faster by |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| alarm | target groups = certificates | fivexx (CLI process) | wall ÷ delay | first call → last answer ÷ delay | fivexx CPU | proxy CPU | API calls | metrics | boto3 baseline | fivexx faster by |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in lat["rows"]:
         lines.append(f"| {'ALB' if row['case'] == 'alb' else 'CloudFront → ALB'} | {row['target_groups']} | "
                      f"{row['fivexx_wall_ms']:.0f} ms | {row['waves_measured']:.2f} | {row['calls_span_waves']:.2f} | "
-                     f"{row['api_calls']} | {row['metrics_requested']} | {row['baseline_wall_ms']:.0f} ms | "
+                     f"{row.get('fivexx_cpu_ms', 0):.0f} ms | {row.get('proxy_cpu_ms', 0):.0f} ms | {row['api_calls']} | {row['metrics_requested']} | {row['baseline_wall_ms']:.0f} ms | "
                      f"{row['speedup_vs_baseline']}× |")
     lines += [
         "",
@@ -197,8 +198,9 @@ def markdown(r: dict) -> str:
         f"${c['cloudwatch_usd_per_1000_alarms_median']:.2f} |",
         f"| scenario worlds, max | {c['scenario_api_calls_max']} | {c['scenario_metrics_max']} | "
         f"${c['cloudwatch_usd_per_1000_alarms_max_scenario']:.2f} |",
-        f"| ALB with 50 target groups (live, above) | {max(x['api_calls'] for x in lat['rows'])} | "
-        f"{max(c['live_metrics_requested'].values())} | ${c['cloudwatch_usd_per_1000_alarms_50_target_groups']:.2f} |",
+        f"| largest live case above ({biggest['case']}, {biggest['target_groups']} target groups) | "
+        f"{biggest['api_calls']} | {biggest['metrics_requested']} | "
+        f"${c['cloudwatch_usd_per_1000_alarms_50_target_groups']:.2f} |",
         "",
         f"Lambda compute: ${c['lambda_usd_per_1000_alarms_cold']:.4f} per 1,000 alarms ({c['lambda_assumptions']}).",
         "",
