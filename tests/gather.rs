@@ -191,6 +191,52 @@ async fn the_home_load_balancer_list_read_early_is_a_gap_only_when_an_origin_nee
 }
 
 #[tokio::test]
+async fn a_load_balancer_named_by_the_alarm_and_behind_the_origin_is_described_once() {
+    use fivexx::evidence::gather::{GatherOptions, gather};
+    use fivexx::scope::{AlbRef, Scope};
+    let (_, world) = load("cf-504-slow-origin");
+    let dist = world
+        .cloudfront
+        .get_distribution_config
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let lb = world.elbv2.describe_load_balancers.load_balancers[0].clone();
+    let opts = GatherOptions {
+        now: world.now.unwrap(),
+        deadline: tokio::time::Instant::now() + Duration::from_secs(10),
+        home_region: world.region.clone(),
+        alarm_queries: Vec::new(),
+    };
+    let cf_only = Scope {
+        albs: Vec::new(),
+        distributions: vec![dist.clone()],
+    };
+    let both = Scope {
+        albs: vec![AlbRef {
+            region: world.region.clone(),
+            arn: lb.load_balancer_arn.clone(),
+            target_groups: Vec::new(),
+        }],
+        distributions: vec![dist],
+    };
+    let a = gather(&world, &cf_only, &opts).await;
+    let b = gather(&world, &both, &opts).await;
+    assert_eq!(a.albs.len(), 1);
+    assert_eq!(b.albs.len(), 1);
+    // The alarm's own load balancer is described by the ALB path (its DescribeLoadBalancers
+    // by ARN is the one extra call); the CloudFront path links the origin to it and does not
+    // describe it again.
+    assert_eq!(b.stats.api_calls, a.stats.api_calls + 1);
+    assert_eq!(
+        b.distributions[0].origins[0].alb_arn.as_deref(),
+        Some(lb.load_balancer_arn.as_str())
+    );
+    assert_eq!(b.stats.round_trips, a.stats.round_trips);
+}
+
+#[tokio::test]
 async fn fifty_target_groups_still_take_two_waves() {
     let (alarm, mut world) = load("alb-502-keepalive-shorter-than-idle");
     let tg = world.elbv2.describe_target_groups.target_groups[0].clone();

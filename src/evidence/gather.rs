@@ -140,24 +140,25 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
             ..AlbEvidence::default()
         })
         .collect();
-    // The alarm's own load balancers and the CloudFront path run side by side.
-    let (alb_depth, cf) = futures::join!(
-        async {
-            if albs.is_empty() {
-                0
-            } else {
-                alb_wave_describe(&ctx, &mut albs).await;
-                1
-            }
-        },
-        async {
-            if scope.distributions.is_empty() {
-                None
-            } else {
-                Some(cloudfront(&ctx, &scope.distributions, &opts.home_region, window).await)
-            }
+    // The alarm's own load balancers and the CloudFront path run side by side; the CloudFront
+    // path leaves those load balancers to this one (no describe twice).
+    let scope_arns: Vec<String> = albs.iter().map(|a| a.arn.clone()).collect();
+    let (alb_depth, cf) = futures::join!(alb_wave_describe(&ctx, &mut albs), async {
+        if scope.distributions.is_empty() {
+            None
+        } else {
+            Some(
+                cloudfront(
+                    &ctx,
+                    &scope.distributions,
+                    &opts.home_region,
+                    &scope_arns,
+                    window,
+                )
+                .await,
+            )
         }
-    );
+    });
     let mut depth = alb_depth;
     let mut distributions = Vec::new();
     if let Some(cf) = cf {
@@ -166,11 +167,7 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         for (q, s) in cf.read {
             metrics.insert(q, s);
         }
-        for alb in cf.albs {
-            if !albs.iter().any(|a| a.arn == alb.arn) {
-                albs.push(alb);
-            }
-        }
+        albs.extend(cf.albs);
     }
     // The last wave: everything that needs the target groups, and the metrics.
     let mut queries: Vec<MetricQuery> = albs.iter().flat_map(alb_queries).collect();
@@ -209,7 +206,11 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
 }
 
 /// ALB wave 1: the load balancer (when not known yet), its attributes, listeners, groups.
-async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) {
+/// Returns the waves taken: 1, or 0 for no load balancer.
+async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) -> usize {
+    if albs.is_empty() {
+        return 0;
+    }
     let port = ctx.port;
     let lbs = join_all(albs.iter().map(|a| async move {
         if a.load_balancer.is_some() {
@@ -261,6 +262,7 @@ async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence
                 .collect()
         });
     }
+    1
 }
 
 /// ALB wave 2: target health and attributes, listener rules, certificates.
@@ -552,7 +554,8 @@ fn record_target(records: &[ResourceRecordSet]) -> Option<String> {
 }
 
 /// What the CloudFront path hands back: the distributions, the load balancers behind their
-/// origins (their first ALB wave done), the CloudFront metrics, and its sequential waves.
+/// origins (their first ALB wave done; those in `known` left out), the CloudFront metrics,
+/// and its sequential waves.
 struct CloudFrontPart {
     dists: Vec<DistributionEvidence>,
     albs: Vec<AlbEvidence>,
@@ -575,6 +578,7 @@ async fn cloudfront<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     ids: &[String],
     home_region: &str,
+    known: &[String],
     window: Window,
 ) -> CloudFrontPart {
     let port = ctx.port;
@@ -672,23 +676,20 @@ async fn cloudfront<P: AwsPort>(
 
     // Origins whose load balancer list is in hand are linked now; the rest after wave 2.
     let mut linked: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut early = link_origins(ctx, &mut dists, &lb_lists, &mut linked, &[], false);
-    let early_arns: Vec<String> = early.iter().map(|a| a.arn.clone()).collect();
+    let mut early = link_origins(ctx, &mut dists, &lb_lists, &mut linked, known, false);
+    let early_known: Vec<String> = known
+        .iter()
+        .cloned()
+        .chain(early.iter().map(|a| a.arn.clone()))
+        .collect();
     let wave2 = Wave2 {
         policy_ids,
         regions,
         lookups,
     };
     let (early_depth, (late, late_depth)) = futures::join!(
-        async {
-            if early.is_empty() {
-                0
-            } else {
-                alb_wave_describe(ctx, &mut early).await;
-                1
-            }
-        },
-        origins_after_wave1(ctx, &mut dists, wave2, lb_lists, &mut linked, &early_arns)
+        alb_wave_describe(ctx, &mut early),
+        origins_after_wave1(ctx, &mut dists, wave2, lb_lists, &mut linked, &early_known)
     );
     early.extend(late);
     CloudFrontPart {
@@ -708,14 +709,14 @@ struct Wave2 {
 
 /// Wave 2 (policies, Route 53 records, load balancer lists of other regions), a further list
 /// wave for an alias into a region not listed yet (rare), then the ALB describe wave for the
-/// load balancers found this way. Returns them and the waves taken.
+/// load balancers found this way and not in `known`. Returns them and the waves taken.
 async fn origins_after_wave1<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     dists: &mut [DistributionEvidence],
     wave2: Wave2,
     mut lb_lists: LbLists,
     linked: &mut BTreeSet<(usize, String)>,
-    early_arns: &[String],
+    known: &[String],
 ) -> (Vec<AlbEvidence>, usize) {
     let port = ctx.port;
     let Wave2 {
@@ -800,11 +801,8 @@ async fn origins_after_wave1<P: AwsPort>(
         lb_lists.extend(missing.into_iter().zip(lbs));
     }
 
-    let mut albs = link_origins(ctx, dists, &lb_lists, linked, early_arns, true);
-    if !albs.is_empty() {
-        alb_wave_describe(ctx, &mut albs).await;
-        depth += 1;
-    }
+    let mut albs = link_origins(ctx, dists, &lb_lists, linked, known, true);
+    depth += alb_wave_describe(ctx, &mut albs).await;
     (albs, depth)
 }
 
