@@ -29,7 +29,7 @@ import urllib.parse
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-try:  # uvloop: about half the proxy's CPU per request (benches/requirements.txt)
+try:  # uvloop: about a quarter less proxy CPU per request (benches/requirements.txt)
     import uvloop
 
     def new_event_loop() -> asyncio.AbstractEventLoop:
