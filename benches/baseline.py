@@ -84,9 +84,29 @@ def all_pages(call, key: str, **kwargs) -> list:
             return items
 
 
-def gather_alb(c: Clients, lb: dict, now: datetime) -> dict:
+KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1",
+             "EC_secp521r1"]
+RENEWAL_HORIZON = timedelta(days=45)
+
+
+def needs_description(summary: dict | None, now: datetime, names_needed: bool) -> bool:
+    """As fivexx decides (gather.rs, `needs_description`): the list cannot answer for a
+    certificate that is missing from it, not issued, near expiry, or whose names are needed
+    and not all listed."""
+    if summary is None or summary.get("Status") != "ISSUED" or "NotAfter" not in summary:
+        return True
+    if summary["NotAfter"] <= now + RENEWAL_HORIZON:
+        return True
+    names_complete = bool(summary.get("SubjectAlternativeNameSummaries")) and \
+        not summary.get("HasAdditionalSubjectAlternativeNames")
+    return names_needed and not names_complete
+
+
+def gather_alb(c: Clients, lb: dict, now: datetime, names_needed: bool = False) -> dict:
     """Everything about one ALB, one call after another; `lb` is known (CloudFront path)."""
     arn = lb["LoadBalancerArn"]
+    listed = {s["CertificateArn"]: s for s in c.acm.list_certificates(
+        Includes={"keyTypes": KEY_TYPES}, MaxItems=1000).get("CertificateSummaryList", [])}
     attrs = c.elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
     listeners = all_pages(c.elbv2.describe_listeners, "Listeners", LoadBalancerArn=arn)
     groups = all_pages(c.elbv2.describe_target_groups, "TargetGroups", LoadBalancerArn=arn)
@@ -100,8 +120,12 @@ def gather_alb(c: Clients, lb: dict, now: datetime) -> dict:
         rules[la] = all_pages(c.elbv2.describe_rules, "Rules", ListenerArn=la)
         for cert in listener.get("Certificates", []):
             ca = cert["CertificateArn"]
-            if ca not in certs:
+            if ca in certs:
+                continue
+            if needs_description(listed.get(ca), now, names_needed):
                 certs[ca] = c.acm.describe_certificate(CertificateArn=ca)["Certificate"]
+            else:
+                certs[ca] = listed[ca]
     dim = arn.split(":loadbalancer/", 1)[1]
     specs = [(ALB_NS, m, {"LoadBalancer": dim}, "Sum") for m in ALB_LB_SUMS]
     specs += [(ALB_NS, "TargetResponseTime", {"LoadBalancer": dim}, s) for s in LATENCY]
@@ -142,5 +166,5 @@ def gather_cloudfront_alarm(c: Clients, distribution_id: str, now: datetime) -> 
         lbs = all_pages(c.elbv2.describe_load_balancers, "LoadBalancers")
         for lb in lbs:
             if lb["DNSName"].lower().rstrip(".") in (name, name.removeprefix("dualstack.")):
-                albs.append(gather_alb(c, lb, now))
+                albs.append(gather_alb(c, lb, now, names_needed=True))
     return {"config": config, "zones": zones, "metrics": cf_metrics, "albs": albs}

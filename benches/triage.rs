@@ -18,8 +18,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use fivexx::alarm::{self, Alarm};
 use fivexx::evidence::metrics::{MetricQuery, Series};
 use fivexx::evidence::model::{
-    Attribute, CertificateDetail, DistributionConfigEnvelope, HostedZone, Listener, LoadBalancer,
-    OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup, TargetHealthDescription,
+    Attribute, CertificateDetail, CertificateSummary, DistributionConfigEnvelope, HostedZone,
+    Listener, LoadBalancer, OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup,
+    TargetHealthDescription,
 };
 use fivexx::evidence::port::{Answer, AwsPort, Window};
 use fivexx::evidence::world::World;
@@ -145,6 +146,9 @@ impl AwsPort for Counting<'_> {
     }
     async fn describe_certificate(&self, region: &str, arn: &str) -> Answer<CertificateDetail> {
         self.inner.describe_certificate(region, arn).await
+    }
+    async fn list_certificates(&self, region: &str) -> Answer<Vec<CertificateSummary>> {
+        self.inner.list_certificates(region).await
     }
     async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
         self.inner.get_distribution_config(id).await

@@ -10,7 +10,8 @@ Fails, one line per problem, when the template's IAM does not match what the cod
     on-failure destination (sqs:SendMessage) and the function's own logs;
   - a required action that no policy grants (every operation of the code and of delivery);
   - `Resource: "*"` with an action that supports resource-level permissions (only the ELBv2
-    Describe* actions, cloudwatch:GetMetricData and route53:ListHostedZonesByName may);
+    Describe* actions, cloudwatch:GetMetricData, route53:ListHostedZonesByName and
+    acm:ListCertificates may);
   - policies it cannot inspect (managed policies, SAM policy templates, a SAM function
     without an explicit role), trust policies other than Lambda's, resource-based grants
     other than lambda:InvokeFunction for the three triggers with a SourceArn.
@@ -41,7 +42,11 @@ EXTRA_ALLOWED = EXTRA_REQUIRED | {"logs:CreateLogGroup"}
 
 # Actions with no resource-level permission (Service Authorization Reference: no resource
 # type, or only CloudWatch's optional "dataset"): the only ones allowed with Resource "*".
-NO_RESOURCE_LEVEL_EXTRA = {"cloudwatch:GetMetricData", "route53:ListHostedZonesByName"}
+NO_RESOURCE_LEVEL_EXTRA = {
+    "cloudwatch:GetMetricData",
+    "route53:ListHostedZonesByName",
+    "acm:ListCertificates",
+}
 
 # Resource-based grants the triggers need: principal -> requires SourceAccount.
 INVOKE_PRINCIPALS = {

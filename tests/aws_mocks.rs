@@ -765,3 +765,58 @@ async fn cloudfront_origin_request_policy() {
             .starts_with("https://cloudfront.amazonaws.com/")
     );
 }
+
+/// Covers `AwsSdk::list_certificates` with a real ACM answer's shape (moto lists neither
+/// `SubjectAlternativeNameSummaries` nor `HasAdditionalSubjectAlternativeNames`): every key
+/// type is asked for, at most 1,000 certificates, and a summary's names are complete only when
+/// listed and not flagged as cut short.
+#[tokio::test]
+async fn acm_list_certificates_summaries() {
+    let canned = Canned::new(|seen| {
+        if seen.target.as_deref() != Some("CertificateManager.ListCertificates") {
+            return unexpected(seen);
+        }
+        let body = String::from_utf8_lossy(&seen.body);
+        assert!(body.contains(r#""MaxItems":1000"#), "{body}");
+        for key in ["RSA_2048", "EC_prime256v1", "EC_secp384r1"] {
+            assert!(body.contains(key), "{key} asked for: {body}");
+        }
+        Reply::json(
+            200,
+            &format!(
+                r#"{{"CertificateSummaryList": [
+  {{"CertificateArn": "{CERT_ARN}", "DomainName": "www.example.com",
+    "SubjectAlternativeNameSummaries": ["www.example.com", "example.com"],
+    "HasAdditionalSubjectAlternativeNames": false, "Status": "ISSUED", "Type": "AMAZON_ISSUED",
+    "KeyAlgorithm": "EC_prime256v1", "InUse": true, "RenewalEligibility": "ELIGIBLE",
+    "NotBefore": 1763769600, "NotAfter": 1796083200}},
+  {{"CertificateArn": "{CERT_ARN}-many", "DomainName": "a.example.com",
+    "SubjectAlternativeNameSummaries": ["a.example.com"],
+    "HasAdditionalSubjectAlternativeNames": true, "Status": "ISSUED", "Type": "IMPORTED"}},
+  {{"CertificateArn": "{CERT_ARN}-none", "DomainName": "b.example.com", "Status": "EXPIRED"}}
+]}}"#
+            ),
+        )
+    });
+    let sdk = canned.sdk().await;
+
+    let list = sdk.list_certificates(REGION).await.unwrap();
+
+    assert_eq!(list.len(), 3);
+    let c = &list[0];
+    assert_eq!(c.detail.certificate_arn, CERT_ARN);
+    assert_eq!(
+        c.detail.subject_alternative_names,
+        ["www.example.com", "example.com"]
+    );
+    assert!(c.names_complete);
+    assert_eq!(c.detail.kind.as_deref(), Some("AMAZON_ISSUED"));
+    assert_eq!(c.detail.status.as_deref(), Some("ISSUED"));
+    assert_eq!(c.detail.renewal_eligibility.as_deref(), Some("ELIGIBLE"));
+    assert_eq!(c.detail.not_before, Some(t("2025-11-22T00:00:00Z")));
+    assert_eq!(c.detail.not_after, Some(t("2026-12-01T00:00:00Z")));
+    assert!(!list[1].names_complete, "more names than listed");
+    assert!(!list[2].names_complete, "no names listed");
+    assert_eq!(list[2].detail.status.as_deref(), Some("EXPIRED"));
+    assert_eq!(sdk.api_calls(), 1);
+}

@@ -61,7 +61,7 @@ struct SeededAlb {
 /// An ALB `web` in moto's default VPC: two IP target groups with two targets each, an HTTPS
 /// listener (imported self-signed certificate) forwarding to the first group, an HTTP
 /// listener forwarding to the second, and `idle_timeout.timeout_seconds` set.
-async fn seed_alb(moto: &MotoServer, cfg: &SdkConfig) -> SeededAlb {
+async fn seed_alb(moto: &MotoServer, cfg: &SdkConfig, cert_days: i64) -> SeededAlb {
     let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
     let acm = aws_sdk_acm::Client::new(cfg);
     let (vpc, subnets) = moto.default_subnets();
@@ -136,7 +136,7 @@ async fn seed_alb(moto: &MotoServer, cfg: &SdkConfig) -> SeededAlb {
         target_groups.push(tg_arn);
     }
 
-    let cert = moto::self_signed("www.example.com", CERT_DAYS);
+    let cert = moto::self_signed("www.example.com", cert_days);
     let cert_arn = acm
         .import_certificate()
         .certificate(Blob::new(cert.cert_pem.as_bytes()))
@@ -446,7 +446,7 @@ fn metric_gaps(e: &Evidence) -> usize {
 async fn alb_path_through_the_sdk() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let seeded = seed_alb(&moto, &cfg).await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     let sdk = AwsSdk::new(cfg);
     let now = now();
     let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
@@ -557,11 +557,13 @@ async fn alb_path_through_the_sdk() {
         Some(seeded.cert_not_after.date_naive()),
         "NotAfter comes from the certificate"
     );
+    // Expiring within 45 days: described, not only listed (InUseBy is not in the list).
     assert!(cert.in_use_by.contains(&seeded.https_listener));
 
     assert_eq!(evidence.stats.round_trips, 2);
-    // 4 describe calls, then 2 x (health + attributes), 2 rules, 1 certificate, 1 metrics call.
-    assert_eq!(evidence.stats.api_calls, 4 + 4 + 2 + 1 + 1);
+    // 4 describe calls and the certificate list, then 2 x (health + attributes), 2 rules,
+    // 1 certificate, 1 metrics call.
+    assert_eq!(evidence.stats.api_calls, 5 + 4 + 2 + 1 + 1);
 
     // Only CloudWatch is missing, as exactly one gap.
     assert_eq!(metric_gaps(&evidence), 1, "{:?}", evidence.gaps);
@@ -579,6 +581,58 @@ async fn alb_path_through_the_sdk() {
     assert_eq!(verdict.stats.round_trips, 2);
 }
 
+/// Covers `ListCertificates` through the SDK: a certificate issued and far from expiry is
+/// taken from the list (every key type is asked for: this one is ECDSA P-256), not described;
+/// a recording writes it as a `DescribeCertificate` entry, so the replay gives the same verdict.
+#[tokio::test]
+async fn a_certificate_far_from_expiry_is_read_from_the_list() {
+    let moto = MotoServer::start();
+    let cfg = moto.sdk_config().await;
+    let seeded = seed_alb(&moto, &cfg, 200).await;
+    // Another certificate of the account, on no listener: listed, never recorded.
+    let other = moto::self_signed("other.example.com", 200);
+    aws_sdk_acm::Client::new(&cfg)
+        .import_certificate()
+        .certificate(Blob::new(other.cert_pem.as_bytes()))
+        .private_key(Blob::new(other.key_pem.as_bytes()))
+        .send()
+        .await
+        .expect("ImportCertificate");
+    let sdk = AwsSdk::new(cfg);
+    let now = now();
+    let alarm = alb_alarm(&seeded.dimension);
+
+    let evidence = gather_for(&sdk, &alarm, now).await;
+    let cert = evidence.albs[0]
+        .certificates
+        .get(&seeded.cert_arn)
+        .expect("the listener certificate, from the list");
+    assert_eq!(cert.kind.as_deref(), Some("IMPORTED"));
+    assert_eq!(cert.status.as_deref(), Some("ISSUED"));
+    assert_eq!(cert.domain_name.as_deref(), Some("www.example.com"));
+    assert_eq!(
+        cert.not_after.map(|t| t.date_naive()),
+        Some(seeded.cert_not_after.date_naive())
+    );
+    assert!(cert.in_use_by.is_empty(), "not described: {cert:?}");
+    // 4 describe calls and the certificate list, then 2 x (health + attributes), 2 rules,
+    // no certificate, 1 metrics call.
+    assert_eq!(evidence.stats.api_calls, 5 + 4 + 2 + 1);
+    assert_eq!(metric_gaps(&evidence), 1, "{:?}", evidence.gaps);
+    assert_eq!(evidence.gaps.len(), 1, "{:?}", evidence.gaps);
+
+    let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
+    let live = triage(&recorder, &alarm, &triage_options(now)).await;
+    let world = recorder.world();
+    assert_eq!(
+        world.acm.describe_certificate.keys().collect::<Vec<_>>(),
+        vec![&seeded.cert_arn],
+        "the listener's certificate, and no other of the account"
+    );
+    let (_, replayed) = replay(&world, &alarm, now).await;
+    assert_eq!(without_stats(&replayed), without_stats(&live));
+}
+
 /// Covers `--record` then `--world`: a world recorded from a live (moto) triage, written to a
 /// file and loaded back, replays to the same verdict (`stats` aside). The CloudWatch failure
 /// is recorded under `Errors` for its region, so the replay shows the same gap.
@@ -586,7 +640,7 @@ async fn alb_path_through_the_sdk() {
 async fn alb_record_then_replay_gives_the_same_verdict() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let seeded = seed_alb(&moto, &cfg).await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     let sdk = AwsSdk::new(cfg);
     let now = now();
     let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
@@ -630,7 +684,7 @@ async fn alb_record_then_replay_gives_the_same_verdict() {
 async fn cloudfront_origin_by_elb_dns_name() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let seeded = seed_alb(&moto, &cfg).await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     let dist = seed_distribution(&cfg, &seeded.dns_name).await;
     let sdk = AwsSdk::new(cfg);
     let now = now();
@@ -687,7 +741,7 @@ async fn cloudfront_origin_by_elb_dns_name() {
 async fn cloudfront_origin_through_a_route53_alias() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let seeded = seed_alb(&moto, &cfg).await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     seed_alias(&cfg, "example.com", "origin.example.com", &seeded.dns_name).await;
     let dist = seed_distribution(&cfg, "origin.example.com").await;
     let sdk = AwsSdk::new(cfg);
@@ -737,7 +791,7 @@ async fn cloudfront_origin_through_a_route53_alias() {
 async fn a_deleted_listener_certificate_is_a_gap() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let seeded = seed_alb(&moto, &cfg).await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     aws_sdk_acm::Client::new(&cfg)
         .delete_certificate()
         .certificate_arn(&seeded.cert_arn)

@@ -260,10 +260,75 @@ async fn fifty_target_groups_still_take_two_waves() {
     }
     let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
     assert_eq!(v.stats.round_trips, 2);
-    // Wave 1: 4 calls. Wave 2: 50 x (health + attributes), 2 listeners' rules, 1 certificate,
-    // and 19 + 50 x 10 = 519 metric queries in 2 GetMetricData calls.
-    assert_eq!(v.stats.api_calls, 4 + 100 + 2 + 1 + 2);
+    // Wave 1: 4 calls and the certificate list. Wave 2: 50 x (health + attributes), 2
+    // listeners' rules, no certificate (issued, far from expiry: the list answers), and
+    // 19 + 50 x 10 = 519 metric queries in 2 GetMetricData calls.
+    assert_eq!(v.stats.api_calls, 5 + 100 + 2 + 2);
     assert!(v.gaps.is_empty(), "{:?}", v.gaps);
+}
+
+/// The scenario's listener certificate: issued, expiring in June 2027.
+fn tls_scenario_with_certificate_days(days: Option<i64>) -> (Alarm, World, String) {
+    let (alarm, mut world) = load("alb-502-target-tls-handshake");
+    let now = world.now.unwrap();
+    let (arn, cert) = world.acm.describe_certificate.iter_mut().next().unwrap();
+    if let Some(days) = days {
+        cert.certificate.not_after = Some(now + chrono::Duration::days(days));
+    }
+    let arn = arn.clone();
+    (alarm, world, arn)
+}
+
+async fn certificate_evidence(world: &World, alarm: &Alarm) -> (CertificateDetail, usize) {
+    let scope = fivexx::scope::scope(alarm, &world.region, world.account.as_deref()).unwrap();
+    let o = opts(world, Duration::from_secs(10));
+    let e = fivexx::evidence::gather::gather(
+        world,
+        &scope,
+        &fivexx::evidence::gather::GatherOptions {
+            now: o.now,
+            deadline: o.deadline,
+            home_region: o.home_region,
+            alarm_queries: Vec::new(),
+        },
+    )
+    .await;
+    let cert = e.albs[0].certificates.values().next().unwrap().clone();
+    (cert, e.stats.api_calls)
+}
+
+#[tokio::test]
+async fn a_certificate_is_described_only_near_expiry() {
+    // Far from expiry: the summary from ListCertificates is kept, DescribeCertificate skipped.
+    let (alarm, world, arn) = tls_scenario_with_certificate_days(None);
+    let (listed, calls) = certificate_evidence(&world, &alarm).await;
+    assert_eq!(listed.certificate_arn, arn);
+    assert!(listed.not_after.is_some() && listed.status.as_deref() == Some("ISSUED"));
+    assert!(
+        listed.domain_validation_options.is_empty(),
+        "a summary: {listed:?}"
+    );
+    // Within the renewal horizon: described, validation options and all; one call more.
+    let (alarm, world, _) = tls_scenario_with_certificate_days(Some(30));
+    let (described, calls_near) = certificate_evidence(&world, &alarm).await;
+    assert!(!described.domain_validation_options.is_empty());
+    assert_eq!(calls_near, calls + 1);
+    // The list unreadable: described, and no gap for the list.
+    let (alarm, mut world, _) = tls_scenario_with_certificate_days(None);
+    world.errors.insert(
+        "acm:ListCertificates".into(),
+        [(
+            world.region.clone(),
+            Fault {
+                code: "AccessDeniedException".into(),
+                message: "not authorized".into(),
+            },
+        )]
+        .into(),
+    );
+    let (described, calls_failed) = certificate_evidence(&world, &alarm).await;
+    assert!(!described.domain_validation_options.is_empty());
+    assert_eq!(calls_failed, calls + 1);
 }
 
 #[tokio::test]
@@ -283,6 +348,13 @@ async fn a_fault_becomes_a_gap_and_the_triage_goes_on() {
         .find(|g| g.source == "acm:DescribeCertificate")
         .expect("a gap for ACM");
     assert!(gap.reason.starts_with("AccessDeniedException"), "{gap:?}");
+    // The certificate list fails with it (one source in a world), and is no gap of its own:
+    // the certificate was then described, and that failure is the gap.
+    assert!(
+        v.gaps.iter().all(|g| g.source != "acm:ListCertificates"),
+        "{:?}",
+        v.gaps
+    );
     // Without the certificate the cause cannot be named: inconclusive, and it says why.
     assert_eq!(v.status.as_str(), "inconclusive");
     assert!(
@@ -342,6 +414,13 @@ impl AwsPort for Hanging {
         self.world.describe_target_health(r, a).await
     }
     async fn describe_certificate(&self, _: &str, _: &str) -> Answer<CertificateDetail> {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Err(fivexx::evidence::port::SourceError::new(
+            "Never",
+            "unreachable",
+        ))
+    }
+    async fn list_certificates(&self, _: &str) -> Answer<Vec<CertificateSummary>> {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Err(fivexx::evidence::port::SourceError::new(
             "Never",

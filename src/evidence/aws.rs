@@ -333,6 +333,25 @@ fn certificate(c: &aws_sdk_acm::types::CertificateDetail) -> m::CertificateDetai
     }
 }
 
+fn certificate_summary(c: &aws_sdk_acm::types::CertificateSummary) -> m::CertificateSummary {
+    let names = c.subject_alternative_name_summaries().to_vec();
+    m::CertificateSummary {
+        names_complete: !names.is_empty()
+            && c.has_additional_subject_alternative_names() != Some(true),
+        detail: m::CertificateDetail {
+            certificate_arn: c.certificate_arn().unwrap_or_default().to_owned(),
+            domain_name: opt_str(c.domain_name()),
+            subject_alternative_names: names,
+            kind: c.r#type().map(|t| t.as_str().to_owned()),
+            status: c.status().map(|s| s.as_str().to_owned()),
+            not_before: c.not_before().and_then(time),
+            not_after: c.not_after().and_then(time),
+            renewal_eligibility: c.renewal_eligibility().map(|r| r.as_str().to_owned()),
+            ..m::CertificateDetail::default()
+        },
+    }
+}
+
 mod cf_convert {
     //! CloudFront's XML-shaped types into the model.
     use aws_sdk_cloudfront::types as cf;
@@ -665,6 +684,31 @@ impl AwsPort for AwsSdk {
                 format!("no certificate in the answer for `{arn}`"),
             )
         })
+    }
+
+    async fn list_certificates(&self, region: &str) -> Answer<Vec<m::CertificateSummary>> {
+        use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+        self.count();
+        // Every key type: without a filter ACM lists only RSA-2048 certificates. One page; a
+        // certificate beyond it is described on its own.
+        let key_types = KeyAlgorithm::values()
+            .iter()
+            .map(|k| KeyAlgorithm::from(*k))
+            .collect();
+        let resp = self
+            .clients(region)
+            .acm
+            .list_certificates()
+            .includes(Filters::builder().set_key_types(Some(key_types)).build())
+            .max_items(1000)
+            .send()
+            .on_worker()
+            .await?;
+        Ok(resp
+            .certificate_summary_list()
+            .iter()
+            .map(certificate_summary)
+            .collect())
     }
 
     async fn get_distribution_config(&self, id: &str) -> Answer<m::DistributionConfigEnvelope> {

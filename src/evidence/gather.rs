@@ -3,10 +3,12 @@
 //!
 //! ALB alarm (2 waves):
 //!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
-//!      DescribeTargetGroups (the ARN is built from the alarm's dimension).
+//!      DescribeTargetGroups (the ARN is built from the alarm's dimension), and
+//!      ListCertificates once per region.
 //!   2. per target group DescribeTargetGroupAttributes and DescribeTargetHealth, per listener
-//!      DescribeRules, per certificate DescribeCertificate, and GetMetricData for the load
-//!      balancer and every target group (≤ 500 queries a call, calls concurrent).
+//!      DescribeRules, DescribeCertificate per certificate the list cannot answer for
+//!      ([`needs_description`]), and GetMetricData for the load balancer and every target
+//!      group (≤ 500 queries a call, calls concurrent).
 //!
 //! CloudFront alarm:
 //!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1),
@@ -32,7 +34,9 @@ use tokio::time::Instant;
 
 use super::arn;
 use super::metrics::{MetricQuery, Metrics, Series};
-use super::model::{HostedZone, LoadBalancer, ResourceRecordSet};
+use super::model::{
+    CertificateDetail, CertificateSummary, HostedZone, LoadBalancer, ResourceRecordSet,
+};
 use super::port::{Answer, AwsPort, Op, SourceError, Window};
 use super::world::fqdn;
 use super::{
@@ -65,6 +69,9 @@ struct Ctx<'a, P> {
     port: &'a P,
     deadline: Instant,
     gaps: Mutex<Vec<Gap>>,
+    /// `ListCertificates` per region: claimed (`None`) by the first describe wave of the
+    /// region, filled when it answers; `None` after a failure.
+    certificate_lists: Mutex<BTreeMap<String, Option<Vec<CertificateSummary>>>>,
 }
 
 impl<P: AwsPort> Ctx<'_, P> {
@@ -124,6 +131,7 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         port,
         deadline: opts.deadline,
         gaps: Mutex::new(Vec::new()),
+        certificate_lists: Mutex::new(BTreeMap::new()),
     };
     let window = window_for(opts.now);
     // A port lives across warm invocations: count this triage's calls only.
@@ -178,8 +186,10 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
     }
     if !albs.is_empty() || !queries.is_empty() {
         depth += 1;
+        // Certificate names matter only for an origin's hostname check.
+        let names_needed = !distributions.is_empty();
         let (_, read) = futures::join!(
-            alb_wave_details(&ctx, &mut albs),
+            alb_wave_details(&ctx, &mut albs, opts.now, names_needed),
             metric_calls(&ctx, &queries, window)
         );
         for (q, s) in read {
@@ -245,7 +255,26 @@ async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence
             port.describe_target_groups(&a.region, &a.arn),
         )
     }));
-    let (lbs, attrs, listeners, tgs) = futures::join!(lbs, attrs, listeners, tgs);
+    // The certificates of each region not listed yet (a listener's certificate is in its load
+    // balancer's region), so the next wave describes only those that need it.
+    let mut regions: Vec<String> = Vec::new();
+    if let Ok(mut lists) = ctx.certificate_lists.lock() {
+        for a in albs.iter() {
+            if !lists.contains_key(&a.region) {
+                lists.insert(a.region.clone(), None);
+                regions.push(a.region.clone());
+            }
+        }
+    }
+    let certificate_lists = join_all(regions.iter().map(|region| async move {
+        // A failed list is no gap: every certificate is then described, and fails there.
+        let list = ctx.try_call(port.list_certificates(region)).await.ok();
+        if let Ok(mut lists) = ctx.certificate_lists.lock() {
+            lists.insert(region.clone(), list);
+        }
+    }));
+    let (lbs, attrs, listeners, tgs, _) =
+        futures::join!(lbs, attrs, listeners, tgs, certificate_lists);
     for ((((alb, lb), at), li), tg) in albs.iter_mut().zip(lbs).zip(attrs).zip(listeners).zip(tgs) {
         if lb.is_some() {
             alb.load_balancer = lb;
@@ -265,8 +294,25 @@ async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence
     1
 }
 
-/// ALB wave 2: target health and attributes, listener rules, certificates.
-async fn alb_wave_details<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) {
+/// Whether a listed certificate must be described: the list says nothing of renewal or
+/// validation, which matter for a certificate that is not issued, expired or near expiry
+/// (`cert.renewal_risk`, `cf.origin_cert_expired`); and it may not carry every name, which
+/// the origin hostname check needs.
+pub fn needs_description(c: &CertificateSummary, now: DateTime<Utc>, names_needed: bool) -> bool {
+    let horizon = now + Duration::days(crate::rules::cert::RENEWAL_HORIZON_DAYS);
+    c.detail.status.as_deref() != Some("ISSUED")
+        || c.detail.not_after.is_none_or(|t| t <= horizon)
+        || (names_needed && !c.names_complete)
+}
+
+/// ALB wave 2: target health and attributes, listener rules, and the certificates the list
+/// of wave 1 did not answer for.
+async fn alb_wave_details<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    albs: &mut [AlbEvidence],
+    now: DateTime<Utc>,
+    names_needed: bool,
+) {
     let port = ctx.port;
     // (alb index, tg index, region, arn)
     let mut tg_keys: Vec<(usize, usize, String, String)> = Vec::new();
@@ -318,6 +364,25 @@ async fn alb_wave_details<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]
             port.describe_rules(region, arn),
         )
     }));
+    // Certificates the list answers for well enough are taken from it.
+    let mut listed: Vec<((usize, String, String), CertificateDetail)> = Vec::new();
+    if let Ok(lists) = ctx.certificate_lists.lock() {
+        cert_keys.retain(|key| {
+            let (_, region, arn) = key;
+            let found = lists
+                .get(region)
+                .and_then(Option::as_ref)
+                .and_then(|list| list.iter().find(|c| c.detail.certificate_arn == *arn))
+                .filter(|c| !needs_description(c, now, names_needed));
+            match found {
+                Some(c) => {
+                    listed.push((key.clone(), c.detail.clone()));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
     let certs = join_all(cert_keys.iter().map(|(_, region, arn)| {
         ctx.call(
             Op::DescribeCertificate,
@@ -326,6 +391,11 @@ async fn alb_wave_details<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]
         )
     }));
     let (health, tg_attrs, rules, certs) = futures::join!(health, tg_attrs, rules, certs);
+    for ((i, _, arn), c) in listed {
+        if let Some(alb) = albs.get_mut(i) {
+            alb.certificates.insert(arn, c);
+        }
+    }
     for (((i, j, _, _), h), a) in tg_keys.iter().zip(health).zip(tg_attrs) {
         if let Some(tg) = albs
             .get_mut(*i)
@@ -910,6 +980,50 @@ mod tests {
                 private_zone: private,
             }),
         }
+    }
+
+    fn listed(status: &str, days: i64, names_complete: bool) -> CertificateSummary {
+        CertificateSummary {
+            detail: CertificateDetail {
+                certificate_arn: "arn:aws:acm:us-east-1:1:certificate/c".into(),
+                status: Some(status.into()),
+                not_after: Some(now() + Duration::days(days)),
+                ..CertificateDetail::default()
+            },
+            names_complete,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T12:37:30Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_listed_certificate_is_described_only_when_the_list_cannot_answer() {
+        let now = now();
+        // Issued, far from expiry: the list is enough, unless names are needed and partial.
+        assert!(!needs_description(&listed("ISSUED", 200, true), now, true));
+        assert!(!needs_description(
+            &listed("ISSUED", 200, false),
+            now,
+            false
+        ));
+        assert!(needs_description(&listed("ISSUED", 200, false), now, true));
+        // Renewal and validation matter: within the renewal horizon, expired, not issued.
+        assert!(needs_description(&listed("ISSUED", 45, true), now, false));
+        assert!(!needs_description(&listed("ISSUED", 46, true), now, false));
+        assert!(needs_description(&listed("ISSUED", -1, true), now, false));
+        assert!(needs_description(&listed("EXPIRED", 200, true), now, false));
+        assert!(needs_description(
+            &listed("PENDING_VALIDATION", 200, true),
+            now,
+            false
+        ));
+        let mut no_expiry = listed("ISSUED", 200, true);
+        no_expiry.detail.not_after = None;
+        assert!(needs_description(&no_expiry, now, false));
     }
 
     #[test]

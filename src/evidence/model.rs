@@ -273,6 +273,36 @@ pub struct CertificateDetail {
     pub issuer: Option<String>,
 }
 
+/// One certificate of ACM's `ListCertificates`: the summary's fields in a detail's shape (no
+/// renewal summary, validation options, users or issuer: `DescribeCertificate` has those).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertificateSummary {
+    pub detail: CertificateDetail,
+    /// Whether `detail.subject_alternative_names` holds every name of the certificate (a
+    /// summary lists at most the first 100, and may list none).
+    pub names_complete: bool,
+}
+
+impl CertificateDetail {
+    /// What `ListCertificates` would say of this certificate.
+    pub fn summary(&self) -> CertificateSummary {
+        CertificateSummary {
+            detail: CertificateDetail {
+                certificate_arn: self.certificate_arn.clone(),
+                domain_name: self.domain_name.clone(),
+                subject_alternative_names: self.subject_alternative_names.clone(),
+                kind: self.kind.clone(),
+                status: self.status.clone(),
+                not_before: self.not_before,
+                not_after: self.not_after,
+                renewal_eligibility: self.renewal_eligibility.clone(),
+                ..CertificateDetail::default()
+            },
+            names_complete: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RenewalSummary {

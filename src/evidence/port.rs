@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 
 use super::metrics::{MetricQuery, Series};
 use super::model::{
-    Attribute, CertificateDetail, DistributionConfigEnvelope, HostedZone, Listener, LoadBalancer,
-    OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup, TargetHealthDescription,
+    Attribute, CertificateDetail, CertificateSummary, DistributionConfigEnvelope, HostedZone,
+    Listener, LoadBalancer, OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup,
+    TargetHealthDescription,
 };
 
 /// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`).
@@ -27,6 +28,7 @@ pub enum Op {
     DescribeTargetGroupAttributes,
     DescribeTargetHealth,
     DescribeCertificate,
+    ListCertificates,
     GetDistributionConfig,
     GetOriginRequestPolicy,
     ListHostedZonesByName,
@@ -35,7 +37,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 13] = [
+    pub const ALL: [Op; 14] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -44,6 +46,7 @@ impl Op {
         Op::DescribeTargetGroupAttributes,
         Op::DescribeTargetHealth,
         Op::DescribeCertificate,
+        Op::ListCertificates,
         Op::GetDistributionConfig,
         Op::GetOriginRequestPolicy,
         Op::ListHostedZonesByName,
@@ -66,6 +69,7 @@ impl Op {
             }
             Op::DescribeTargetHealth => "elasticloadbalancing:DescribeTargetHealth",
             Op::DescribeCertificate => "acm:DescribeCertificate",
+            Op::ListCertificates => "acm:ListCertificates",
             Op::GetDistributionConfig => "cloudfront:GetDistributionConfig",
             Op::GetOriginRequestPolicy => "cloudfront:GetOriginRequestPolicy",
             Op::ListHostedZonesByName => "route53:ListHostedZonesByName",
@@ -171,6 +175,12 @@ pub trait AwsPort: Sync {
         region: &str,
         arn: &str,
     ) -> impl Future<Output = Answer<CertificateDetail>> + Send;
+    /// The region's certificates, every key type, as summaries: the first page only (up to
+    /// 1,000). A certificate not in it is described on its own.
+    fn list_certificates(
+        &self,
+        region: &str,
+    ) -> impl Future<Output = Answer<Vec<CertificateSummary>>> + Send;
     fn get_distribution_config(
         &self,
         id: &str,

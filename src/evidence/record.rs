@@ -5,14 +5,16 @@
 //! the operation and its input, with AWS's own code and message, so the replay has the same
 //! gaps word for word.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use super::metrics::{MetricQuery, Series};
 use super::model::{
-    Attribute, CertificateDetail, DistributionConfigEnvelope, HostedZone, Listener, LoadBalancer,
-    OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup, TargetHealthDescription,
+    Attribute, CertificateDetail, CertificateSummary, DistributionConfigEnvelope, HostedZone,
+    Listener, LoadBalancer, OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup,
+    TargetHealthDescription,
 };
 use super::port::{Answer, AwsPort, Op, Window};
 use super::world::{
@@ -23,6 +25,8 @@ use super::world::{
 pub struct Recorder<'a, P> {
     inner: &'a P,
     world: Mutex<World>,
+    /// Certificates listed by `ListCertificates`, by ARN.
+    listed: Mutex<BTreeMap<String, CertificateDetail>>,
 }
 
 impl<'a, P: AwsPort> Recorder<'a, P> {
@@ -30,12 +34,44 @@ impl<'a, P: AwsPort> Recorder<'a, P> {
         Self {
             inner,
             world: Mutex::new(World::new(region, account, now)),
+            listed: Mutex::new(BTreeMap::new()),
         }
     }
 
-    /// The world seen so far.
+    /// The world seen so far. A listener certificate the triage read from `ListCertificates`
+    /// and did not describe is written as a `DescribeCertificate` entry holding the summary's
+    /// fields: the replay lists it again, from that entry. Other listed certificates are left
+    /// out (they are the account's, not the incident's).
     pub fn world(&self) -> World {
-        self.world.lock().map(|w| w.clone()).unwrap_or_default()
+        let mut w = self.world.lock().map(|w| w.clone()).unwrap_or_default();
+        let listed = self.listed.lock().map(|l| l.clone()).unwrap_or_default();
+        let arns: Vec<String> = w
+            .elbv2
+            .describe_listeners
+            .values()
+            .flat_map(|l| &l.listeners)
+            .flat_map(|l| &l.certificates)
+            .map(|c| c.certificate_arn.clone())
+            .collect();
+        let described_or_failed = |w: &World, arn: &str| {
+            w.acm.describe_certificate.contains_key(arn)
+                || w.errors
+                    .get(Op::DescribeCertificate.iam_name())
+                    .is_some_and(|e| e.contains_key(arn))
+        };
+        for arn in arns {
+            if let Some(detail) = listed.get(&arn)
+                && !described_or_failed(&w, &arn)
+            {
+                w.acm.describe_certificate.insert(
+                    arn,
+                    CertificateEnvelope {
+                        certificate: detail.clone(),
+                    },
+                );
+            }
+        }
+        w
     }
 
     fn note<T>(
@@ -183,6 +219,20 @@ impl<P: AwsPort> AwsPort for Recorder<'_, P> {
                 },
             );
         })
+    }
+
+    /// Not written as such (the world format has no list): kept, and the certificates the
+    /// triage took from it are written as `DescribeCertificate` entries by [`Recorder::world`].
+    async fn list_certificates(&self, region: &str) -> Answer<Vec<CertificateSummary>> {
+        let a = self.inner.list_certificates(region).await;
+        if let Ok(list) = &a
+            && let Ok(mut listed) = self.listed.lock()
+        {
+            for c in list {
+                listed.insert(c.detail.certificate_arn.clone(), c.detail.clone());
+            }
+        }
+        self.note(Op::ListCertificates, region, a, |_, _| {})
     }
 
     async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
