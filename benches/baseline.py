@@ -114,7 +114,9 @@ def gather_alb(c: Clients, lb: dict, now: datetime, names_needed: bool = False) 
     for tg in groups:
         t = tg["TargetGroupArn"]
         health[t] = c.elbv2.describe_target_health(TargetGroupArn=t)["TargetHealthDescriptions"]
-        tg_attrs[t] = c.elbv2.describe_target_group_attributes(TargetGroupArn=t)["Attributes"]
+        # As fivexx: the attributes (the deregistration delay) only for draining targets.
+        if any(h["TargetHealth"]["State"] == "draining" for h in health[t]):
+            tg_attrs[t] = c.elbv2.describe_target_group_attributes(TargetGroupArn=t)["Attributes"]
     for listener in listeners:
         la = listener["ListenerArn"]
         rules[la] = all_pages(c.elbv2.describe_rules, "Rules", ListenerArn=la)

@@ -1,14 +1,16 @@
 //! Gathering: the AWS calls of one triage, in as few sequential waves as their dependencies
 //! allow.
 //!
-//! ALB alarm (2 waves):
+//! ALB alarm (2 waves; 3 when a target is draining):
 //!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
 //!      DescribeTargetGroups (the ARN is built from the alarm's dimension), and
 //!      ListCertificates once per region.
-//!   2. per target group DescribeTargetGroupAttributes and DescribeTargetHealth, per listener
-//!      DescribeRules, DescribeCertificate per certificate the list cannot answer for
+//!   2. per target group DescribeTargetHealth, per listener DescribeRules,
+//!      DescribeCertificate per certificate the list cannot answer for
 //!      ([`needs_description`]), and GetMetricData for the load balancer and every target
 //!      group (≤ 500 queries a call, calls concurrent).
+//!   3. DescribeTargetGroupAttributes of a target group with a draining target, as soon as
+//!      its health answers (the deregistration delay, for `alb.deregistration_inflight`).
 //!
 //! CloudFront alarm:
 //!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1),
@@ -188,10 +190,11 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
         depth += 1;
         // Certificate names matter only for an origin's hostname check.
         let names_needed = !distributions.is_empty();
-        let (_, read) = futures::join!(
+        let (waves, read) = futures::join!(
             alb_wave_details(&ctx, &mut albs, opts.now, names_needed),
             metric_calls(&ctx, &queries, window)
         );
+        depth += waves - 1;
         for (q, s) in read {
             metrics.insert(q, s);
         }
@@ -305,14 +308,15 @@ pub fn needs_description(c: &CertificateSummary, now: DateTime<Utc>, names_neede
         || (names_needed && !c.names_complete)
 }
 
-/// ALB wave 2: target health and attributes, listener rules, and the certificates the list
-/// of wave 1 did not answer for.
+/// ALB wave 2: target health, listener rules, and the certificates the list of wave 1 did
+/// not answer for; then the attributes of target groups with draining targets (a third
+/// wave, only then). Returns the waves taken: 1 or 2.
 async fn alb_wave_details<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     albs: &mut [AlbEvidence],
     now: DateTime<Utc>,
     names_needed: bool,
-) {
+) -> usize {
     let port = ctx.port;
     // (alb index, tg index, region, arn)
     let mut tg_keys: Vec<(usize, usize, String, String)> = Vec::new();
@@ -343,19 +347,32 @@ async fn alb_wave_details<P: AwsPort>(
             }
         }
     }
-    let health = join_all(tg_keys.iter().map(|(_, _, region, arn)| {
-        ctx.call(
-            Op::DescribeTargetHealth,
-            Some(arn),
-            port.describe_target_health(region, arn),
-        )
-    }));
-    let tg_attrs = join_all(tg_keys.iter().map(|(_, _, region, arn)| {
-        ctx.call(
-            Op::DescribeTargetGroupAttributes,
-            Some(arn),
-            port.describe_target_group_attributes(region, arn),
-        )
+    // Per target group, health, then (a third wave, only then) the attributes when a target
+    // is draining: the deregistration delay is the one attribute the rules read, and only for
+    // draining targets (`alb.deregistration_inflight`).
+    let health = join_all(tg_keys.iter().map(|(_, _, region, arn)| async move {
+        let health = ctx
+            .call(
+                Op::DescribeTargetHealth,
+                Some(arn),
+                port.describe_target_health(region, arn),
+            )
+            .await;
+        let draining = health
+            .iter()
+            .flatten()
+            .any(|h| h.target_health.state.as_deref() == Some("draining"));
+        let attributes = if draining {
+            ctx.call(
+                Op::DescribeTargetGroupAttributes,
+                Some(arn),
+                port.describe_target_group_attributes(region, arn),
+            )
+            .await
+        } else {
+            None
+        };
+        (health, attributes)
     }));
     let rules = join_all(listener_keys.iter().map(|(_, region, arn)| {
         ctx.call(
@@ -390,13 +407,18 @@ async fn alb_wave_details<P: AwsPort>(
             port.describe_certificate(region, arn),
         )
     }));
-    let (health, tg_attrs, rules, certs) = futures::join!(health, tg_attrs, rules, certs);
+    let (health, rules, certs) = futures::join!(health, rules, certs);
+    let waves = if health.iter().any(|(_, a)| a.is_some()) {
+        2
+    } else {
+        1
+    };
     for ((i, _, arn), c) in listed {
         if let Some(alb) = albs.get_mut(i) {
             alb.certificates.insert(arn, c);
         }
     }
-    for (((i, j, _, _), h), a) in tg_keys.iter().zip(health).zip(tg_attrs) {
+    for ((i, j, _, _), (h, a)) in tg_keys.iter().zip(health) {
         if let Some(tg) = albs
             .get_mut(*i)
             .and_then(|alb| alb.target_groups.as_mut())
@@ -416,6 +438,7 @@ async fn alb_wave_details<P: AwsPort>(
             alb.certificates.insert(arn.clone(), c);
         }
     }
+    waves
 }
 
 /// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
