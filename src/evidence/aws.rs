@@ -41,26 +41,12 @@ pub fn retry_config() -> RetryConfig {
 }
 
 /// Loads the SDK's standard configuration with fivexx's timeouts and retries.
-///
-/// Credentials in the environment (always so in Lambda) are what the default chain would
-/// pick first; read directly, they spare building the chain, whose web identity provider
-/// builds an STS client (about 5% of a 50-group triage's CPU in a profile, all of it at
-/// start-up, before the first call).
 pub async fn load_sdk_config() -> SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeout_config())
-        .retry_config(retry_config());
-    let env_credentials = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
-        .iter()
-        .all(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
-    let loader = if env_credentials {
-        loader.credentials_provider(
-            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-        )
-    } else {
-        loader
-    };
-    loader.load().await
+        .retry_config(retry_config())
+        .load()
+        .await
 }
 
 #[derive(Clone)]
