@@ -135,6 +135,25 @@ async fn target_group_attributes_are_read_only_for_draining_targets() {
         "the delay was read: {:?}",
         f.evidence
     );
+    // The attributes unreadable: still three waves (the call was made), and a gap.
+    let (alarm, mut world) = load("alb-502-deregistration-during-deploy");
+    world.faults.insert(
+        "elasticloadbalancing:DescribeTargetGroupAttributes".into(),
+        Fault {
+            code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        },
+    );
+    let denied = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    assert_eq!(denied.stats.round_trips, 3);
+    assert!(
+        denied
+            .gaps
+            .iter()
+            .any(|g| g.source == "elasticloadbalancing:DescribeTargetGroupAttributes"),
+        "{:?}",
+        denied.gaps
+    );
     // The same incident with no draining target: no attributes read, two waves.
     let (alarm, mut world) = load("alb-502-deregistration-during-deploy");
     let groups = world.elbv2.describe_target_health.len();

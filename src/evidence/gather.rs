@@ -38,6 +38,7 @@ use super::arn;
 use super::metrics::{MetricQuery, Metrics, Series};
 use super::model::{
     CertificateDetail, CertificateSummary, HostedZone, LoadBalancer, ResourceRecordSet,
+    TargetHealthDescription,
 };
 use super::port::{Answer, AwsPort, Op, SourceError, Window};
 use super::world::fqdn;
@@ -308,6 +309,13 @@ pub fn needs_description(c: &CertificateSummary, now: DateTime<Utc>, names_neede
         || (names_needed && !c.names_complete)
 }
 
+fn has_draining_target(health: &Option<Vec<TargetHealthDescription>>) -> bool {
+    health
+        .iter()
+        .flatten()
+        .any(|h| h.target_health.state.as_deref() == Some("draining"))
+}
+
 /// ALB wave 2: target health, listener rules, and the certificates the list of wave 1 did
 /// not answer for; then the attributes of target groups with draining targets (a third
 /// wave, only then). Returns the waves taken: 1 or 2.
@@ -358,11 +366,7 @@ async fn alb_wave_details<P: AwsPort>(
                 port.describe_target_health(region, arn),
             )
             .await;
-        let draining = health
-            .iter()
-            .flatten()
-            .any(|h| h.target_health.state.as_deref() == Some("draining"));
-        let attributes = if draining {
+        let attributes = if has_draining_target(&health) {
             ctx.call(
                 Op::DescribeTargetGroupAttributes,
                 Some(arn),
@@ -408,7 +412,8 @@ async fn alb_wave_details<P: AwsPort>(
         )
     }));
     let (health, rules, certs) = futures::join!(health, rules, certs);
-    let waves = if health.iter().any(|(_, a)| a.is_some()) {
+    // Asked for, whether or not they could be read.
+    let waves = if health.iter().any(|(h, _)| has_draining_target(h)) {
         2
     } else {
         1
