@@ -44,7 +44,9 @@ impl<'a, P: AwsPort> Recorder<'a, P> {
     /// out (they are the account's, not the incident's).
     pub fn world(&self) -> World {
         let mut w = self.world.lock().map(|w| w.clone()).unwrap_or_default();
-        let listed = self.listed.lock().map(|l| l.clone()).unwrap_or_default();
+        let Ok(listed) = self.listed.lock() else {
+            return w;
+        };
         let arns: Vec<String> = w
             .elbv2
             .describe_listeners

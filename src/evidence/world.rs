@@ -75,6 +75,13 @@ pub struct Fault {
     pub message: String,
 }
 
+impl Fault {
+    /// The error this fault makes an operation fail with.
+    pub fn error(&self) -> SourceError {
+        SourceError::new(&self.code, &self.message)
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LoadBalancers {
@@ -328,15 +335,23 @@ impl World {
 
     fn answer<T>(&self, op: Op, key: &str, f: impl FnOnce() -> Answer<T>) -> Answer<T> {
         self.calls.0.fetch_add(1, Ordering::Relaxed);
-        let fault = self.faults.get(op.iam_name()).or_else(|| {
-            self.errors
-                .get(op.iam_name())
-                .and_then(|per_input| per_input.get(key))
-        });
-        if let Some(fault) = fault {
-            return Err(SourceError::new(&fault.code, &fault.message));
+        match self.fault(op, key) {
+            Some(e) => Err(e),
+            None => f(),
         }
-        f()
+    }
+
+    /// How `op` fails for input `key`: its `Faults` entry (every input), else its `Errors`
+    /// entry for that input.
+    fn fault(&self, op: Op, key: &str) -> Option<SourceError> {
+        self.faults
+            .get(op.iam_name())
+            .or_else(|| {
+                self.errors
+                    .get(op.iam_name())
+                    .and_then(|per_input| per_input.get(key))
+            })
+            .map(Fault::error)
     }
 
     fn in_region(&self, resource_arn: &str, region: &str) -> bool {
@@ -570,15 +585,14 @@ impl AwsPort for World {
     async fn list_certificates(&self, region: &str) -> Answer<Vec<CertificateSummary>> {
         self.answer(Op::ListCertificates, region, || {
             if let Some(fault) = self.faults.get(Op::DescribeCertificate.iam_name()) {
-                return Err(SourceError::new(&fault.code, &fault.message));
+                return Err(fault.error());
             }
-            let errors = self.errors.get(Op::DescribeCertificate.iam_name());
             Ok(self
                 .acm
                 .describe_certificate
                 .iter()
                 .filter(|(arn, _)| self.in_region(arn, region))
-                .filter(|(arn, _)| !errors.is_some_and(|e| e.contains_key(arn.as_str())))
+                .filter(|(arn, _)| self.fault(Op::DescribeCertificate, arn).is_none())
                 .map(|(_, c)| c.certificate.summary())
                 .collect())
         })
