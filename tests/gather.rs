@@ -296,7 +296,11 @@ async fn a_load_balancer_named_by_the_alarm_and_behind_the_origin_is_described_o
         b.distributions[0].origins[0].alb_arn.as_deref(),
         Some(lb.load_balancer_arn.as_str())
     );
-    assert_eq!(b.stats.round_trips, a.stats.round_trips);
+    // CloudFront alone: the origin's load balancer waits for the distribution config (3
+    // waves). Named by the alarm too, it is gathered from the first wave, beside the config
+    // and the policy it names (2 waves).
+    assert_eq!(a.stats.round_trips, 3);
+    assert_eq!(b.stats.round_trips, 2);
 }
 
 #[tokio::test]
@@ -445,76 +449,17 @@ async fn a_missing_target_group_health_is_a_gap_not_an_empty_group() {
     );
 }
 
-/// A port that answers from a world but never answers one operation.
-struct Hanging {
-    world: World,
-}
-
-impl AwsPort for Hanging {
-    async fn describe_load_balancers(&self, r: &str, a: Option<&str>) -> Answer<Vec<LoadBalancer>> {
-        self.world.describe_load_balancers(r, a).await
-    }
-    async fn describe_load_balancer_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
-        self.world.describe_load_balancer_attributes(r, a).await
-    }
-    async fn describe_listeners(&self, r: &str, a: &str) -> Answer<Vec<Listener>> {
-        self.world.describe_listeners(r, a).await
-    }
-    async fn describe_rules(&self, r: &str, a: &str) -> Answer<Vec<Rule>> {
-        self.world.describe_rules(r, a).await
-    }
-    async fn describe_target_groups(&self, r: &str, a: &str) -> Answer<Vec<TargetGroup>> {
-        self.world.describe_target_groups(r, a).await
-    }
-    async fn describe_target_group_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
-        self.world.describe_target_group_attributes(r, a).await
-    }
-    async fn describe_target_health(
-        &self,
-        r: &str,
-        a: &str,
-    ) -> Answer<Vec<TargetHealthDescription>> {
-        self.world.describe_target_health(r, a).await
-    }
-    async fn describe_certificate(&self, _: &str, _: &str) -> Answer<CertificateDetail> {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        Err(fivexx::evidence::port::SourceError::new(
-            "Never",
-            "unreachable",
-        ))
-    }
-    async fn list_certificates(&self, _: &str) -> Answer<Vec<CertificateSummary>> {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        Err(fivexx::evidence::port::SourceError::new(
-            "Never",
-            "unreachable",
-        ))
-    }
-    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
-        self.world.get_distribution_config(id).await
-    }
-    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
-        self.world.get_origin_request_policy(id).await
-    }
-    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
-        self.world.list_hosted_zones().await
-    }
-    async fn list_resource_record_sets(&self, z: &str, n: &str) -> Answer<Vec<ResourceRecordSet>> {
-        self.world.list_resource_record_sets(z, n).await
-    }
-    async fn get_metric_data(&self, r: &str, q: &[MetricQuery], w: Window) -> Answer<Vec<Series>> {
-        self.world.get_metric_data(r, q, w).await
-    }
-    fn api_calls(&self) -> usize {
-        self.world.api_calls()
-    }
-}
-
 /// Paused tokio time: the hour-long sleep and the deadline resolve without waiting.
 #[tokio::test(start_paused = true)]
 async fn no_call_runs_past_the_deadline() {
     let (alarm, world) = load("alb-502-target-tls-handshake");
-    let port = Hanging { world };
+    // The certificates never answer (an hour); everything else at once.
+    let hour = Duration::from_secs(3600);
+    let port = Delayed::new(
+        world,
+        &[("DescribeCertificate", hour), ("ListCertificates", hour)],
+        Duration::ZERO,
+    );
     let start = tokio::time::Instant::now();
     let o = opts(&port.world, Duration::from_secs(10));
     let v = triage(&port, &alarm, &o).await;
@@ -572,4 +517,171 @@ fn world_metric_queries_match_dimension_sets_not_order() {
         .block_on(world.get_metric_data("eu-west-1", &[other_region], window))
         .unwrap();
     assert!(eu[0].is_empty(), "series live in the world's region");
+}
+
+/// A port that answers from a world after a delay per operation (paused tokio time), and
+/// notes when each call started.
+struct Delayed {
+    world: World,
+    t0: tokio::time::Instant,
+    delays: Vec<(&'static str, Duration)>,
+    default: Duration,
+    started: std::sync::Mutex<Vec<(&'static str, Duration)>>,
+}
+
+impl Delayed {
+    fn new(world: World, delays: &[(&'static str, Duration)], default: Duration) -> Self {
+        Self {
+            world,
+            t0: tokio::time::Instant::now(),
+            delays: delays.to_vec(),
+            default,
+            started: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn wait(&self, op: &'static str) {
+        self.started.lock().unwrap().push((op, self.t0.elapsed()));
+        let delay = self
+            .delays
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map_or(self.default, |(_, d)| *d);
+        tokio::time::sleep(delay).await;
+    }
+
+    fn starts(&self, op: &str) -> Vec<Duration> {
+        let started = self.started.lock().unwrap();
+        started
+            .iter()
+            .filter(|(o, _)| *o == op)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+}
+
+impl AwsPort for Delayed {
+    async fn describe_load_balancers(&self, r: &str, a: Option<&str>) -> Answer<Vec<LoadBalancer>> {
+        self.wait("DescribeLoadBalancers").await;
+        self.world.describe_load_balancers(r, a).await
+    }
+    async fn describe_load_balancer_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
+        self.wait("DescribeLoadBalancerAttributes").await;
+        self.world.describe_load_balancer_attributes(r, a).await
+    }
+    async fn describe_listeners(&self, r: &str, a: &str) -> Answer<Vec<Listener>> {
+        self.wait("DescribeListeners").await;
+        self.world.describe_listeners(r, a).await
+    }
+    async fn describe_rules(&self, r: &str, a: &str) -> Answer<Vec<Rule>> {
+        self.wait("DescribeRules").await;
+        self.world.describe_rules(r, a).await
+    }
+    async fn describe_target_groups(&self, r: &str, a: &str) -> Answer<Vec<TargetGroup>> {
+        self.wait("DescribeTargetGroups").await;
+        self.world.describe_target_groups(r, a).await
+    }
+    async fn describe_target_group_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
+        self.wait("DescribeTargetGroupAttributes").await;
+        self.world.describe_target_group_attributes(r, a).await
+    }
+    async fn describe_target_health(
+        &self,
+        r: &str,
+        a: &str,
+    ) -> Answer<Vec<TargetHealthDescription>> {
+        self.wait("DescribeTargetHealth").await;
+        self.world.describe_target_health(r, a).await
+    }
+    async fn describe_certificate(&self, r: &str, a: &str) -> Answer<CertificateDetail> {
+        self.wait("DescribeCertificate").await;
+        self.world.describe_certificate(r, a).await
+    }
+    async fn list_certificates(&self, r: &str) -> Answer<Vec<CertificateSummary>> {
+        self.wait("ListCertificates").await;
+        self.world.list_certificates(r).await
+    }
+    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
+        self.wait("GetDistributionConfig").await;
+        self.world.get_distribution_config(id).await
+    }
+    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
+        self.wait("GetOriginRequestPolicy").await;
+        self.world.get_origin_request_policy(id).await
+    }
+    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
+        self.wait("ListHostedZonesByName").await;
+        self.world.list_hosted_zones().await
+    }
+    async fn list_resource_record_sets(&self, z: &str, n: &str) -> Answer<Vec<ResourceRecordSet>> {
+        self.wait("ListResourceRecordSets").await;
+        self.world.list_resource_record_sets(z, n).await
+    }
+    async fn get_metric_data(&self, r: &str, q: &[MetricQuery], w: Window) -> Answer<Vec<Series>> {
+        self.wait("GetMetricData").await;
+        self.world.get_metric_data(r, q, w).await
+    }
+    fn api_calls(&self) -> usize {
+        self.world.api_calls()
+    }
+}
+
+/// Each ALB call waits for what it needs, not for the whole previous wave: a slow certificate
+/// list (another service, paginated in a large account) holds up only the certificates.
+#[tokio::test(start_paused = true)]
+async fn a_slow_certificate_list_holds_up_only_the_certificates() {
+    let (alarm, world) = load("alb-502-target-tls-handshake");
+    let slow = Duration::from_secs(2);
+    let port = Delayed::new(
+        world,
+        &[("ListCertificates", slow)],
+        Duration::from_millis(50),
+    );
+    let v = triage(&port, &alarm, &opts(&port.world, Duration::from_secs(10))).await;
+    assert_eq!(v.stats.round_trips, 2);
+    let wave2 = Duration::from_millis(50);
+    for op in ["DescribeTargetHealth", "DescribeRules", "GetMetricData"] {
+        let starts = port.starts(op);
+        assert!(!starts.is_empty(), "{op} was not called");
+        assert!(
+            starts.iter().all(|t| *t == wave2),
+            "{op} started at {starts:?}"
+        );
+    }
+    // The certificate waits for the list, and is described when the list cannot answer.
+    assert!(
+        port.starts("DescribeCertificate")
+            .iter()
+            .all(|t| *t >= slow),
+        "{:?}",
+        port.starts("DescribeCertificate")
+    );
+    assert_eq!(v.findings[0].rule, "alb.target_tls_handshake");
+}
+
+/// The same with the target groups slow: their health and the metrics wait for them, the
+/// rules do not.
+#[tokio::test(start_paused = true)]
+async fn slow_target_groups_hold_up_their_health_and_the_metrics_not_the_rules() {
+    let (alarm, world) = load("alb-502-target-tls-handshake");
+    let slow = Duration::from_secs(2);
+    let port = Delayed::new(
+        world,
+        &[("DescribeTargetGroups", slow)],
+        Duration::from_millis(50),
+    );
+    let v = triage(&port, &alarm, &opts(&port.world, Duration::from_secs(10))).await;
+    let rules = port.starts("DescribeRules");
+    assert!(
+        !rules.is_empty() && rules.iter().all(|t| *t == Duration::from_millis(50)),
+        "{rules:?}"
+    );
+    for op in ["DescribeTargetHealth", "GetMetricData"] {
+        let starts = port.starts(op);
+        assert!(
+            !starts.is_empty() && starts.iter().all(|t| *t == slow),
+            "{op}: {starts:?}"
+        );
+    }
+    assert_eq!(v.findings[0].rule, "alb.target_tls_handshake");
 }

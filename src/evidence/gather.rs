@@ -1,21 +1,23 @@
 //! Gathering: the AWS calls of one triage, in as few sequential waves as their dependencies
-//! allow.
+//! allow, each call started as soon as the answers it needs are in (not when the whole
+//! previous wave is: a wave waits for its slowest call).
 //!
-//! ALB alarm (2 waves; 3 when a target is draining):
+//! ALB alarm (2 waves; 3 when a target is draining), see [`alb_pipeline`]:
 //!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
 //!      DescribeTargetGroups (the ARN is built from the alarm's dimension), and
 //!      ListCertificates once per region.
-//!   2. per target group DescribeTargetHealth, per listener DescribeRules,
-//!      DescribeCertificate per certificate the list cannot answer for
-//!      ([`needs_description`]), and GetMetricData for the load balancer and every target
-//!      group (≤ 500 queries a call, calls concurrent).
+//!   2. after the target groups: per group DescribeTargetHealth, and GetMetricData for the
+//!      load balancer and every group (≤ 500 queries a call, calls concurrent); after the
+//!      listeners: per listener DescribeRules; after the listeners and the certificate
+//!      list: DescribeCertificate per certificate the list cannot answer for
+//!      ([`needs_description`]).
 //!   3. DescribeTargetGroupAttributes of a target group with a draining target, as soon as
 //!      its health answers (the deregistration delay, for `alb.deregistration_inflight`).
 //!
 //! CloudFront alarm:
-//!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1),
-//!      and DescribeLoadBalancers of the home region and the port's `origin_regions`, read
-//!      before any origin is known.
+//!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1,
+//!      with the alarm's own metrics), and DescribeLoadBalancers of the home region and the
+//!      port's `origin_regions`, read before any origin is known.
 //!   2. The ALB waves above for every origin named by an ELB DNS name of those regions (3
 //!      waves in all). Beside them: GetOriginRequestPolicy, ListResourceRecordSets for custom
 //!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
@@ -28,17 +30,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use futures::future::join_all;
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::arn;
 use super::metrics::{MetricQuery, Metrics, Series};
 use super::model::{
-    CertificateDetail, CertificateSummary, HostedZone, LoadBalancer, ResourceRecordSet,
-    TargetHealthDescription,
+    Attribute, CertificateDetail, CertificateSummary, HostedZone, Listener, LoadBalancer,
+    ResourceRecordSet, Rule, TargetGroup, TargetHealthDescription,
 };
 use super::port::{Answer, AwsPort, Op, SourceError, Window};
 use super::world::fqdn;
@@ -68,13 +71,16 @@ pub struct GatherOptions {
     pub alarm_queries: Vec<MetricQuery>,
 }
 
+/// `ListCertificates` of one region, read once per triage; `None` after a failure.
+type CertificateList = Option<Arc<Vec<CertificateSummary>>>;
+
 struct Ctx<'a, P> {
     port: &'a P,
     deadline: Instant,
     gaps: Mutex<Vec<Gap>>,
-    /// `ListCertificates` per region: claimed (`None`) by the first describe wave of the
-    /// region, filled when it answers; `None` after a failure.
-    certificate_lists: Mutex<BTreeMap<String, Option<Vec<CertificateSummary>>>>,
+    /// `ListCertificates` per region: the first branch that needs a region's list reads it;
+    /// a branch that needs it while it is being read waits for that answer.
+    certificate_lists: Mutex<BTreeMap<String, Arc<OnceCell<CertificateList>>>>,
 }
 
 impl<P: AwsPort> Ctx<'_, P> {
@@ -102,6 +108,48 @@ impl<P: AwsPort> Ctx<'_, P> {
                 self.gap(op.iam_name(), resource, &e);
                 None
             }
+        }
+    }
+
+    /// The certificate list of `region`, read by the first caller (a failed list is no gap:
+    /// every certificate is then described, and fails there).
+    async fn certificate_list(&self, region: &str) -> CertificateList {
+        let cell = match self.certificate_lists.lock() {
+            Ok(mut lists) => Arc::clone(lists.entry(region.to_owned()).or_default()),
+            Err(_) => return None,
+        };
+        cell.get_or_init(|| async {
+            self.try_call(self.port.list_certificates(region))
+                .await
+                .ok()
+                .map(Arc::new)
+        })
+        .await
+        .clone()
+    }
+
+    /// Marks the lists of `regions` as read by this triage, before any of them is asked for,
+    /// so that [`Self::certificate_list_if_read`] waits for them whatever the poll order.
+    fn claim_certificate_lists(&self, regions: &BTreeSet<&str>) {
+        if let Ok(mut lists) = self.certificate_lists.lock() {
+            for r in regions {
+                lists.entry((*r).to_owned()).or_default();
+            }
+        }
+    }
+
+    /// The certificate list of `region` if some branch reads or has read it, else `None`
+    /// without a call (a certificate outside its load balancer's region is described).
+    async fn certificate_list_if_read(&self, region: &str) -> CertificateList {
+        let listed = self
+            .certificate_lists
+            .lock()
+            .ok()
+            .is_some_and(|lists| lists.contains_key(region));
+        if listed {
+            self.certificate_list(region).await
+        } else {
+            None
         }
     }
 
@@ -151,26 +199,41 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
             ..AlbEvidence::default()
         })
         .collect();
+    // Certificate names matter only for an origin's hostname check.
+    let names_needed = !scope.distributions.is_empty();
+    // The alarm's own metrics go out with the first metric batch there is: the alarm's load
+    // balancers', else the distributions' (wave 1), else alone.
+    let none: &[MetricQuery] = &[];
+    let (alb_extra, cf_extra) = if !albs.is_empty() {
+        (opts.alarm_queries.as_slice(), none)
+    } else {
+        (none, opts.alarm_queries.as_slice())
+    };
     // The alarm's own load balancers and the CloudFront path run side by side; the CloudFront
     // path leaves those load balancers to this one (no describe twice).
     let scope_arns: Vec<String> = albs.iter().map(|a| a.arn.clone()).collect();
-    let (alb_depth, cf) = futures::join!(alb_wave_describe(&ctx, &mut albs), async {
-        if scope.distributions.is_empty() {
-            None
-        } else {
-            Some(
-                cloudfront(
-                    &ctx,
-                    &scope.distributions,
-                    &opts.home_region,
-                    &scope_arns,
+    let ((alb_depth, alb_read), cf) = futures::join!(
+        alb_pipeline(&ctx, &mut albs, opts.now, names_needed, alb_extra, window),
+        async {
+            if scope.distributions.is_empty() {
+                None
+            } else {
+                let scope = CloudFrontScope {
+                    ids: &scope.distributions,
+                    home_region: &opts.home_region,
+                    known: &scope_arns,
+                    extra_queries: cf_extra,
+                    now: opts.now,
                     window,
-                )
-                .await,
-            )
+                };
+                Some(cloudfront(&ctx, scope).await)
+            }
         }
-    });
+    );
     let mut depth = alb_depth;
+    for (q, s) in alb_read {
+        metrics.insert(q, s);
+    }
     let mut distributions = Vec::new();
     if let Some(cf) = cf {
         depth = depth.max(cf.depth);
@@ -179,24 +242,10 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
             metrics.insert(q, s);
         }
         albs.extend(cf.albs);
-    }
-    // The last wave: everything that needs the target groups, and the metrics.
-    let mut queries: Vec<MetricQuery> = albs.iter().flat_map(alb_queries).collect();
-    for q in &opts.alarm_queries {
-        if !queries.contains(q) && metrics.get(q).is_none() {
-            queries.push(q.clone());
-        }
-    }
-    if !albs.is_empty() || !queries.is_empty() {
-        depth += 1;
-        // Certificate names matter only for an origin's hostname check.
-        let names_needed = !distributions.is_empty();
-        let (waves, read) = futures::join!(
-            alb_wave_details(&ctx, &mut albs, opts.now, names_needed),
-            metric_calls(&ctx, &queries, window)
-        );
-        depth += waves - 1;
-        for (q, s) in read {
+    } else if albs.is_empty() && !opts.alarm_queries.is_empty() {
+        // An alarm on neither: its own metrics, one wave.
+        depth = 1;
+        for (q, s) in metric_calls(&ctx, &opts.alarm_queries, window).await {
             metrics.insert(q, s);
         }
     }
@@ -219,85 +268,6 @@ pub async fn gather<P: AwsPort>(port: &P, scope: &Scope, opts: &GatherOptions) -
     }
 }
 
-/// ALB wave 1: the load balancer (when not known yet), its attributes, listeners, groups.
-/// Returns the waves taken: 1, or 0 for no load balancer.
-async fn alb_wave_describe<P: AwsPort>(ctx: &Ctx<'_, P>, albs: &mut [AlbEvidence]) -> usize {
-    if albs.is_empty() {
-        return 0;
-    }
-    let port = ctx.port;
-    let lbs = join_all(albs.iter().map(|a| async move {
-        if a.load_balancer.is_some() {
-            return None;
-        }
-        ctx.call(
-            Op::DescribeLoadBalancers,
-            Some(&a.arn),
-            port.describe_load_balancers(&a.region, Some(&a.arn)),
-        )
-        .await
-        .and_then(|v| v.into_iter().next())
-    }));
-    let attrs = join_all(albs.iter().map(|a| {
-        ctx.call(
-            Op::DescribeLoadBalancerAttributes,
-            Some(&a.arn),
-            port.describe_load_balancer_attributes(&a.region, &a.arn),
-        )
-    }));
-    let listeners = join_all(albs.iter().map(|a| {
-        ctx.call(
-            Op::DescribeListeners,
-            Some(&a.arn),
-            port.describe_listeners(&a.region, &a.arn),
-        )
-    }));
-    let tgs = join_all(albs.iter().map(|a| {
-        ctx.call(
-            Op::DescribeTargetGroups,
-            Some(&a.arn),
-            port.describe_target_groups(&a.region, &a.arn),
-        )
-    }));
-    // The certificates of each region not listed yet (a listener's certificate is in its load
-    // balancer's region), so the next wave describes only those that need it.
-    let mut regions: Vec<String> = Vec::new();
-    if let Ok(mut lists) = ctx.certificate_lists.lock() {
-        for a in albs.iter() {
-            if !lists.contains_key(&a.region) {
-                lists.insert(a.region.clone(), None);
-                regions.push(a.region.clone());
-            }
-        }
-    }
-    let certificate_lists = join_all(regions.iter().map(|region| async move {
-        // A failed list is no gap: every certificate is then described, and fails there.
-        let list = ctx.try_call(port.list_certificates(region)).await.ok();
-        if let Ok(mut lists) = ctx.certificate_lists.lock() {
-            lists.insert(region.clone(), list);
-        }
-    }));
-    let (lbs, attrs, listeners, tgs, _) =
-        futures::join!(lbs, attrs, listeners, tgs, certificate_lists);
-    for ((((alb, lb), at), li), tg) in albs.iter_mut().zip(lbs).zip(attrs).zip(listeners).zip(tgs) {
-        if lb.is_some() {
-            alb.load_balancer = lb;
-        }
-        alb.attributes = at;
-        alb.listeners = li;
-        alb.target_groups = tg.map(|v| {
-            v.into_iter()
-                .map(|t| TargetGroupEvidence {
-                    target_group: t,
-                    attributes: None,
-                    health: None,
-                })
-                .collect()
-        });
-    }
-    1
-}
-
 /// Whether a listed certificate must be described: the list says nothing of renewal or
 /// validation, which matter for a certificate that is not issued, expired or near expiry
 /// (`cert.renewal_risk`, `cf.origin_cert_expired`); and it may not carry every name, which
@@ -316,134 +286,257 @@ fn has_draining_target(health: &Option<Vec<TargetHealthDescription>>) -> bool {
         .any(|h| h.target_health.state.as_deref() == Some("draining"))
 }
 
-/// ALB wave 2: target health, listener rules, and the certificates the list of wave 1 did
-/// not answer for; then the attributes of target groups with draining targets (a third
-/// wave, only then). Returns the waves taken: 1 or 2.
-async fn alb_wave_details<P: AwsPort>(
+/// Health of one target group, then (a further wave, only then) its attributes when a target
+/// is draining: the deregistration delay is the one attribute the rules read, and only for
+/// draining targets (`alb.deregistration_inflight`).
+async fn health_and_attributes<P: AwsPort>(
+    ctx: &Ctx<'_, P>,
+    region: &str,
+    arn: &str,
+) -> (Option<Vec<TargetHealthDescription>>, Option<Vec<Attribute>>) {
+    let port = ctx.port;
+    let health = ctx
+        .call(
+            Op::DescribeTargetHealth,
+            Some(arn),
+            port.describe_target_health(region, arn),
+        )
+        .await;
+    let attributes = if has_draining_target(&health) {
+        ctx.call(
+            Op::DescribeTargetGroupAttributes,
+            Some(arn),
+            port.describe_target_group_attributes(region, arn),
+        )
+        .await
+    } else {
+        None
+    };
+    (health, attributes)
+}
+
+/// One call per load balancer of `albs`, concurrent, each named by the load balancer's ARN.
+fn per_alb<'v, P, T, F, Fut>(
+    ctx: &'v Ctx<'_, P>,
+    albs: &'v [AlbEvidence],
+    op: Op,
+    call: F,
+) -> impl Future<Output = Vec<Option<T>>> + 'v
+where
+    P: AwsPort,
+    F: Fn(&'v AlbEvidence) -> Fut + 'v,
+    Fut: Future<Output = Answer<T>> + 'v,
+    T: 'v,
+{
+    join_all(
+        albs.iter()
+            .map(move |a| ctx.call(op, Some(&a.arn), call(a))),
+    )
+}
+
+/// What the listener side of [`alb_pipeline`] read: per load balancer its listeners; per
+/// listener its rules; the certificates taken from a list and those described.
+struct ListenerSide {
+    listeners: Vec<Option<Vec<Listener>>>,
+    rules: Vec<(ByAlb, Option<Vec<Rule>>)>,
+    certificates: Vec<(ByAlb, Option<CertificateDetail>)>,
+}
+
+/// A resource of one load balancer of the pipeline: its index, and the resource's ARN.
+type ByAlb = (usize, String);
+
+/// The ALB calls for `albs`, each as soon as what it needs has answered, not when the whole
+/// previous wave has (2 waves; 3 when a target is draining):
+/// - wave 1: the load balancer (when not known yet), its attributes, listeners and target
+///   groups, and the certificate list of each region not listed yet;
+/// - after a load balancer's target groups: their health (then the attributes of a group
+///   with a draining target), and, once every group list is in, GetMetricData for the load
+///   balancers, their groups and `extra_queries`;
+/// - after its listeners: their rules; after its listeners and the region's certificate
+///   list: the certificates the list cannot answer for ([`needs_description`]).
+///
+/// Why per dependency: the waves are what the verdict waits for, and a wave waits for its
+/// slowest call. ACM's list (paginated, another service) or one slow ELB answer no longer
+/// holds up the calls that do not need it.
+///
+/// Returns the waves on the longest chain and the metrics read.
+async fn alb_pipeline<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     albs: &mut [AlbEvidence],
     now: DateTime<Utc>,
     names_needed: bool,
-) -> usize {
-    let port = ctx.port;
-    // (alb index, tg index, region, arn)
-    let mut tg_keys: Vec<(usize, usize, String, String)> = Vec::new();
-    let mut listener_keys: Vec<(usize, String, String)> = Vec::new();
-    let mut cert_keys: Vec<(usize, String, String)> = Vec::new();
-    for (i, alb) in albs.iter().enumerate() {
-        for (j, tg) in alb.target_groups.iter().flatten().enumerate() {
-            tg_keys.push((
-                i,
-                j,
-                alb.region.clone(),
-                tg.target_group.target_group_arn.clone(),
-            ));
-        }
-        for l in alb.listeners.iter().flatten() {
-            listener_keys.push((i, alb.region.clone(), l.listener_arn.clone()));
-            for c in &l.certificates {
-                // A certificate lives in the region of its ARN (ACM is regional).
-                let region = arn::region(&c.certificate_arn)
-                    .unwrap_or(&alb.region)
-                    .to_owned();
-                if !cert_keys
-                    .iter()
-                    .any(|(k, _, a)| *k == i && *a == c.certificate_arn)
-                {
-                    cert_keys.push((i, region, c.certificate_arn.clone()));
-                }
-            }
-        }
+    extra_queries: &[MetricQuery],
+    window: Window,
+) -> (usize, Vec<(MetricQuery, Series)>) {
+    if albs.is_empty() {
+        return (0, Vec::new());
     }
-    // Per target group, health, then (a third wave, only then) the attributes when a target
-    // is draining: the deregistration delay is the one attribute the rules read, and only for
-    // draining targets (`alb.deregistration_inflight`).
-    let health = join_all(tg_keys.iter().map(|(_, _, region, arn)| async move {
-        let health = ctx
-            .call(
-                Op::DescribeTargetHealth,
-                Some(arn),
-                port.describe_target_health(region, arn),
-            )
-            .await;
-        let attributes = if has_draining_target(&health) {
-            ctx.call(
-                Op::DescribeTargetGroupAttributes,
-                Some(arn),
-                port.describe_target_group_attributes(region, arn),
-            )
-            .await
-        } else {
-            None
-        };
-        (health, attributes)
-    }));
-    let rules = join_all(listener_keys.iter().map(|(_, region, arn)| {
+    let port = ctx.port;
+    let view: &[AlbEvidence] = albs;
+    let lbs = join_all(view.iter().map(|a| async move {
+        if a.load_balancer.is_some() {
+            return None;
+        }
         ctx.call(
-            Op::DescribeRules,
-            Some(arn),
-            port.describe_rules(region, arn),
+            Op::DescribeLoadBalancers,
+            Some(&a.arn),
+            port.describe_load_balancers(&a.region, Some(&a.arn)),
         )
+        .await
+        .and_then(|v| v.into_iter().next())
     }));
-    // Certificates the list answers for well enough are taken from it.
-    let mut listed: Vec<((usize, String, String), CertificateDetail)> = Vec::new();
-    if let Ok(lists) = ctx.certificate_lists.lock() {
-        cert_keys.retain(|key| {
-            let (_, region, arn) = key;
-            let found = lists
-                .get(region)
-                .and_then(Option::as_ref)
-                .and_then(|list| list.iter().find(|c| c.detail.certificate_arn == *arn))
-                .filter(|c| !needs_description(c, now, names_needed));
-            match found {
-                Some(c) => {
-                    listed.push((key.clone(), c.detail.clone()));
-                    false
-                }
-                None => true,
+    let attrs = per_alb(ctx, view, Op::DescribeLoadBalancerAttributes, |a| {
+        port.describe_load_balancer_attributes(&a.region, &a.arn)
+    });
+    // The certificate list of each region, read beside the listeners (a listener's
+    // certificate is in its load balancer's region).
+    let regions: BTreeSet<&str> = view.iter().map(|a| a.region.as_str()).collect();
+    ctx.claim_certificate_lists(&regions);
+    let lists = join_all(regions.iter().map(|r| ctx.certificate_list(r)));
+    // Groups, then their health and the metrics.
+    let groups = async {
+        let tgs = per_alb(ctx, view, Op::DescribeTargetGroups, |a| {
+            port.describe_target_groups(&a.region, &a.arn)
+        })
+        .await;
+        let mut queries: Vec<MetricQuery> = Vec::new();
+        // (alb index, tg index, region, arn)
+        let mut keys: Vec<(usize, usize, &str, String)> = Vec::new();
+        for (i, (a, t)) in view.iter().zip(&tgs).enumerate() {
+            let groups = t.iter().flatten();
+            queries.extend(alb_queries_for(&a.region, a.dimension(), groups.clone()));
+            for (j, tg) in groups.enumerate() {
+                keys.push((i, j, a.region.as_str(), tg.target_group_arn.clone()));
             }
+        }
+        for q in extra_queries {
+            if !queries.contains(q) {
+                queries.push(q.clone());
+            }
+        }
+        let health = join_all(
+            keys.iter()
+                .map(|(_, _, region, arn)| health_and_attributes(ctx, region, arn)),
+        );
+        let (health, read) = futures::join!(health, metric_calls(ctx, &queries, window));
+        let health: Vec<_> = keys
+            .into_iter()
+            .map(|(i, j, _, _)| (i, j))
+            .zip(health)
+            .collect();
+        (tgs, health, read)
+    };
+    // Listeners, then their rules, and the certificates once the region's list is in.
+    let listener_side = async {
+        let listeners = per_alb(ctx, view, Op::DescribeListeners, |a| {
+            port.describe_listeners(&a.region, &a.arn)
+        })
+        .await;
+        // (alb index, region, arn)
+        let mut listener_keys: Vec<(usize, &str, &str)> = Vec::new();
+        let mut cert_keys: Vec<(usize, String, &str)> = Vec::new();
+        for (i, (a, ls)) in view.iter().zip(&listeners).enumerate() {
+            for l in ls.iter().flatten() {
+                listener_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
+                for c in &l.certificates {
+                    // A certificate lives in the region of its ARN (ACM is regional).
+                    let region = arn::region(&c.certificate_arn).unwrap_or(&a.region);
+                    if !cert_keys
+                        .iter()
+                        .any(|(k, _, arn)| *k == i && *arn == c.certificate_arn)
+                    {
+                        cert_keys.push((i, region.to_owned(), c.certificate_arn.as_str()));
+                    }
+                }
+            }
+        }
+        let rules = join_all(listener_keys.iter().map(|(_, region, arn)| {
+            ctx.call(
+                Op::DescribeRules,
+                Some(arn),
+                port.describe_rules(region, arn),
+            )
+        }));
+        let certificates = join_all(cert_keys.iter().map(|(_, region, arn)| async move {
+            // Taken from the list when it answers for the certificate well enough.
+            let listed = ctx.certificate_list_if_read(region).await.and_then(|list| {
+                list.iter()
+                    .find(|c| c.detail.certificate_arn == *arn)
+                    .filter(|c| !needs_description(c, now, names_needed))
+                    .map(|c| c.detail.clone())
+            });
+            match listed {
+                Some(detail) => Some(detail),
+                None => {
+                    ctx.call(
+                        Op::DescribeCertificate,
+                        Some(arn),
+                        port.describe_certificate(region, arn),
+                    )
+                    .await
+                }
+            }
+        }));
+        let (rules, certificates) = futures::join!(rules, certificates);
+        let rules = listener_keys
+            .iter()
+            .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+            .zip(rules)
+            .collect();
+        let certificates = cert_keys
+            .iter()
+            .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+            .zip(certificates)
+            .collect();
+        ListenerSide {
+            listeners,
+            rules,
+            certificates,
+        }
+    };
+    let (lbs, attrs, (tgs, health, read), side, _) =
+        futures::join!(lbs, attrs, groups, listener_side, lists);
+    // Asked for, whether or not they could be read.
+    let draining = health.iter().any(|(_, (h, _))| has_draining_target(h));
+    for (((alb, lb), at), tg) in albs.iter_mut().zip(lbs).zip(attrs).zip(tgs) {
+        if lb.is_some() {
+            alb.load_balancer = lb;
+        }
+        alb.attributes = at;
+        alb.target_groups = tg.map(|v| {
+            v.into_iter()
+                .map(|t| TargetGroupEvidence {
+                    target_group: t,
+                    attributes: None,
+                    health: None,
+                })
+                .collect()
         });
     }
-    let certs = join_all(cert_keys.iter().map(|(_, region, arn)| {
-        ctx.call(
-            Op::DescribeCertificate,
-            Some(arn),
-            port.describe_certificate(region, arn),
-        )
-    }));
-    let (health, rules, certs) = futures::join!(health, rules, certs);
-    // Asked for, whether or not they could be read.
-    let waves = if health.iter().any(|(h, _)| has_draining_target(h)) {
-        2
-    } else {
-        1
-    };
-    for ((i, _, arn), c) in listed {
-        if let Some(alb) = albs.get_mut(i) {
-            alb.certificates.insert(arn, c);
-        }
-    }
-    for ((i, j, _, _), (h, a)) in tg_keys.iter().zip(health) {
+    for ((i, j), (h, a)) in health {
         if let Some(tg) = albs
-            .get_mut(*i)
+            .get_mut(i)
             .and_then(|alb| alb.target_groups.as_mut())
-            .and_then(|tgs| tgs.get_mut(*j))
+            .and_then(|tgs| tgs.get_mut(j))
         {
             tg.health = h;
             tg.attributes = a;
         }
     }
-    for ((i, _, arn), r) in listener_keys.iter().zip(rules) {
-        if let (Some(alb), Some(r)) = (albs.get_mut(*i), r) {
-            alb.rules.insert(arn.clone(), r);
+    for (alb, li) in albs.iter_mut().zip(side.listeners) {
+        alb.listeners = li;
+    }
+    for ((i, arn), r) in side.rules {
+        if let (Some(alb), Some(r)) = (albs.get_mut(i), r) {
+            alb.rules.insert(arn, r);
         }
     }
-    for ((i, _, arn), c) in cert_keys.iter().zip(certs) {
-        if let (Some(alb), Some(c)) = (albs.get_mut(*i), c) {
-            alb.certificates.insert(arn.clone(), c);
+    for ((i, arn), c) in side.certificates {
+        if let (Some(alb), Some(c)) = (albs.get_mut(i), c) {
+            alb.certificates.insert(arn, c);
         }
     }
-    waves
+    (if draining { 3 } else { 2 }, read)
 }
 
 /// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
@@ -512,8 +605,19 @@ const LATENCY_STATS: [&str; 3] = ["Average", "Maximum", "p99"];
 
 /// The metric queries for one load balancer and its target groups (causes.md, "Metrics").
 pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
-    let region = alb.region.as_str();
-    let lb = alb.dimension();
+    alb_queries_for(
+        &alb.region,
+        alb.dimension(),
+        alb.target_groups.iter().flatten().map(|t| &t.target_group),
+    )
+}
+
+/// [`alb_queries`] from the load balancer's region, `LoadBalancer` dimension and groups.
+fn alb_queries_for<'t>(
+    region: &str,
+    lb: &str,
+    groups: impl Iterator<Item = &'t TargetGroup>,
+) -> Vec<MetricQuery> {
     let lb_dims = [("LoadBalancer", lb)];
     let mut out: Vec<MetricQuery> = ALB_LB_SUMS
         .iter()
@@ -524,8 +628,8 @@ pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
             .iter()
             .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &lb_dims, s)),
     );
-    for tg in alb.target_groups.iter().flatten() {
-        let Some(tg_dim) = arn::target_group_dimension(&tg.target_group.target_group_arn) else {
+    for tg in groups {
+        let Some(tg_dim) = arn::target_group_dimension(&tg.target_group_arn) else {
             continue;
         };
         let dims = [("LoadBalancer", lb), ("TargetGroup", tg_dim)];
@@ -553,7 +657,7 @@ pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
                 .iter()
                 .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &dims, s)),
         );
-        if tg.target_group.target_type.as_deref() == Some("lambda") {
+        if tg.target_type.as_deref() == Some("lambda") {
             for m in ["LambdaUserError", "LambdaInternalError"] {
                 out.push(MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum"));
             }
@@ -672,19 +776,40 @@ type LbLists = BTreeMap<String, Answer<Vec<LoadBalancer>>>;
 /// one of those regions (the common case) goes straight to its ALB describe wave, while
 /// policies and Route 53 records are read beside it. One free call per region, wasted when
 /// no origin is a load balancer.
-async fn cloudfront<P: AwsPort>(
-    ctx: &Ctx<'_, P>,
-    ids: &[String],
-    home_region: &str,
-    known: &[String],
+/// What [`cloudfront`] gathers for: the distributions, and what it needs besides.
+struct CloudFrontScope<'s> {
+    ids: &'s [String],
+    /// Where an origin behind a custom name is looked for first.
+    home_region: &'s str,
+    /// Load balancers the alarm names (gathered by the ALB path, only linked here).
+    known: &'s [String],
+    /// The alarm's own metrics, read with the CloudFront metrics.
+    extra_queries: &'s [MetricQuery],
+    now: DateTime<Utc>,
     window: Window,
-) -> CloudFrontPart {
+}
+
+async fn cloudfront<P: AwsPort>(ctx: &Ctx<'_, P>, scope: CloudFrontScope<'_>) -> CloudFrontPart {
+    let CloudFrontScope {
+        ids,
+        home_region,
+        known,
+        extra_queries,
+        now,
+        window,
+    } = scope;
     let port = ctx.port;
     // Wave 1.
     let listed: BTreeSet<String> = std::iter::once(home_region.to_owned())
         .chain(port.origin_regions())
         .collect();
-    let cf_queries: Vec<MetricQuery> = ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
+    let mut cf_queries: Vec<MetricQuery> =
+        ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
+    for q in extra_queries {
+        if !cf_queries.contains(q) {
+            cf_queries.push(q.clone());
+        }
+    }
     let configs = join_all(ids.iter().map(|id| {
         ctx.call(
             Op::GetDistributionConfig,
@@ -698,7 +823,7 @@ async fn cloudfront<P: AwsPort>(
             .iter()
             .map(|r| ctx.try_call(port.describe_load_balancers(r, None))),
     );
-    let (configs, zones, lbs, read) =
+    let (configs, zones, lbs, mut read) =
         futures::join!(configs, zones, lbs, metric_calls(ctx, &cf_queries, window));
     let lb_lists: LbLists = listed.into_iter().zip(lbs).collect();
     let mut dists: Vec<DistributionEvidence> = ids
@@ -785,11 +910,20 @@ async fn cloudfront<P: AwsPort>(
         regions,
         lookups,
     };
-    let (early_depth, (late, late_depth)) = futures::join!(
-        alb_wave_describe(ctx, &mut early),
-        origins_after_wave1(ctx, &mut dists, wave2, lb_lists, &mut linked, &early_known)
+    let after = AfterWave1 {
+        wave2,
+        lb_lists,
+        known: &early_known,
+        now,
+        window,
+    };
+    let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
+        alb_pipeline(ctx, &mut early, now, true, &[], window),
+        origins_after_wave1(ctx, &mut dists, &mut linked, after)
     );
     early.extend(late);
+    read.extend(early_read);
+    read.extend(late_read);
     CloudFrontPart {
         dists,
         albs: early,
@@ -805,18 +939,34 @@ struct Wave2 {
     lookups: Vec<(usize, String, String, String)>,
 }
 
+/// What [`origins_after_wave1`] starts from.
+struct AfterWave1<'k> {
+    wave2: Wave2,
+    lb_lists: LbLists,
+    /// Load balancers gathered elsewhere (the alarm's, the origins linked in wave 1).
+    known: &'k [String],
+    now: DateTime<Utc>,
+    window: Window,
+}
+
 /// Wave 2 (policies, Route 53 records, load balancer lists of other regions), a further list
-/// wave for an alias into a region not listed yet (rare), then the ALB describe wave for the
-/// load balancers found this way and not in `known`. Returns them and the waves taken.
+/// wave for an alias into a region not listed yet (rare), then the ALB calls
+/// ([`alb_pipeline`]) for the load balancers found this way and not in `known`. Returns
+/// them, the waves taken and the metrics read.
 async fn origins_after_wave1<P: AwsPort>(
     ctx: &Ctx<'_, P>,
     dists: &mut [DistributionEvidence],
-    wave2: Wave2,
-    mut lb_lists: LbLists,
     linked: &mut BTreeSet<(usize, String)>,
-    known: &[String],
-) -> (Vec<AlbEvidence>, usize) {
+    after: AfterWave1<'_>,
+) -> (Vec<AlbEvidence>, usize, Vec<(MetricQuery, Series)>) {
     let port = ctx.port;
+    let AfterWave1 {
+        wave2,
+        mut lb_lists,
+        known,
+        now,
+        window,
+    } = after;
     let Wave2 {
         policy_ids,
         regions,
@@ -900,8 +1050,8 @@ async fn origins_after_wave1<P: AwsPort>(
     }
 
     let mut albs = link_origins(ctx, dists, &lb_lists, linked, known, true);
-    depth += alb_wave_describe(ctx, &mut albs).await;
-    (albs, depth)
+    let (alb_depth, read) = alb_pipeline(ctx, &mut albs, now, true, &[], window).await;
+    (albs, depth + alb_depth, read)
 }
 
 /// Links origins to load balancers by DNS name, from the lists in `lb_lists`, and returns
