@@ -627,7 +627,7 @@ impl AwsPort for Delayed {
 }
 
 /// Each ALB call waits for what it needs, not for the whole previous wave: a slow certificate
-/// list (another service, paginated in a large account) holds up only the certificates.
+/// list (another service; up to 1,000 certificates a page) holds up only the certificates.
 #[tokio::test(start_paused = true)]
 async fn a_slow_certificate_list_holds_up_only_the_certificates() {
     let (alarm, world) = load("alb-502-target-tls-handshake");

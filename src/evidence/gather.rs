@@ -356,8 +356,8 @@ type ByAlb = (usize, String);
 ///   list: the certificates the list cannot answer for ([`needs_description`]).
 ///
 /// Why per dependency: the waves are what the verdict waits for, and a wave waits for its
-/// slowest call. ACM's list (paginated, another service) or one slow ELB answer no longer
-/// holds up the calls that do not need it.
+/// slowest call. ACM's list (another service, up to 1,000 certificates) or one slow ELB
+/// answer no longer holds up the calls that do not need it.
 ///
 /// Returns the waves on the longest chain and the metrics read.
 async fn alb_pipeline<P: AwsPort>(
