@@ -409,11 +409,7 @@ async fn alb_pipeline<P: AwsPort>(
                 keys.push((i, j, a.region.as_str(), tg.target_group_arn.clone()));
             }
         }
-        for q in extra_queries {
-            if !queries.contains(q) {
-                queries.push(q.clone());
-            }
-        }
+        add_missing(&mut queries, extra_queries);
         let health = join_all(
             keys.iter()
                 .map(|(_, _, region, arn)| health_and_attributes(ctx, region, arn)),
@@ -537,6 +533,15 @@ async fn alb_pipeline<P: AwsPort>(
         }
     }
     (if draining { 3 } else { 2 }, read)
+}
+
+/// Adds to `queries` those of `extra` it does not hold yet (the alarm's own metrics).
+fn add_missing(queries: &mut Vec<MetricQuery>, extra: &[MetricQuery]) {
+    for q in extra {
+        if !queries.contains(q) {
+            queries.push(q.clone());
+        }
+    }
 }
 
 /// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
@@ -769,13 +774,6 @@ struct CloudFrontPart {
 /// needs the list).
 type LbLists = BTreeMap<String, Answer<Vec<LoadBalancer>>>;
 
-/// CloudFront waves: distribution configs, origin request policies, and the origin ALBs.
-///
-/// Wave 1 reads the load balancer lists of the home region and the port's `origin_regions`
-/// alongside the configs, before any origin is known: an origin named by an ELB DNS name of
-/// one of those regions (the common case) goes straight to its ALB describe wave, while
-/// policies and Route 53 records are read beside it. One free call per region, wasted when
-/// no origin is a load balancer.
 /// What [`cloudfront`] gathers for: the distributions, and what it needs besides.
 struct CloudFrontScope<'s> {
     ids: &'s [String],
@@ -789,6 +787,13 @@ struct CloudFrontScope<'s> {
     window: Window,
 }
 
+/// CloudFront waves: distribution configs, origin request policies, and the origin ALBs.
+///
+/// Wave 1 reads the load balancer lists of the home region and the port's `origin_regions`
+/// alongside the configs, before any origin is known: an origin named by an ELB DNS name of
+/// one of those regions (the common case) goes straight to its ALB describe wave, while
+/// policies and Route 53 records are read beside it. One free call per region, wasted when
+/// no origin is a load balancer.
 async fn cloudfront<P: AwsPort>(ctx: &Ctx<'_, P>, scope: CloudFrontScope<'_>) -> CloudFrontPart {
     let CloudFrontScope {
         ids,
@@ -805,11 +810,7 @@ async fn cloudfront<P: AwsPort>(ctx: &Ctx<'_, P>, scope: CloudFrontScope<'_>) ->
         .collect();
     let mut cf_queries: Vec<MetricQuery> =
         ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
-    for q in extra_queries {
-        if !cf_queries.contains(q) {
-            cf_queries.push(q.clone());
-        }
-    }
+    add_missing(&mut cf_queries, extra_queries);
     let configs = join_all(ids.iter().map(|id| {
         ctx.call(
             Op::GetDistributionConfig,
