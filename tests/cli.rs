@@ -176,3 +176,61 @@ fn now_flag_overrides_the_world_clock() {
     let bad = fivexx(&["triage", "--event", &s(&ev), "--now", "yesterday"]);
     assert_eq!(bad.status.code(), Some(2), "clap usage errors exit 2");
 }
+
+/// The AWS clients honour `HTTP_PROXY` as the SDK's default client does: fivexx builds its own
+/// client (to choose ring as the crypto provider, `evidence/aws.rs`), and a proxy the
+/// environment names must still carry every call. A loopback listener plays the proxy and
+/// answers 503; the endpoint's name does not resolve, so only the proxy can have been asked.
+#[test]
+fn live_calls_go_through_the_proxy_the_environment_names() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = proxy.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = Arc::clone(&seen);
+    // Detached: it answers until the test process ends.
+    std::thread::spawn(move || {
+        for conn in proxy.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]);
+            record
+                .lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or("").to_owned());
+            let _ = conn.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    let event = root().join("events/direct-alb-5xx.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_fivexx"))
+        .args(["triage", "--event", &s(&event), "--deadline", "3"])
+        .env("AWS_ENDPOINT_URL", "http://aws.fivexx.invalid")
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+        .env_remove("http_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "no call reached the proxy");
+    for head in &seen {
+        assert!(
+            head.starts_with("POST http://aws.fivexx.invalid/"),
+            "not a proxied request: `{head}`"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use fivexx::config::Config;
 use fivexx::lambda::App;
-use fivexx::notify::deliver::{DeliveryError, post_slack};
+use fivexx::notify::deliver::{DeliveryError, http_client_builder, post_slack};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use wiremock::matchers::{method, path};
@@ -332,7 +332,7 @@ async fn slack_retries_on_500_then_succeeds() {
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .mount(&slack)
         .await;
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let url = format!("{}{HOOK_PATH}", slack.uri());
     let attempts = post_slack(
         &http,
@@ -360,7 +360,7 @@ async fn slack_429_waits_for_retry_after() {
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .mount(&slack)
         .await;
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let url = format!("{}{HOOK_PATH}", slack.uri());
     let started = std::time::Instant::now();
     let attempts = post_slack(
@@ -385,7 +385,7 @@ async fn slack_429_beyond_the_deadline_gives_up_at_once() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
         .mount(&slack)
         .await;
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let url = format!("{}{HOOK_PATH}", slack.uri());
     let err = post_slack(
         &http,
@@ -408,7 +408,7 @@ async fn slack_400_is_not_retried() {
         .respond_with(ResponseTemplate::new(400).set_body_string("invalid_blocks"))
         .mount(&slack)
         .await;
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let url = format!("{}{HOOK_PATH}", slack.uri());
     let err = post_slack(
         &http,
@@ -441,7 +441,7 @@ async fn slack_web_api_200_with_an_error_is_a_failure() {
         )
         .mount(&slack)
         .await;
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let url = format!("{}/chat.postMessage", slack.uri());
     let err = post_slack(
         &http,
@@ -470,7 +470,7 @@ async fn transport_errors_never_carry_the_url() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}{HOOK_PATH}");
-    let http = reqwest::Client::new();
+    let http = http_client_builder().build().unwrap();
     let err = post_slack(
         &http,
         &url,

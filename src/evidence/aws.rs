@@ -14,9 +14,12 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_cloudwatch::types as cw;
 use aws_sdk_elasticloadbalancingv2::types as elb;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{Connector, tls};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -40,13 +43,36 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }
 
-/// Loads the SDK's standard configuration with fivexx's timeouts and retries.
-pub async fn load_sdk_config() -> SdkConfig {
+/// The HTTPS client for every AWS call: the SDK's default client (hyper and rustls, a pool per
+/// connector setting, `HTTP(S)_PROXY`/`NO_PROXY` from the environment), built the way
+/// `aws-smithy-runtime` builds it (through `build_with_connector_fn`, which is hidden from the
+/// crate's docs), with ring instead of aws-lc-rs as rustls's crypto provider: aws-lc-rs's C
+/// library is compiled in every clean build (README, "Design"). `tests/cli.rs` checks the proxy.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = Connector::builder().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// The SDK's standard configuration loader with fivexx's HTTPS client, timeouts and retries.
+pub fn sdk_defaults() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(timeout_config())
         .retry_config(retry_config())
-        .load()
-        .await
+}
+
+/// Loads the SDK's standard configuration with fivexx's HTTPS client, timeouts and retries.
+pub async fn load_sdk_config() -> SdkConfig {
+    sdk_defaults().load().await
 }
 
 #[derive(Clone)]

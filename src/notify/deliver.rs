@@ -96,9 +96,18 @@ pub fn secret_value(raw: &str) -> String {
     trimmed.to_owned()
 }
 
+/// A reqwest client builder with ring as the TLS crypto provider. reqwest is built without one
+/// (`rustls-no-provider`, so that aws-lc-rs is not compiled in) and panics when no process
+/// default is installed: this installs ring, the provider the AWS clients use, first.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    // An error means a provider is installed already (an earlier call did it): keep that one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 impl Delivery {
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, DeliveryError> {
-        let http = reqwest::Client::builder()
+        let http = http_client_builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(8))
             .user_agent(concat!("fivexx/", env!("CARGO_PKG_VERSION")))

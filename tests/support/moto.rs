@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_elasticloadbalancingv2::config::Credentials;
 use chrono::{DateTime, Datelike, Utc};
 
@@ -102,14 +102,13 @@ impl MotoServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// An SDK configuration pointed at this server, with fivexx's timeouts and retries.
+    /// An SDK configuration pointed at this server, with fivexx's HTTPS client, timeouts and
+    /// retries.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
+        fivexx::evidence::aws::sdk_defaults()
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .timeout_config(fivexx::evidence::aws::timeout_config())
-            .retry_config(fivexx::evidence::aws::retry_config())
             .load()
             .await
     }
