@@ -80,20 +80,27 @@ fn bench(c: &mut Criterion) {
     let all = scenarios();
     assert!(!all.is_empty(), "no scenarios under tests/scenarios");
     write_costs(&rt, &all);
+    // Criterion samples linearly (1, 2, .. n iterations): 100 samples mean at least 5,050
+    // iterations, about 1 s here per scenario and 34 s for the whole set, whatever the
+    // measurement time. 50 and 10 samples keep scripts/bench's criterion step near 25 s.
     let mut group = c.benchmark_group("triage");
+    group.sample_size(50);
     for s in &all {
         group.bench_function(&s.name, |b| {
             b.iter(|| black_box(run_once(&rt, black_box(s))))
         });
     }
     group.finish();
-    c.bench_function("all_scenarios", |b| {
+    let mut whole = c.benchmark_group("all_scenarios");
+    whole.sample_size(10);
+    whole.bench_function("sequentially", |b| {
         b.iter(|| {
             all.iter()
                 .map(|s| run_once(&rt, black_box(s)))
                 .sum::<usize>()
         })
     });
+    whole.finish();
 }
 
 /// A world port that counts the CloudWatch metrics requested, the unit CloudWatch bills.
