@@ -234,3 +234,80 @@ fn live_calls_go_through_the_proxy_the_environment_names() {
         );
     }
 }
+
+/// A loopback listener that keeps the first bytes each connection sends and hangs up: a TLS
+/// client's first record is a handshake (0x16, version 0x03..).
+fn first_bytes_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    // Detached: it listens until the test process ends.
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 3];
+            if conn.read_exact(&mut buf).is_ok() {
+                record.lock().unwrap().push(buf.to_vec());
+            }
+        }
+    });
+    (port, seen)
+}
+
+/// The AWS clients speak TLS through ring (fivexx's own HTTPS client, `evidence/aws.rs`): a
+/// live triage against an `https://` endpoint opens with a TLS handshake, and an endpoint that
+/// hangs up makes failed calls in the verdict, not a crash.
+#[test]
+fn live_calls_open_with_a_tls_handshake() {
+    let (port, seen) = first_bytes_listener();
+    let event = root().join("events/direct-alb-5xx.json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fivexx"));
+    cmd.args(["triage", "--event", &s(&event), "--deadline", "3"])
+        .env("AWS_ENDPOINT_URL", format!("https://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1");
+    for proxy in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "no connection reached the endpoint");
+    for first in &seen {
+        assert_eq!(
+            (first[0], first[1]),
+            (0x16, 0x03),
+            "not a TLS handshake: {first:?}"
+        );
+    }
+}
+
+/// Slack's client (reqwest without a built-in crypto provider) gets ring before it is built:
+/// an `https://` request opens with a TLS handshake instead of panicking.
+#[tokio::test]
+async fn the_slack_client_speaks_tls() {
+    let (port, seen) = first_bytes_listener();
+    let http = fivexx::notify::deliver::http_client_builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let answer = http.get(format!("https://127.0.0.1:{port}/")).send().await;
+    assert!(answer.is_err(), "the listener hangs up; got {answer:?}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!((seen[0][0], seen[0][1]), (0x16, 0x03), "{seen:?}");
+}
