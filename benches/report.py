@@ -59,23 +59,26 @@ def machine() -> dict:
                                                            "import moto; print(moto.__version__)")}
 
 
-def seconds(name: str) -> int | None:
-    p = OUT / f"{name}.seconds"
-    return int(p.read_text().split()[0]) if p.exists() else None
-
-
-def cpu_seconds(name: str) -> int | None:
-    """User + system CPU seconds of that build (the third field, when recorded)."""
+def _field(name: str, i: int) -> int | None:
+    """Field I of bench/out/NAME.seconds: wall seconds, then, for a build, crates compiled and
+    CPU seconds."""
     p = OUT / f"{name}.seconds"
     parts = p.read_text().split() if p.exists() else []
-    return int(parts[2]) if len(parts) > 2 else None
+    return int(parts[i]) if len(parts) > i else None
+
+
+def seconds(name: str) -> int | None:
+    return _field(name, 0)
 
 
 def compiled(name: str) -> int | None:
     """How many crates that build compiled (0: everything was up to date)."""
-    p = OUT / f"{name}.seconds"
-    parts = p.read_text().split() if p.exists() else []
-    return int(parts[1]) if len(parts) > 1 else None
+    return _field(name, 1)
+
+
+def cpu_seconds(name: str) -> int | None:
+    """User + system CPU seconds of that build (the third field, when recorded)."""
+    return _field(name, 2)
 
 
 def sizes() -> dict:

@@ -177,6 +177,53 @@ fn now_flag_overrides_the_world_clock() {
     assert_eq!(bad.status.code(), Some(2), "clap usage errors exit 2");
 }
 
+/// A loopback listener, detached until the test process ends: for each connection, `keep`
+/// reads what it needs, may answer, and returns what the test looks at.
+fn loopback_listener<T: Send + 'static>(
+    keep: impl Fn(&mut std::net::TcpStream) -> Option<T> + Send + 'static,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<T>>>) {
+    use std::sync::{Arc, Mutex};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            if let Some(kept) = keep(&mut conn) {
+                record.lock().unwrap().push(kept);
+            }
+        }
+    });
+    (port, seen)
+}
+
+/// A live ALB triage (3 s deadline, test credentials) against `endpoint`, with no proxy from
+/// the test's own environment.
+fn live_triage(endpoint: &str) -> Command {
+    let event = root().join("events/direct-alb-5xx.json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fivexx"));
+    cmd.args(["triage", "--event", &s(&event), "--deadline", "3"])
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1");
+    for proxy in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
+    cmd
+}
+
 /// The AWS clients honour `HTTP_PROXY` as the SDK's default client does: fivexx builds its own
 /// client (to choose ring as the crypto provider, `evidence/aws.rs`), and a proxy the
 /// environment names must still carry every call. A loopback listener plays the proxy and
@@ -184,39 +231,19 @@ fn now_flag_overrides_the_world_clock() {
 #[test]
 fn live_calls_go_through_the_proxy_the_environment_names() {
     use std::io::{Read, Write};
-    use std::sync::{Arc, Mutex};
 
-    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = proxy.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let record = Arc::clone(&seen);
-    // Detached: it answers until the test process ends.
-    std::thread::spawn(move || {
-        for conn in proxy.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut buf = [0u8; 8192];
-            let n = conn.read(&mut buf).unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]);
-            record
-                .lock()
-                .unwrap()
-                .push(head.lines().next().unwrap_or("").to_owned());
-            let _ = conn.write_all(
-                b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
-        }
+    let (port, seen) = loopback_listener(|conn| {
+        let mut buf = [0u8; 8192];
+        let n = conn.read(&mut buf).unwrap_or(0);
+        let head = String::from_utf8_lossy(&buf[..n]);
+        let first = head.lines().next().unwrap_or("").to_owned();
+        let _ = conn.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        );
+        Some(first)
     });
-    let event = root().join("events/direct-alb-5xx.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_fivexx"))
-        .args(["triage", "--event", &s(&event), "--deadline", "3"])
-        .env("AWS_ENDPOINT_URL", "http://aws.fivexx.invalid")
+    let out = live_triage("http://aws.fivexx.invalid")
         .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
-        .env_remove("http_proxy")
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .output()
         .unwrap();
     assert_eq!(
@@ -239,23 +266,11 @@ fn live_calls_go_through_the_proxy_the_environment_names() {
 /// client's first record is a handshake (0x16, version 0x03..).
 fn first_bytes_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
     use std::io::Read;
-    use std::sync::{Arc, Mutex};
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    // Detached: it listens until the test process ends.
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut buf = [0u8; 3];
-            if conn.read_exact(&mut buf).is_ok() {
-                record.lock().unwrap().push(buf.to_vec());
-            }
-        }
-    });
-    (port, seen)
+    loopback_listener(|conn| {
+        let mut buf = [0u8; 3];
+        conn.read_exact(&mut buf).ok().map(|()| buf.to_vec())
+    })
 }
 
 /// The AWS clients speak TLS through ring (fivexx's own HTTPS client, `evidence/aws.rs`): a
@@ -264,23 +279,9 @@ fn first_bytes_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>
 #[test]
 fn live_calls_open_with_a_tls_handshake() {
     let (port, seen) = first_bytes_listener();
-    let event = root().join("events/direct-alb-5xx.json");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fivexx"));
-    cmd.args(["triage", "--event", &s(&event), "--deadline", "3"])
-        .env("AWS_ENDPOINT_URL", format!("https://127.0.0.1:{port}"))
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1");
-    for proxy in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-    ] {
-        cmd.env_remove(proxy);
-    }
-    let out = cmd.output().unwrap();
+    let out = live_triage(&format!("https://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -294,7 +295,6 @@ fn live_calls_open_with_a_tls_handshake() {
         );
     }
 }
-
 /// Slack's client (reqwest without a built-in crypto provider) gets ring before it is built:
 /// an `https://` request opens with a TLS handshake instead of panicking.
 #[tokio::test]
