@@ -76,9 +76,30 @@ pub struct TriageArgs {
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
+    let t = DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{s}` is not an RFC 3339 time: {e}"))
+        .map_err(|e| format!("`{}` is not an RFC 3339 time: {e}", crate::error::short(s)))?;
+    if !crate::untrusted::sane_time(&t) {
+        return Err(format!(
+            "`{}` is outside the years {} to {}",
+            crate::error::short(s),
+            crate::untrusted::MIN_YEAR,
+            crate::untrusted::MAX_YEAR
+        ));
+    }
+    Ok(t)
+}
+
+/// A command-line usage error in one line, for exit status 1 (contracts: 2 is only for an
+/// event or world file that cannot be used): clap's own message, without its usage block.
+pub fn usage_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!(
+        "{} (see `fivexx triage --help`)",
+        crate::error::short(first)
+    )
 }
 
 /// Failures of the CLI, each with its exit status.
@@ -101,99 +122,141 @@ impl CliError {
     }
 }
 
-fn read_event(path: &Path) -> Result<Alarm, InputError> {
+/// Reads an input file (`-` is stdin) as text.
+fn read_text(what: &'static str, path: &Path) -> Result<String, InputError> {
     let display = path.display().to_string();
-    let text = if display == "-" {
+    let read = if display == "-" {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| InputError::Read {
-                what: "event",
-                path: "-".into(),
-                reason: e.to_string(),
-            })?;
-        s
+        std::io::stdin().read_to_string(&mut s).map(|_| s)
     } else {
-        std::fs::read_to_string(path).map_err(|e| InputError::Read {
-            what: "event",
-            path: display.clone(),
-            reason: e.to_string(),
-        })?
+        std::fs::read_to_string(path)
     };
-    alarm::parse_str(&text).map_err(|e| InputError::Invalid {
-        what: "event",
-        path: display,
+    read.map_err(|e| InputError::Read {
+        what,
+        path: crate::error::short(&display),
         reason: e.to_string(),
     })
 }
 
-/// Runs `triage` and returns what to print on stdout.
-pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
-    let alarm = read_event(&args.event)?;
-    if !(args.deadline.is_finite() && args.deadline > 0.0 && args.deadline <= 900.0) {
+fn parse_event(path: &str, text: &str) -> Result<Alarm, InputError> {
+    alarm::parse_str(text).map_err(|e| InputError::Invalid {
+        what: "event",
+        path: crate::error::short(path),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_world(path: &str, text: &str) -> Result<World, InputError> {
+    World::parse(text).map_err(|reason| InputError::Invalid {
+        what: "world",
+        path: crate::error::short(path),
+        reason,
+    })
+}
+
+/// The gathering deadline from `--deadline` seconds: more than 0, at most 900.
+fn deadline_of(seconds: f64) -> Result<tokio::time::Instant, CliError> {
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 900.0) {
         return Err(CliError::Usage(format!(
-            "`--deadline {}` must be between 0 and 900 seconds",
-            args.deadline
+            "`--deadline {seconds}` must be between 0 and 900 seconds"
         )));
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(args.deadline);
+    Ok(tokio::time::Instant::now() + Duration::from_secs_f64(seconds))
+}
+
+/// An offline triage from texts already read: `triage --event EVENT --world WORLD` once the
+/// files are read. `event` and `world` are (name for messages, content). What `run_triage`
+/// does with `--world`, and what the fuzz tests call in-process.
+pub async fn replay(
+    event: (&str, &str),
+    world: (&str, &str),
+    format: Format,
+    now: Option<DateTime<Utc>>,
+    deadline_seconds: f64,
+) -> Result<String, CliError> {
     let started = std::time::Instant::now();
-    let verdict = match &args.world {
-        Some(path) => {
-            let world = World::load(path)?;
-            let now = args.now.or(world.now).unwrap_or_else(Utc::now);
-            let opts = TriageOptions {
-                now,
-                deadline,
-                home_region: world.region.clone(),
-                home_account: world.account.clone(),
-            };
-            triage(&world, &alarm, &opts).await
-        }
-        None => {
-            let origin_regions = crate::config::parse_regions(
-                std::env::var("FIVEXX_ORIGIN_REGIONS").ok().as_deref(),
-            )
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-            let sdk = AwsSdk::new(load_sdk_config().await).with_origin_regions(origin_regions);
-            let now = args.now.unwrap_or_else(Utc::now);
-            let home_region = sdk
-                .home_region()
-                .or_else(|| alarm.region().map(str::to_owned))
-                .unwrap_or_else(|| "us-east-1".into());
-            let opts = TriageOptions {
-                now,
-                deadline,
-                home_region: home_region.clone(),
-                home_account: alarm.account().map(str::to_owned),
-            };
-            match &args.record {
-                Some(path) => {
-                    let recorder =
-                        Recorder::new(&sdk, &home_region, opts.home_account.clone(), now);
-                    let v = triage(&recorder, &alarm, &opts).await;
-                    write_world(path, &recorder.world())?;
-                    v
-                }
-                None => triage(&sdk, &alarm, &opts).await,
-            }
-        }
+    let alarm = parse_event(event.0, event.1)?;
+    let deadline = deadline_of(deadline_seconds)?;
+    let world = parse_world(world.0, world.1)?;
+    let opts = TriageOptions {
+        now: now.or(world.now).unwrap_or_else(Utc::now),
+        deadline,
+        home_region: world.region.clone(),
+        home_account: world.account.clone(),
     };
-    let verdict = with_elapsed(verdict, started);
-    Ok(match args.format {
+    let verdict = with_elapsed(triage(&world, &alarm, &opts).await, started);
+    Ok(render(format, &verdict))
+}
+
+/// Runs `triage` and returns what to print on stdout.
+pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
+    let event_name = args.event.display().to_string();
+    let event_text = read_text("event", &args.event)?;
+    if let Some(path) = &args.world {
+        let world_text = match read_text("world", path) {
+            Ok(text) => text,
+            Err(e) => {
+                // A bad event is named before an unreadable world, as `replay` names it first.
+                parse_event(&event_name, &event_text)?;
+                return Err(e.into());
+            }
+        };
+        let world_name = path.display().to_string();
+        return replay(
+            (&event_name, &event_text),
+            (&world_name, &world_text),
+            args.format,
+            args.now,
+            args.deadline,
+        )
+        .await;
+    }
+    let started = std::time::Instant::now();
+    let alarm = parse_event(&event_name, &event_text)?;
+    let deadline = deadline_of(args.deadline)?;
+    let origin_regions =
+        crate::config::parse_regions(std::env::var("FIVEXX_ORIGIN_REGIONS").ok().as_deref())
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    let sdk = AwsSdk::new(load_sdk_config().await).with_origin_regions(origin_regions);
+    let now = args.now.unwrap_or_else(Utc::now);
+    let home_region = sdk
+        .home_region()
+        .or_else(|| alarm.region().map(str::to_owned))
+        .unwrap_or_else(|| "us-east-1".into());
+    let opts = TriageOptions {
+        now,
+        deadline,
+        home_region: home_region.clone(),
+        home_account: alarm.account().map(str::to_owned),
+    };
+    let verdict = match &args.record {
+        Some(path) => {
+            let recorder = Recorder::new(&sdk, &home_region, opts.home_account.clone(), now);
+            let v = triage(&recorder, &alarm, &opts).await;
+            write_world(path, &recorder.world())?;
+            v
+        }
+        None => triage(&sdk, &alarm, &opts).await,
+    };
+    Ok(render(args.format, &with_elapsed(verdict, started)))
+}
+
+/// The verdict as `--format` asks.
+fn render(format: Format, verdict: &Verdict) -> String {
+    match format {
         Format::Json => verdict.to_json(),
-        Format::Text => render::text::render(&verdict),
+        Format::Text => render::text::render(verdict),
         Format::Slack => {
-            serde_json::to_string_pretty(&notify::slack::message(&verdict)).unwrap_or_default()
+            serde_json::to_string_pretty(&notify::slack::message(verdict)).unwrap_or_default()
         }
         Format::Sns => {
             let topic = std::env::var("FIVEXX_SNS_TOPIC_ARN").ok();
             let chat = std::env::var("FIVEXX_SNS_CHAT_NOTIFICATION")
                 .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-            let input = notify::sns::publish_input(&verdict, topic.as_deref(), chat);
+            let input = notify::sns::publish_input(verdict, topic.as_deref(), chat);
             serde_json::to_string_pretty(&input).unwrap_or_default()
         }
-    })
+    }
 }
 
 fn with_elapsed(mut v: Verdict, started: std::time::Instant) -> Verdict {

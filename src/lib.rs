@@ -16,6 +16,8 @@
 //! - [`triage`]: the whole pipeline for one alarm; [`cli`]: the command line; [`lambda`]: the
 //!   function, configured by [`config`].
 //!
+//! [`untrusted`] holds the checks every value from a payload or a world passes where it is read.
+//!
 //! Nothing below [`triage`] does I/O except the SDK port; rules and rendering never do.
 
 pub mod alarm;
@@ -29,4 +31,5 @@ pub mod render;
 pub mod rules;
 pub mod scope;
 pub mod triage;
+pub mod untrusted;
 pub mod verdict;

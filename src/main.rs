@@ -27,7 +27,18 @@ fn main() -> ExitCode {
             }
         };
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("fivexx: {}", fivexx::cli::usage_line(&e));
+            return ExitCode::from(1);
+        }
+    };
     let result = runtime.block_on(async {
         match cli.command {
             Command::Triage(args) => run_triage(args).await,

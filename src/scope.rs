@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::alarm::Alarm;
+use crate::alarm::{Alarm, AlarmMetric};
 use crate::evidence::arn;
 
 pub const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
@@ -22,16 +22,42 @@ pub struct AlbRef {
     pub target_groups: Vec<String>,
 }
 
+/// At most this many load balancers and distributions are examined for one alarm. A metric
+/// math alarm references at most 10 metrics (a hard CloudWatch limit) and each names one
+/// resource, so an alarm AWS could send never needs more; a payload naming thousands (hostile
+/// or hand-made) would otherwise fan out to thousands of API calls past any deadline.
+pub const MAX_RESOURCES: usize = 10;
+
 /// What to examine for one alarm.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Scope {
     pub albs: Vec<AlbRef>,
     pub distributions: Vec<String>,
+    /// Resources the alarm names beyond [`MAX_RESOURCES`]: not examined.
+    pub skipped: std::collections::BTreeSet<String>,
 }
 
 impl Scope {
     pub fn is_empty(&self) -> bool {
         self.albs.is_empty() && self.distributions.is_empty()
+    }
+
+    /// Whether a metric's resource is one the triage examines.
+    pub fn covers(&self, region: &str, account: Option<&str>, m: &AlarmMetric) -> bool {
+        if let Some(id) = m.dimensions.get("DistributionId") {
+            return self.distributions.contains(id);
+        }
+        match (m.dimensions.get("LoadBalancer"), account) {
+            (Some(dim), Some(account)) => {
+                let lb = arn::load_balancer_arn(region, account, dim);
+                self.albs.iter().any(|a| a.arn == lb)
+            }
+            _ => false,
+        }
+    }
+
+    fn skip(&mut self, what: &str) {
+        self.skipped.insert(crate::error::short(what));
     }
 }
 
@@ -75,12 +101,19 @@ pub fn scope(
     let region = alarm.region().unwrap_or(fallback_region).to_owned();
     let account = alarm.account().or(fallback_account);
     let mut out = Scope::default();
+    // The alarm's own order is the order of relevance: the primary metric (the one a metric
+    // alarm watches, the first input of an expression) comes first.
     for m in ours {
+        let full = out.albs.len() + out.distributions.len() >= MAX_RESOURCES;
         if m.namespace == CLOUDFRONT_NAMESPACE {
             if let Some(id) = m.dimensions.get("DistributionId")
                 && !out.distributions.contains(id)
             {
-                out.distributions.push(id.clone());
+                if full {
+                    out.skip(&format!("distribution {id}"));
+                } else {
+                    out.distributions.push(id.clone());
+                }
             }
             continue;
         }
@@ -106,6 +139,7 @@ pub fn scope(
                     existing.target_groups.push(tg);
                 }
             }
+            None if full => out.skip(&format!("load balancer {lb_dim}")),
             None => out.albs.push(AlbRef {
                 region: region.clone(),
                 arn: lb_arn,

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
-use crate::evidence::Evidence;
 use crate::evidence::gather::{self, CLOUDFRONT_METRICS_REGION, GatherOptions};
 use crate::evidence::metrics::MetricQuery;
 use crate::evidence::port::AwsPort;
+use crate::evidence::{Evidence, Gap};
 use crate::rules;
-use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE, Scope};
 use crate::verdict::{AlarmSummary, Stats, Status, Trace, VERDICT_FORMAT, Verdict};
 
 /// What a triage needs besides the alarm and the port.
@@ -51,12 +51,20 @@ pub fn transition_status(alarm: &Alarm) -> Option<(Status, String)> {
     }
 }
 
-/// The alarm's own metrics as queries, for the rules and the sparkline.
-fn alarm_queries(alarm: &Alarm, region: &str) -> Vec<MetricQuery> {
+/// The alarm's own metrics as queries, for the rules and the sparkline: those of the
+/// resources in scope, at most [`scope::MAX_RESOURCES`] (an alarm has at most 10 metrics).
+fn alarm_queries(
+    alarm: &Alarm,
+    scope: &Scope,
+    region: &str,
+    account: Option<&str>,
+) -> Vec<MetricQuery> {
     alarm
         .metrics
         .iter()
         .filter(|m| m.namespace == ALB_NAMESPACE || m.namespace == CLOUDFRONT_NAMESPACE)
+        .filter(|m| scope.covers(region, account, m))
+        .take(scope::MAX_RESOURCES)
         .filter_map(|m| {
             let stat = m.stat.as_deref()?;
             let r = if m.namespace == CLOUDFRONT_NAMESPACE {
@@ -92,8 +100,45 @@ fn trace(e: &Evidence, q: &MetricQuery) -> Option<Trace> {
     })
 }
 
-/// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time.
+/// The resources the alarm names beyond the scope's cap, as a gap: named, not examined.
+fn skipped_gap(scope: &Scope) -> Option<Gap> {
+    const NAMED: usize = 5;
+    if scope.skipped.is_empty() {
+        return None;
+    }
+    let named: Vec<&str> = scope
+        .skipped
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect();
+    let more = scope.skipped.len().saturating_sub(NAMED);
+    Some(Gap {
+        source: "scope".into(),
+        reason: format!(
+            "the alarm names {} more resources than the {} one triage examines (a metric math alarm has at most 10 metrics): {}{}",
+            scope.skipped.len(),
+            scope::MAX_RESOURCES,
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+        resource: None,
+    })
+}
+
+/// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time. Every string of
+/// the verdict is clean of control characters ([`Verdict::clean`]).
 pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+    let mut verdict = assess(port, alarm, opts).await;
+    verdict.clean();
+    verdict
+}
+
+async fn assess<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     let mut verdict = Verdict {
         format: VERDICT_FORMAT,
         alarm: AlarmSummary::of(alarm),
@@ -117,7 +162,8 @@ pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -
         }
     };
     let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
-    let queries = alarm_queries(alarm, &region);
+    let account = alarm.account().or(opts.home_account.as_deref());
+    let queries = alarm_queries(alarm, &scope, &region, account);
     let evidence = gather::gather(
         port,
         &scope,
@@ -135,6 +181,9 @@ pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -
     verdict.summary = outcome.summary;
     verdict.findings = outcome.findings;
     verdict.gaps = evidence.gaps.clone();
+    if let Some(gap) = skipped_gap(&scope) {
+        verdict.gaps.push(gap);
+    }
     verdict.stats = Stats {
         api_calls: evidence.stats.api_calls,
         round_trips: evidence.stats.round_trips,

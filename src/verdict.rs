@@ -131,6 +131,54 @@ impl Verdict {
     pub fn top(&self) -> Option<&Finding> {
         self.findings.first()
     }
+
+    /// Makes every string safe for a terminal, a log line and a message: the verdict quotes
+    /// alarm text and AWS answers (names, descriptions, reasons), which may carry control
+    /// characters (an ESC sequence, a line break that forges a log line). Every output (JSON,
+    /// text, Slack, SNS, the log) is rendered from the verdict, so this is the one place.
+    pub fn clean(&mut self) {
+        use crate::untrusted::clean_in_place as c;
+        let a = &mut self.alarm;
+        for s in [&mut a.name, &mut a.state] {
+            c(s);
+        }
+        for s in [
+            &mut a.arn,
+            &mut a.previous_state,
+            &mut a.namespace,
+            &mut a.metric,
+            &mut a.description,
+            &mut a.reason,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            c(s);
+        }
+        a.dimensions = std::mem::take(&mut a.dimensions)
+            .into_iter()
+            .map(|(k, v)| (crate::untrusted::clean(&k), crate::untrusted::clean(&v)))
+            .collect();
+        c(&mut self.summary);
+        for f in &mut self.findings {
+            c(&mut f.title);
+            f.evidence
+                .iter_mut()
+                .chain(&mut f.next_steps)
+                .chain(&mut f.resources)
+                .for_each(c);
+            if !f.confidence.is_finite() {
+                f.confidence = 0.0;
+            }
+        }
+        for g in &mut self.gaps {
+            c(&mut g.source);
+            c(&mut g.reason);
+            if let Some(r) = &mut g.resource {
+                c(r);
+            }
+        }
+    }
 }
 
 /// Rounds a confidence to two decimals, within 0..=0.95.

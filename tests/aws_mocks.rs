@@ -598,7 +598,7 @@ async fn acm_access_denied_is_a_gap() {
             arn: LB_ARN.into(),
             target_groups: Vec::new(),
         }],
-        distributions: Vec::new(),
+        ..Scope::default()
     };
     let opts = GatherOptions {
         now,

@@ -173,8 +173,33 @@ fn now_flag_overrides_the_world_clock() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_ne!(v["status"], "diagnosed", "{v}");
-    let bad = fivexx(&["triage", "--event", &s(&ev), "--now", "yesterday"]);
-    assert_eq!(bad.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+/// Defect: `--now garbage` and `--deadline abc` exited 2 (reserved for an unusable event or
+/// world file) with clap's three-line usage. Usage errors exit 1 with one line.
+#[test]
+fn usage_errors_exit_1_with_one_line() {
+    let ev = s(&scenario("alb-503-no-registered-targets", "event.json"));
+    for args in [
+        vec!["--now", "garbage"],
+        vec!["--now", "-262143-01-01T00:00:00Z"],
+        vec!["--deadline", "abc"],
+        vec!["--deadline", "NaN"],
+        vec!["--deadline", "0"],
+        vec!["--format", "xml"],
+        vec!["--no-such-flag"],
+    ] {
+        let mut all = vec!["triage", "--event", ev.as_str()];
+        all.extend(args.iter().copied());
+        let out = fivexx(&all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("fivexx: "), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let help = fivexx(&["triage", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
 }
 
 /// A loopback listener, detached until the test process ends: for each connection, `keep`

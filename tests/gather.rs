@@ -275,6 +275,7 @@ async fn a_load_balancer_named_by_the_alarm_and_behind_the_origin_is_described_o
     let cf_only = Scope {
         albs: Vec::new(),
         distributions: vec![dist.clone()],
+        ..Scope::default()
     };
     let both = Scope {
         albs: vec![AlbRef {
@@ -283,6 +284,7 @@ async fn a_load_balancer_named_by_the_alarm_and_behind_the_origin_is_described_o
             target_groups: Vec::new(),
         }],
         distributions: vec![dist],
+        ..Scope::default()
     };
     let a = gather(&world, &cf_only, &opts).await;
     let b = gather(&world, &both, &opts).await;

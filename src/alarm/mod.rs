@@ -114,19 +114,23 @@ impl Alarm {
         out
     }
 
-    /// The alarm's region: from its ARN, else from the envelope.
+    /// The alarm's region: from its ARN, else from the envelope; only a well-formed region
+    /// name (it builds ARNs and console links).
     pub fn region(&self) -> Option<&str> {
         self.arn
             .as_deref()
             .and_then(crate::evidence::arn::region)
             .or(self.region.as_deref())
+            .filter(|r| crate::untrusted::is_region(r))
     }
 
+    /// The alarm's account: from its ARN, else from the envelope; only twelve digits.
     pub fn account(&self) -> Option<&str> {
         self.arn
             .as_deref()
             .and_then(crate::evidence::arn::account)
             .or(self.account.as_deref())
+            .filter(|a| crate::untrusted::is_account(a))
     }
 }
 
@@ -216,14 +220,14 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Alarm timestamps come as RFC 3339 (`...Z`) or as `2026-11-22T12:36:15.000+0000`.
+/// Alarm timestamps come as RFC 3339 (`...Z`) or as `2026-11-22T12:36:15.000+0000`; a time
+/// outside the years a triage can reason about (`%Y` accepts `-262143`) is no time.
 pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::untrusted::sane_time)
 }
 
 /// The threshold quoted in a state reason: `... was greater than the threshold (100).`
@@ -237,12 +241,15 @@ pub(crate) fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// A number, or a string holding one (classic alarm JSON quotes some); never NaN or infinite
+/// (`"NaN"` and `"inf"` parse as f64).
 pub(crate) fn num_field(v: &Value, key: &str) -> Option<f64> {
     match v.get(key)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+    .filter(|n: &f64| n.is_finite())
 }
 
 pub(crate) fn u32_field(v: &Value, key: &str) -> Option<u32> {
@@ -272,6 +279,14 @@ mod tests {
         let b = parse_time("2026-11-22T12:36:15Z").unwrap();
         assert_eq!(a, b);
         assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn far_timestamps_are_no_time() {
+        assert!(parse_time("-262143-01-01T00:00:00.000+0000").is_none());
+        assert!(parse_time("+262143-12-31T23:59:59Z").is_none());
+        assert!(parse_time("1969-12-31T23:59:59Z").is_none());
+        assert!(parse_time("9999-12-31T23:59:59.999Z").is_some());
     }
 
     #[test]

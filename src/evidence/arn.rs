@@ -1,19 +1,24 @@
 //! ARNs and ELB DNS names: the few facts fivexx reads out of them.
 
-/// The region field of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:...`), when it has one.
+/// The region field of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:...`), when it has one that
+/// is a region name: an ARN is untrusted text, and its region builds links and clients.
 pub fn region(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
     }
     let region = parts.nth(2)?;
-    (!region.is_empty()).then_some(region)
+    crate::untrusted::is_region(region).then_some(region)
 }
 
-/// The account field of an ARN.
+/// The account field of an ARN, when it is an account id (twelve digits).
 pub fn account(arn: &str) -> Option<&str> {
-    let account = arn.split(':').nth(4)?;
-    (!account.is_empty()).then_some(account)
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    crate::untrusted::is_account(account).then_some(account)
 }
 
 /// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).

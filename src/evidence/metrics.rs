@@ -71,7 +71,13 @@ pub struct Series {
 }
 
 impl Series {
+    /// Every datapoint, from CloudWatch or a world, enters here: a value that is not a finite
+    /// count of sane size, or a time outside the years a triage reasons about, is left out
+    /// (that minute reads as missing), so no rule sums its way to infinity.
     pub fn new(mut points: Vec<(DateTime<Utc>, f64)>) -> Self {
+        points.retain(|(t, v)| {
+            crate::untrusted::sane_time(t) && crate::untrusted::metric_value(*v).is_some()
+        });
         points.sort_by_key(|(t, _)| *t);
         points.dedup_by_key(|(t, _)| *t);
         Self { points }

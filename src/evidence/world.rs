@@ -318,6 +318,41 @@ impl World {
                 crate::error::short(&world.format)
             ));
         }
+        // The world is untrusted: its clock does date arithmetic and its regions build
+        // clients, ARNs and links.
+        if let Some(now) = world.now
+            && !crate::untrusted::sane_time(&now)
+        {
+            return Err(format!(
+                "`Now` is `{}`, outside the years {} to {}",
+                now.to_rfc3339(),
+                crate::untrusted::MIN_YEAR,
+                crate::untrusted::MAX_YEAR
+            ));
+        }
+        let regions = std::iter::once(&world.region).chain(
+            world
+                .cloudwatch
+                .metrics
+                .iter()
+                .filter_map(|m| m.region.as_ref()),
+        );
+        for region in regions {
+            if !crate::untrusted::is_region(region) {
+                return Err(format!(
+                    "`Region` `{}` is not a region name (e.g. `eu-west-1`)",
+                    crate::error::short(region)
+                ));
+            }
+        }
+        if let Some(account) = &world.account
+            && !crate::untrusted::is_account(account)
+        {
+            return Err(format!(
+                "`Account` `{}` is not an account id (twelve digits)",
+                crate::error::short(account)
+            ));
+        }
         for key in world.faults.keys().chain(world.errors.keys()) {
             if Op::from_iam_name(key).is_none() {
                 return Err(format!(

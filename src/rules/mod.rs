@@ -181,8 +181,15 @@ pub fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
     rank::rank(&ctx, drafts)
 }
 
+/// What a number that is not one reads as. Metric values are checked where they are read
+/// (`untrusted::metric_value`), so this is a last guard, not a path.
+const NOT_A_NUMBER: &str = "an unreadable number";
+
 /// `12,345` for counts.
 pub fn count(v: f64) -> String {
+    if !v.is_finite() || v.abs() >= 1e15 {
+        return NOT_A_NUMBER.into();
+    }
     let n = v.round() as i64;
     let s = n.abs().to_string();
     let mut out = String::new();
@@ -197,6 +204,9 @@ pub fn count(v: f64) -> String {
 
 /// `1.1%` for shares in 0..=1.
 pub fn pct(share: f64) -> String {
+    if !share.is_finite() || share.abs() >= 1e7 {
+        return NOT_A_NUMBER.into();
+    }
     let p = share * 100.0;
     if p >= 10.0 || p == 0.0 {
         format!("{p:.0}%")
@@ -207,6 +217,9 @@ pub fn pct(share: f64) -> String {
 
 /// `12.5 s` for seconds.
 pub fn secs(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.into();
+    }
     if v >= 10.0 {
         format!("{v:.0} s")
     } else {
@@ -227,5 +240,15 @@ mod tests {
         assert_eq!(pct(0.93), "93%");
         assert_eq!(secs(59.88), "60 s");
         assert_eq!(secs(0.4), "0.4 s");
+    }
+
+    #[test]
+    fn numbers_in_words_are_never_nan_inf_or_saturated() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300] {
+            for words in [count(v), pct(v), secs(v)] {
+                assert!(!words.contains("NaN") && !words.contains("inf"), "{words}");
+                assert!(!words.contains("9,223,372,036,854,775,807"), "{words}");
+            }
+        }
     }
 }

@@ -120,10 +120,11 @@ pub fn rank_correlation(pairs: &[(f64, f64)]) -> Option<f64> {
 
 fn ranks(v: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..v.len()).collect();
+    // total_cmp: a total order whatever the values (sort panics on an inconsistent one, and
+    // partial_cmp with a NaN is one).
     idx.sort_by(|a, b| {
-        v.get(*a)
-            .partial_cmp(&v.get(*b))
-            .unwrap_or(std::cmp::Ordering::Equal)
+        let (x, y) = (v.get(*a).copied(), v.get(*b).copied());
+        x.unwrap_or(f64::NAN).total_cmp(&y.unwrap_or(f64::NAN))
     });
     let mut out = vec![0.0; v.len()];
     let mut i = 0;
@@ -484,7 +485,7 @@ fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
         return (None, None, false);
     }
     let mut sorted = pairs.to_vec();
-    sorted.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let third = sorted.len() / 3;
     let mean = |s: &[(f64, f64)]| s.iter().map(|p| p.1).sum::<f64>() / s.len().max(1) as f64;
     let low = sorted.get(..third).map(mean);
