@@ -131,16 +131,7 @@ pub fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
     };
     let mut out = Vec::new();
     for r in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        let parts: Vec<&str> = r.split('-').collect();
-        let ok = parts.len() >= 3
-            && parts.iter().all(|p| {
-                !p.is_empty()
-                    && p.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            })
-            && parts
-                .last()
-                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        let ok = crate::untrusted::is_region(r);
         if !ok {
             return Err(ConfigError::Invalid {
                 name: "FIVEXX_ORIGIN_REGIONS",
@@ -151,6 +142,28 @@ pub fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
         out.push(r.to_owned());
     }
     Ok(out)
+}
+
+/// The Slack Web API base must be https, or plain http to a loopback address only (a local
+/// sink): the bot token travels in its requests. The URL is parsed, not matched by prefix:
+/// `http://127.0.0.1.evil.example` and `http://127.0.0.1@evil.example` name remote hosts.
+pub fn check_slack_api_url(url: &str) -> Result<(), &'static str> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL")?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry user information");
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err("must be https (or http to a loopback address, for a local sink)"),
+    }
 }
 
 impl Config {
@@ -189,12 +202,11 @@ impl Config {
             .unwrap_or_else(|| "https://slack.com/api".into())
             .trim_end_matches('/')
             .to_owned();
-        if !(slack_api_url.starts_with("https://") || slack_api_url.starts_with("http://127.0.0.1"))
-        {
+        if let Err(why) = check_slack_api_url(&slack_api_url) {
             return Err(ConfigError::Invalid {
                 name: "FIVEXX_SLACK_API_URL",
                 value: crate::error::short(&slack_api_url),
-                why: "must be https (or http://127.0.0.1 for a local sink)",
+                why,
             });
         }
         let sns_topic_arn = get("FIVEXX_SNS_TOPIC_ARN");

@@ -6,7 +6,10 @@
 //! Errors carry a stable `errorType`, so an async invoke's on-failure destination keeps the
 //! event of a failed run.
 
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, SystemTime};
+
+use futures::FutureExt;
 
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -31,6 +34,9 @@ pub enum HandlerError {
     InvalidEvent(String),
     #[error("every notification channel failed: {0}")]
     NotifyFailed(String),
+    /// A bug: no input should reach a panic. The container stays up for the next event.
+    #[error("fivexx failed while triaging `{alarm}`: {message}")]
+    Panicked { alarm: String, message: String },
 }
 
 impl HandlerError {
@@ -38,8 +44,63 @@ impl HandlerError {
         match self {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::NotifyFailed(_) => "NotifyFailed",
+            HandlerError::Panicked { .. } => "Panicked",
         }
     }
+}
+
+/// Replaces a payload that is no JSON value (not JSON, truncated, invalid UTF-8, nested deeper
+/// than serde_json's 128 levels) before the runtime deserializes it, so the handler answers
+/// `InvalidEvent` like for any other unusable event, instead of the runtime's own error.
+const UNREADABLE: &str = "fivexx:unreadable-payload";
+
+/// The Lambda runtime layer that does the replacement.
+#[derive(Clone)]
+struct Readable<S>(S);
+
+impl<S> lambda_runtime::Service<lambda_runtime::LambdaInvocation> for Readable<S>
+where
+    S: lambda_runtime::Service<
+            lambda_runtime::LambdaInvocation,
+            Response = (),
+            Error = lambda_runtime::Error,
+        >,
+{
+    type Response = ();
+    type Error = lambda_runtime::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: lambda_runtime::LambdaInvocation) -> Self::Future {
+        if let Err(reason) = readable(&invocation.body) {
+            invocation.body = json!({ UNREADABLE: reason })
+                .to_string()
+                .into_bytes()
+                .into();
+        }
+        self.0.call(invocation)
+    }
+}
+
+/// Whether a payload parses as JSON as the runtime will parse it; else why not.
+fn readable(body: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map(|_| ())
+        .map_err(|e| {
+            crate::error::EventError::NotJson(format!(
+                "line {} column {}: {}",
+                e.line(),
+                e.column(),
+                crate::error::short(&e.to_string())
+            ))
+            .to_string()
+        })
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -97,6 +158,41 @@ impl App {
         payload: &Value,
         lambda_deadline: Instant,
     ) -> Result<Value, HandlerError> {
+        // A panic is a bug, but one bad input must not take a warm container down silently:
+        // it becomes an error response naming the alarm, and the next event is served.
+        match AssertUnwindSafe(self.handle_event(payload, lambda_deadline))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(panic) => {
+                let alarm = std::panic::catch_unwind(|| alarm::parse(payload).ok().map(|a| a.name))
+                    .ok()
+                    .flatten()
+                    .map_or_else(
+                        || "an unreadable alarm".into(),
+                        |n| crate::untrusted::clean(&crate::error::short(&n)),
+                    );
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .map_or_else(|| "a panic".into(), |m| crate::error::short(&m));
+                tracing::error!(alarm = %alarm, error = %message, "triage panicked");
+                Err(HandlerError::Panicked { alarm, message })
+            }
+        }
+    }
+
+    async fn handle_event(
+        &self,
+        payload: &Value,
+        lambda_deadline: Instant,
+    ) -> Result<Value, HandlerError> {
+        if let Some(reason) = payload.get(UNREADABLE).and_then(Value::as_str) {
+            tracing::warn!(error = %reason, "invalid event");
+            return Err(HandlerError::InvalidEvent(reason.to_owned()));
+        }
         let alarm = alarm::parse(payload).map_err(|e| {
             tracing::warn!(error = %e, "invalid event");
             HandlerError::InvalidEvent(e.to_string())
@@ -217,27 +313,69 @@ fn deadline_of(ctx: &lambda_runtime::Context) -> Instant {
     }
 }
 
+impl StartError {
+    /// The `errorType` Lambda shows for a failed cold start.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            StartError::Config(_) => "ConfigError",
+            StartError::Clients(_) => "ClientError",
+        }
+    }
+}
+
+/// Tells Lambda why the cold start failed (`/runtime/init/error`), so the console and the
+/// invoker see the reason instead of a bare exit. Best effort: the process exits either way.
+async fn report_init_error(api: &str, e: &StartError) {
+    let url = format!("http://{api}/2018-06-01/runtime/init/error");
+    let body = json!({"errorType": e.error_type(), "errorMessage": e.to_string()});
+    let client = match crate::notify::deliver::http_client_builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+    {
+        Ok(c) => c,
+        Err(err) => {
+            tracing::warn!(error = %err.without_url(), "cannot report the init error");
+            return;
+        }
+    };
+    let sent = client
+        .post(url)
+        .header("Lambda-Runtime-Function-Error-Type", e.error_type())
+        .json(&body)
+        .send()
+        .await;
+    if let Err(err) = sent {
+        tracing::warn!(error = %err.without_url(), "cannot report the init error");
+    }
+}
+
 /// Runs the function: cold start, then invocations until Lambda stops the process.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cold start failed");
-            return Err(Box::new(StartError::from(e)));
-        }
+    let started = match Config::from_env() {
+        Ok(config) => App::new(config).await,
+        Err(e) => Err(StartError::from(e)),
     };
-    let app = match App::new(config).await {
+    let app = match started {
         Ok(a) => a,
         Err(e) => {
-            tracing::error!(error = %e, "cold start failed");
+            tracing::error!(error = %e, error_type = e.error_type(), "cold start failed");
+            if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
+                report_init_error(&api, &e).await;
+            }
             return Err(Box::new(e));
         }
     };
     let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    let handler = service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = deadline_of(&event.context);
         Box::pin(app.handle(&event.payload, deadline)).await
-    }))
-    .await
+    });
+    // As `lambda_runtime::run` builds it, plus the layer that turns an unreadable payload into
+    // an `InvalidEvent` answer (it runs first: a layer added later sees the request earlier).
+    lambda_runtime::Runtime::new(handler)
+        .layer(lambda_runtime::layers::TracingLayer::new())
+        .layer(lambda_runtime::tower::layer::layer_fn(Readable))
+        .run()
+        .await
 }

@@ -78,7 +78,7 @@ async fn slack_and_sns_for_a_diagnosed_alb_cause() {
     let s = slack::message(&v);
     assert_within_slack_limits(&s);
     insta::assert_json_snapshot!("slack_alb_targets_unreachable", s);
-    insta::assert_snapshot!("sns_alb_targets_unreachable", sns::body(&v));
+    insta::assert_snapshot!("sns_alb_targets_unreachable", sns::body(&v, sns::MAX_BODY));
     let input = sns::publish_input(
         &v,
         Some("arn:aws:sns:us-east-1:123456789012:verdicts"),
@@ -154,7 +154,7 @@ async fn resolved_alarms_get_a_short_follow_up() {
     assert!(s["text"].as_str().unwrap().contains("after 180 min"), "{s}");
     assert!(s["blocks"].as_array().unwrap().len() <= 3);
     insta::assert_json_snapshot!("slack_resolved", s);
-    insta::assert_snapshot!("sns_resolved", sns::body(&v));
+    insta::assert_snapshot!("sns_resolved", sns::body(&v, sns::MAX_BODY));
 }
 
 #[tokio::test]

@@ -32,6 +32,10 @@ pub enum DeliveryError {
     Rejected(String),
     #[error("slack rate limit: retry after {0} s is past the deadline")]
     RateLimited(u64),
+    #[error(
+        "slack rate limit: still HTTP 429 after {attempts} attempts (last `Retry-After`: {retry_after} s)"
+    )]
+    RateLimitedTooOften { attempts: u32, retry_after: u64 },
     #[error("no answer from slack: {0}")]
     Transport(String),
     #[error("no time left before the lambda deadline after {0} attempts")]
@@ -273,6 +277,28 @@ fn retry_after(resp: &reqwest::Response) -> u64 {
         .max(1)
 }
 
+/// What is kept of a Slack answer's body for an error: nothing when it quotes the request's
+/// URL (a webhook URL is a credential: its path is the secret), its path, or the token, as an
+/// echoing endpoint or proxy would; else the body, shortened.
+fn keep_body(body: &str, url: &str, token: Option<&str>) -> String {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or_default();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let secrets = [Some(url), Some(path), Some(last), token];
+    let quoted = secrets
+        .into_iter()
+        .flatten()
+        .filter(|s| s.len() >= 8)
+        .any(|s| body.contains(s));
+    if quoted {
+        "(the answer quotes the request's URL or token: not kept)".into()
+    } else {
+        short(body)
+    }
+}
+
 /// Posts one Slack payload with the retry policy above; returns the attempts made.
 pub async fn post_slack(
     http: &reqwest::Client,
@@ -307,7 +333,14 @@ pub async fn post_slack(
                 match status {
                     200..=299 => {
                         let body = r.text().await.unwrap_or_default();
-                        return slack_body_ok(token.is_some(), &body).map(|()| attempt);
+                        return slack_body_ok(token.is_some(), &body)
+                            .map(|()| attempt)
+                            .map_err(|e| match e {
+                                DeliveryError::Rejected(kept) => {
+                                    DeliveryError::Rejected(keep_body(&kept, url, token))
+                                }
+                                other => other,
+                            });
                     }
                     429 => {
                         let secs = retry_after(&r);
@@ -321,7 +354,7 @@ pub async fn post_slack(
                         let body = r.text().await.unwrap_or_default();
                         last = DeliveryError::Status {
                             status,
-                            body: short(&body),
+                            body: keep_body(&body, url, token),
                         };
                         backoff
                     }
@@ -329,13 +362,22 @@ pub async fn post_slack(
                         let body = r.text().await.unwrap_or_default();
                         return Err(DeliveryError::Status {
                             status,
-                            body: short(&body),
+                            body: keep_body(&body, url, token),
                         });
                     }
                 }
             }
         };
-        if attempt == MAX_ATTEMPTS || Instant::now() + wait >= until {
+        if attempt == MAX_ATTEMPTS {
+            return Err(match last {
+                DeliveryError::RateLimited(retry_after) => DeliveryError::RateLimitedTooOften {
+                    attempts: attempt,
+                    retry_after,
+                },
+                other => other,
+            });
+        }
+        if Instant::now() + wait >= until {
             return Err(last);
         }
         tokio::time::sleep(wait).await;
@@ -375,6 +417,28 @@ mod tests {
         );
         assert_eq!(secret_value(r#"{"url": "https://h/x"}"#), "https://h/x");
         assert_eq!(secret_value(r#"{"token": "xoxb-1"}"#), "xoxb-1");
+    }
+
+    /// Defect: a Slack endpoint that echoed the request path put the webhook path into the
+    /// logs and the invocation result.
+    #[test]
+    fn bodies_quoting_the_url_or_token_are_not_kept() {
+        let url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX";
+        for body in [
+            "no route for POST /services/T000/B000/XXXXXXXXXXXXXXXX",
+            "bad hook XXXXXXXXXXXXXXXX",
+            url,
+        ] {
+            let kept = keep_body(body, url, None);
+            assert!(!kept.contains("XXXXXXXX"), "{kept}");
+        }
+        let kept = keep_body(
+            "invalid token xoxb-1234-secret",
+            "https://slack.com/api/chat.postMessage",
+            Some("xoxb-1234-secret"),
+        );
+        assert!(!kept.contains("xoxb"), "{kept}");
+        assert_eq!(keep_body("invalid_payload", url, None), "invalid_payload");
     }
 
     #[test]

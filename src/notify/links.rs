@@ -16,8 +16,20 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-fn console(region: &str) -> String {
-    format!("https://{region}.console.aws.amazon.com")
+/// Longest console URL fivexx puts in a message. A real resource or alarm name (at most 255
+/// characters, each percent-encoded to at most 3) stays well under it; a longer one comes from
+/// a hand-made or hostile payload, and its link is left out rather than cut (a cut link is a
+/// broken link, and an uncapped one overflows Slack's 3,000-character element).
+pub const MAX_URL: usize = 1000;
+
+/// The console's host for a region; only for a region name, so no payload text can become
+/// part of a URL's host or break out of a Slack link (`<!channel>` as a region).
+fn console(region: &str) -> Option<String> {
+    crate::untrusted::is_region(region).then(|| format!("https://{region}.console.aws.amazon.com"))
+}
+
+fn capped(l: Link) -> Option<Link> {
+    (l.url.len() <= MAX_URL).then_some(l)
 }
 
 /// A labelled console link.
@@ -28,8 +40,13 @@ pub struct Link {
 }
 
 /// The console page of a resource ARN (load balancer, target group, certificate) or a
-/// `cloudfront:distribution/ID` reference.
+/// `cloudfront:distribution/ID` reference; `None` for anything else, for an ARN whose region
+/// is no region name, and for a URL longer than [`MAX_URL`].
 pub fn for_resource(resource: &str) -> Option<Link> {
+    link_for(resource).and_then(capped)
+}
+
+fn link_for(resource: &str) -> Option<Link> {
     if let Some(id) = resource.strip_prefix("cloudfront:distribution/") {
         return Some(Link {
             label: format!("Distribution {id}"),
@@ -40,12 +57,12 @@ pub fn for_resource(resource: &str) -> Option<Link> {
         });
     }
     let region = arn::region(resource)?;
+    let console = console(region)?;
     if resource.contains(":loadbalancer/") {
         return Some(Link {
             label: format!("Load balancer {}", arn::load_balancer_name(resource)),
             url: format!(
-                "{}/ec2/home?region={region}#LoadBalancer:loadBalancerArn={}",
-                console(region),
+                "{console}/ec2/home?region={region}#LoadBalancer:loadBalancerArn={}",
                 encode(resource)
             ),
         });
@@ -55,8 +72,7 @@ pub fn for_resource(resource: &str) -> Option<Link> {
         return Some(Link {
             label: format!("Target group {name}"),
             url: format!(
-                "{}/ec2/home?region={region}#TargetGroup:targetGroupArn={}",
-                console(region),
+                "{console}/ec2/home?region={region}#TargetGroup:targetGroupArn={}",
                 encode(resource)
             ),
         });
@@ -65,8 +81,7 @@ pub fn for_resource(resource: &str) -> Option<Link> {
         return Some(Link {
             label: "Certificate".into(),
             url: format!(
-                "{}/acm/home?region={region}#/certificates/{}",
-                console(region),
+                "{console}/acm/home?region={region}#/certificates/{}",
                 encode(id)
             ),
         });
@@ -74,16 +89,17 @@ pub fn for_resource(resource: &str) -> Option<Link> {
     None
 }
 
-/// The CloudWatch console page of an alarm.
-pub fn for_alarm(name: &str, region: &str) -> Link {
-    Link {
+/// The CloudWatch console page of an alarm; `None` when `region` is no region name or the
+/// URL would be longer than [`MAX_URL`].
+pub fn for_alarm(name: &str, region: &str) -> Option<Link> {
+    capped(Link {
         label: "Alarm".into(),
         url: format!(
             "{}/cloudwatch/home?region={region}#alarmsV2:alarm/{}",
-            console(region),
+            console(region)?,
             encode(name)
         ),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -106,9 +122,29 @@ mod tests {
         assert!(for_resource("sg-123").is_none());
     }
 
+    /// Defect: the region from the alarm ARN or the envelope went raw into console links, so
+    /// `<!channel>` reached Slack unescaped.
+    #[test]
+    fn no_link_from_a_region_that_is_no_region() {
+        for region in ["<!channel>", "us-east-1&x=<@U1>", "", "us-east-1|evil"] {
+            assert!(for_alarm("web", region).is_none(), "{region}");
+            let arn = format!(
+                "arn:aws:elasticloadbalancing:{region}:123456789012:loadbalancer/app/web/1"
+            );
+            assert!(for_resource(&arn).is_none(), "{arn}");
+        }
+    }
+
+    /// Defect: a long alarm name gave a 6,541-character Slack context element.
+    #[test]
+    fn overlong_links_are_left_out() {
+        assert!(for_alarm(&"x".repeat(255), "us-east-1").is_some());
+        assert!(for_alarm(&"<".repeat(400), "us-east-1").is_none());
+    }
+
     #[test]
     fn alarm_names_cannot_escape_the_url() {
-        let l = for_alarm("x|<!channel> >y", "us-east-1");
+        let l = for_alarm("x|<!channel> >y", "us-east-1").unwrap();
         assert!(!l.url.contains('|') && !l.url.contains('<') && !l.url.contains('>'));
         assert!(!l.url.contains(' '));
     }

@@ -103,10 +103,44 @@ fn links_of(v: &Verdict) -> Vec<Link> {
             out.push(l);
         }
     }
-    if let Some(region) = v.alarm.region.as_deref() {
-        out.push(links::for_alarm(&v.alarm.name, region));
+    if let Some(l) = v
+        .alarm
+        .region
+        .as_deref()
+        .and_then(|region| links::for_alarm(&v.alarm.name, region))
+    {
+        out.push(l);
     }
     out.truncate(8);
+    out
+}
+
+/// Links joined into one context element, as many as fit in it whole.
+fn link_line(links: &[Link]) -> String {
+    let mut out = String::new();
+    for l in links {
+        let piece = link(l);
+        let sep = if out.is_empty() { "" } else { " · " };
+        if out.chars().count() + sep.chars().count() + piece.chars().count() > MAX_SECTION {
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// Caps text that is already escaped: like [`cap`], but never ends inside an entity (`&amp;`
+/// cut to `&am…` would be a raw `&`).
+fn cap_escaped(s: &str, max: usize) -> String {
+    let mut out = cap(s, max);
+    if out.ends_with('…')
+        && let Some(amp) = out.rfind('&')
+        && !out[amp..].contains(';')
+    {
+        out.truncate(amp);
+        out.push('…');
+    }
     out
 }
 
@@ -180,13 +214,13 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
         if f.evidence.len() > d.evidence {
             s.push_str(&format!("\n• … {} more", f.evidence.len() - d.evidence));
         }
-        b.push(section(&cap(&s, MAX_SECTION)));
+        b.push(section(&cap_escaped(&s, MAX_SECTION)));
         if !f.next_steps.is_empty() {
             let mut s = String::from("*Next steps*");
             for (n, step) in f.next_steps.iter().take(d.steps).enumerate() {
                 s.push_str(&format!("\n{}. {}", n + 1, text(step, 500)));
             }
-            b.push(section(&cap(&s, MAX_SECTION)));
+            b.push(section(&cap_escaped(&s, MAX_SECTION)));
         }
     }
     if v.findings.len() > d.findings {
@@ -196,7 +230,7 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
             .skip(d.findings)
             .map(|f| format!("`{}` {:.2}", text(&f.rule, 60), f.confidence))
             .collect();
-        b.push(context(&cap(
+        b.push(context(&cap_escaped(
             &format!("Also: {}", rest.join(", ")),
             MAX_SECTION,
         )));
@@ -217,11 +251,11 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
         if v.gaps.len() > d.gaps {
             s.push_str(&format!("\n• … {} more", v.gaps.len() - d.gaps));
         }
-        b.push(section(&cap(&s, MAX_SECTION)));
+        b.push(section(&cap_escaped(&s, MAX_SECTION)));
     }
-    let links: Vec<String> = links_of(v).iter().map(link).collect();
+    let links = link_line(&links_of(v));
     if !links.is_empty() {
-        b.push(context(&links.join(" · ")));
+        b.push(context(&links));
     }
     b.push(context(&format!(
         "fivexx · {} AWS calls in {} round trips · {} ms",
@@ -259,8 +293,13 @@ fn resolved(v: &Verdict) -> Value {
         .unwrap_or_default();
     let line = format!("`{}` is back to OK{after}.", text(&v.alarm.name, 200));
     let mut b = vec![header(v), section(&line)];
-    if let Some(region) = v.alarm.region.as_deref() {
-        b.push(context(&link(&links::for_alarm(&v.alarm.name, region))));
+    if let Some(l) = v
+        .alarm
+        .region
+        .as_deref()
+        .and_then(|region| links::for_alarm(&v.alarm.name, region))
+    {
+        b.push(context(&link_line(&[l])));
     }
     json!({"text": text(&format!("✅ Resolved: {}{after}", v.alarm.name), MAX_SECTION), "blocks": b, "unfurl_links": false})
 }

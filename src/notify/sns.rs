@@ -14,8 +14,15 @@ use crate::verdict::Verdict;
 
 /// SNS subjects must be under 100 ASCII characters, without line breaks or control characters.
 pub const MAX_SUBJECT: usize = 99;
-/// SNS messages are at most 256 KB; the body stays well below.
+/// SNS takes at most 256 KiB per `Publish`: message, subject and message attributes, in bytes.
+pub const MAX_PUBLISH_BYTES: usize = 262_144;
+/// The email body's first cap, in bytes: room under [`MAX_PUBLISH_BYTES`] for the subject, the
+/// attributes and, in chat mode, the chat JSON beside it (the message is then cut further
+/// until the whole input fits).
 pub const MAX_BODY: usize = 200_000;
+/// The chat notification's `id` and `threadId`: keys, not text; built from the alarm name and
+/// ARN, which a hostile payload can make any length.
+pub const MAX_CHAT_ID: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -70,8 +77,8 @@ pub fn subject(v: &Verdict) -> String {
     s
 }
 
-/// The email body: the terminal rendering plus console links.
-pub fn body(v: &Verdict) -> String {
+/// The email body: the terminal rendering plus console links, at most `max_bytes` bytes.
+pub fn body(v: &Verdict, max_bytes: usize) -> String {
     let mut s = text::render(v);
     let mut seen: Vec<String> = Vec::new();
     for f in v.findings.iter().take(3) {
@@ -84,11 +91,32 @@ pub fn body(v: &Verdict) -> String {
             }
         }
     }
-    if let Some(region) = v.alarm.region.as_deref() {
-        let l = links::for_alarm(&v.alarm.name, region);
+    if let Some(l) = v
+        .alarm
+        .region
+        .as_deref()
+        .and_then(|region| links::for_alarm(&v.alarm.name, region))
+    {
         s.push_str(&format!("{}: {}\n", l.label, l.url));
     }
-    cap(&s, MAX_BODY)
+    cap_bytes(&s, max_bytes)
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary, ending with `…` when cut.
+pub fn cap_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let ellipsis = '…'.len_utf8();
+    let mut end = max.saturating_sub(ellipsis);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = text[..end].to_owned();
+    if max >= ellipsis {
+        out.push('…');
+    }
+    out
 }
 
 /// The Amazon Q Developer in chat applications custom notification (version 1.0).
@@ -110,22 +138,24 @@ pub fn chat_notification(v: &Verdict) -> Value {
                 .join(", "),
         );
     }
-    let related: Vec<&String> = top
-        .map(|f| f.resources.iter().collect())
+    // Bounded so that two copies of this JSON, escaped into the per-protocol message, always
+    // fit in SNS's 256 KiB whatever the verdict quotes.
+    let related: Vec<String> = top
+        .map(|f| f.resources.iter().take(10).map(|r| cap(r, 1024)).collect())
         .unwrap_or_default();
     json!({
         "version": "1.0",
         "source": "custom",
-        "id": format!("fivexx-{}-{}", v.alarm.name, v.alarm.changed_at.clone().unwrap_or_default()),
+        "id": cap(&format!("fivexx-{}-{}", v.alarm.name, v.alarm.changed_at.clone().unwrap_or_default()), MAX_CHAT_ID),
         "content": {
             "textType": "client-markdown",
             "title": cap(&format!("{} {}", v.status.as_str().to_uppercase(), v.alarm.name), 250),
-            "description": cap(&description, 8000),
+            "description": cap(&description, 4000),
             "nextSteps": top.map(|f| f.next_steps.iter().take(5).map(|s| cap(s, 500)).collect::<Vec<_>>()).unwrap_or_default(),
             "keywords": [v.status.as_str(), top.map(|f| f.rule.as_str()).unwrap_or("none")],
         },
         "metadata": {
-            "threadId": v.alarm.arn.clone().unwrap_or_else(|| v.alarm.name.clone()),
+            "threadId": cap(v.alarm.arn.as_deref().unwrap_or(&v.alarm.name), MAX_CHAT_ID),
             "summary": cap(&v.summary, 500),
             "eventType": "fivexx-verdict",
             "relatedResources": related,
@@ -163,17 +193,34 @@ pub fn publish_input(v: &Verdict, topic_arn: Option<&str>, chat: bool) -> Publis
             string_value: format!("{:.2}", top.map_or(0.0, |f| f.confidence)),
         },
     );
-    let text = body(v);
-    let (message, structure) = if chat {
-        let chat_json = chat_notification(v).to_string();
-        let per_protocol = json!({"default": chat_json, "https": chat_json, "email": text});
-        (per_protocol.to_string(), Some("json".to_owned()))
-    } else {
-        (text, None)
+    let subject = subject(v);
+    let fixed = subject.len()
+        + attrs
+            .iter()
+            .map(|(k, a)| k.len() + a.data_type.len() + a.string_value.len())
+            .sum::<usize>();
+    let budget = MAX_PUBLISH_BYTES.saturating_sub(fixed);
+    let chat_json = chat.then(|| chat_notification(v).to_string());
+    // The body is cut until the whole message fits: in chat mode the email text is one JSON
+    // string beside two copies of the chat JSON, and JSON escaping can grow it.
+    let mut max_body = MAX_BODY.min(budget);
+    let (message, structure) = loop {
+        let text = body(v, max_body);
+        let (message, structure) = match &chat_json {
+            Some(chat_json) => (
+                json!({"default": chat_json, "https": chat_json, "email": text}).to_string(),
+                Some("json".to_owned()),
+            ),
+            None => (text, None),
+        };
+        if message.len() <= budget || max_body == 0 {
+            break (message, structure);
+        }
+        max_body = max_body.saturating_sub((message.len() - budget).max(max_body / 4));
     };
     PublishInput {
         topic_arn: topic_arn.map(str::to_owned),
-        subject: subject(v),
+        subject,
         message,
         message_structure: structure,
         message_attributes: attrs,
