@@ -347,4 +347,30 @@ mod tests {
         );
         assert!(c.sns_chat_notification);
     }
+
+    /// Defect: `FIVEXX_SLACK_API_URL` was accepted by prefix, so `http://127.0.0.1.evil.example`
+    /// (a remote host) would have received the bot token in clear text.
+    #[test]
+    fn slack_api_url_is_parsed_not_prefix_matched() {
+        for ok in [
+            "https://slack.com/api",
+            "http://127.0.0.1:8080/api",
+            "http://127.0.0.2/api",
+            "http://[::1]:9000/api",
+            "http://localhost:3000/api",
+        ] {
+            assert_eq!(check_slack_api_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1.evil.example/api",
+            "http://127.0.0.1@evil.example/api",
+            "https://user:pass@slack.com/api",
+            "http://slack.com/api",
+            "ftp://127.0.0.1/api",
+            "127.0.0.1:8080",
+            "https://",
+        ] {
+            assert!(check_slack_api_url(bad).is_err(), "{bad}");
+        }
+    }
 }

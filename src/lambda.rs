@@ -88,9 +88,10 @@ where
     }
 }
 
-/// Whether a payload parses as JSON as the runtime will parse it; else why not.
+/// Whether a payload parses as JSON as the runtime will parse it (into a `Value`: skipping
+/// with `IgnoredAny` would not check the UTF-8 inside strings); else why not.
 fn readable(body: &[u8]) -> Result<(), String> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+    serde_json::from_slice::<Value>(body)
         .map(|_| ())
         .map_err(|e| {
             crate::error::EventError::NotJson(format!(
@@ -158,30 +159,7 @@ impl App {
         payload: &Value,
         lambda_deadline: Instant,
     ) -> Result<Value, HandlerError> {
-        // A panic is a bug, but one bad input must not take a warm container down silently:
-        // it becomes an error response naming the alarm, and the next event is served.
-        match AssertUnwindSafe(self.handle_event(payload, lambda_deadline))
-            .catch_unwind()
-            .await
-        {
-            Ok(result) => result,
-            Err(panic) => {
-                let alarm = std::panic::catch_unwind(|| alarm::parse(payload).ok().map(|a| a.name))
-                    .ok()
-                    .flatten()
-                    .map_or_else(
-                        || "an unreadable alarm".into(),
-                        |n| crate::untrusted::clean(&crate::error::short(&n)),
-                    );
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .map_or_else(|| "a panic".into(), |m| crate::error::short(&m));
-                tracing::error!(alarm = %alarm, error = %message, "triage panicked");
-                Err(HandlerError::Panicked { alarm, message })
-            }
-        }
+        guarded(payload, self.handle_event(payload, lambda_deadline)).await
     }
 
     async fn handle_event(
@@ -313,6 +291,38 @@ fn deadline_of(ctx: &lambda_runtime::Context) -> Instant {
     }
 }
 
+/// Runs one invocation's work, turning a panic into a [`HandlerError::Panicked`] that names
+/// the alarm. A panic is a bug, but one bad input must not take a warm container down
+/// silently: the invoker gets an error (an async invoke's on-failure destination keeps the
+/// event), the log names the alarm, and the next event is served.
+async fn guarded(
+    payload: &Value,
+    work: impl Future<Output = Result<Value, HandlerError>>,
+) -> Result<Value, HandlerError> {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let alarm = std::panic::catch_unwind(|| alarm::parse(payload).ok().map(|a| a.name))
+                .ok()
+                .flatten()
+                .map_or_else(
+                    || "an unreadable alarm".into(),
+                    |n| crate::untrusted::clean(&crate::error::short(&n)),
+                );
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .map_or_else(
+                    || "a panic".into(),
+                    |m| crate::untrusted::clean(&crate::error::short(&m)),
+                );
+            tracing::error!(alarm = %alarm, error = %message, "triage panicked");
+            Err(HandlerError::Panicked { alarm, message })
+        }
+    }
+}
+
 impl StartError {
     /// The `errorType` Lambda shows for a failed cold start.
     pub fn error_type(&self) -> &'static str {
@@ -378,4 +388,46 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         .layer(lambda_runtime::tower::layer::layer_fn(Readable))
         .run()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No input should reach a panic; if one does, the invocation fails with `Panicked`
+    /// naming the alarm, and the process lives on.
+    #[tokio::test]
+    async fn a_panic_is_an_error_naming_the_alarm() {
+        let payload: Value =
+            serde_json::from_str(include_str!("../events/direct-alb-5xx.json")).unwrap_or_default();
+        #[allow(clippy::panic)]
+        let work = async { panic!("boom\nforged") };
+        let e = guarded(&payload, work).await.err();
+        let Some(HandlerError::Panicked { alarm, message }) = &e else {
+            unreachable!("{e:?}");
+        };
+        assert!(
+            !alarm.is_empty() && alarm != "an unreadable alarm",
+            "{alarm}"
+        );
+        assert_eq!(message, "boom forged");
+        assert_eq!(e.as_ref().map(HandlerError::error_type), Some("Panicked"));
+    }
+
+    /// Defect: bodies that are no JSON value failed with the runtime's deserializer error
+    /// instead of `InvalidEvent`.
+    #[test]
+    fn unreadable_bodies_are_named() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        for body in [
+            &b"not json"[..],
+            b"{\"Records\": [",
+            b"{\"a\": \"\xff\"}",
+            deep.as_bytes(),
+        ] {
+            let reason = readable(body).err().unwrap_or_default();
+            assert!(reason.starts_with("not JSON: line "), "{reason}");
+        }
+        assert!(readable(br#"{"a": [1, 2]}"#).is_ok());
+    }
 }

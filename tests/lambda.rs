@@ -542,3 +542,111 @@ async fn a_bot_token_from_parameter_store_posts_to_the_channel() {
     let resolved: Value = serde_json::from_slice(&received[1].body).unwrap();
     assert!(resolved["text"].as_str().unwrap().contains("Resolved"));
 }
+
+/// Defects 1 and 7 end to end in Lambda mode: a region of `<!channel>` in the alarm ARN and
+/// the envelope reached Slack raw inside console links, and a line break in the alarm name
+/// forged log lines in the text log format.
+#[tokio::test]
+async fn hostile_alarm_text_reaches_neither_slack_markup_nor_the_log() {
+    let logs = capture_logs();
+    let moto = MotoServer::start();
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(HOOK_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&slack)
+        .await;
+    let webhook = format!("{}{HOOK_PATH}", slack.uri());
+    let s = sinks(&moto, &webhook).await;
+    let app = slack_and_sns_app(&moto, &s).await;
+    let mut ev = event("direct-alb-5xx.json");
+    ev["alarmArn"] = json!("arn:aws:cloudwatch:<!channel>:123456789012:alarm:web-alb-5xx");
+    ev["region"] = json!("<!here>");
+    ev["alarmData"]["alarmName"] = json!("web-alb-5xx-hostile\nlevel=ERROR forged=yes\u{1b}[2J");
+    let out = app
+        .handle(&ev, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(out["slack"], "delivered", "{out}");
+    let received = slack.received_requests().await.unwrap();
+    let body = String::from_utf8_lossy(&received[0].body).into_owned();
+    for bad in ["<!channel>", "<!here>", "\\u001b"] {
+        assert!(!body.contains(bad), "`{bad}` in {body}");
+    }
+    let text = logs.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("web-alb-5xx-hostile level=ERROR")),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("level=ERROR forged")),
+        "{text}"
+    );
+    let messages = read_queue(&s).await;
+    let m = messages[0]["Message"].as_str().unwrap();
+    assert!(!m.contains('\u{1b}'), "{m}");
+}
+
+/// Defect 11: after five 429s the error said the retry was "past the deadline" with 26 s left.
+#[tokio::test]
+async fn slack_429_on_every_attempt_says_so() {
+    capture_logs();
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .mount(&slack)
+        .await;
+    let http = http_client_builder().build().unwrap();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let err = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::RateLimitedTooOften {
+            attempts: 5,
+            retry_after: 1
+        }
+    );
+    assert!(!err.to_string().contains("deadline"), "{err}");
+    assert_eq!(slack.received_requests().await.unwrap().len(), 5);
+}
+
+/// Defect 10: a Slack endpoint (or a proxy) that echoes the request path in its error body
+/// put the webhook path into the logs and the invocation result.
+#[tokio::test]
+async fn slack_answers_echoing_the_webhook_are_not_kept() {
+    let logs = capture_logs();
+    let http = http_client_builder().build().unwrap();
+    for (status, body) in [
+        (404, format!("no route for POST {HOOK_PATH}")),
+        (200, format!("unknown hook {HOOK_PATH}")),
+        (503, format!("upstream {HOOK_PATH} down")),
+    ] {
+        let slack = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).set_body_string(body.clone()))
+            .mount(&slack)
+            .await;
+        let url = format!("{}{HOOK_PATH}", slack.uri());
+        let err = post_slack(
+            &http,
+            &url,
+            None,
+            &payload(),
+            Instant::now() + Duration::from_secs(3),
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.to_string().contains("xoxWebhookSecretPart"), "{err}");
+        assert!(!err.to_string().contains("B0SECRET"), "{err}");
+    }
+    assert!(!logs.text().contains("xoxWebhookSecretPart"));
+}

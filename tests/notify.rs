@@ -237,3 +237,42 @@ fn subjects_are_ascii_and_short() {
     assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{s}");
     assert!(s.ends_with("..."));
 }
+
+/// Defect 6: SNS messages of 500 KB to 2 MB: the body cap counted characters, not bytes (and
+/// in chat mode the email text sits beside two copies of the chat JSON), and the chat
+/// notification's `id` and `threadId` were uncapped.
+#[tokio::test]
+async fn sns_publish_fits_256_kib_in_bytes() {
+    let mut v = scenario("alb-504-targets-unreachable").await;
+    // Four bytes a character in UTF-8; quotes and backslashes double when JSON-escaped.
+    let wide = "😀\"\\".repeat(60_000);
+    v.alarm.name = wide.clone();
+    v.alarm.arn = Some(format!(
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{wide}"
+    ));
+    v.summary = wide.clone();
+    v.findings[0].evidence = vec![wide.clone(); 20];
+    v.findings[0].next_steps = vec![wide.clone(); 20];
+    v.findings[0].resources = vec![wide.clone(); 50];
+    for chat in [false, true] {
+        let input = sns::publish_input(&v, Some("arn:aws:sns:us-east-1:123456789012:t"), chat);
+        let attrs: usize = input
+            .message_attributes
+            .iter()
+            .map(|(k, a)| k.len() + a.data_type.len() + a.string_value.len())
+            .sum();
+        let total = input.message.len() + input.subject.len() + attrs;
+        assert!(
+            total <= sns::MAX_PUBLISH_BYTES,
+            "chat={chat}: {total} bytes"
+        );
+        if chat {
+            let m: Value = serde_json::from_str(&input.message).unwrap();
+            let note: Value = serde_json::from_str(m["default"].as_str().unwrap()).unwrap();
+            assert!(note["id"].as_str().unwrap().chars().count() <= sns::MAX_CHAT_ID);
+            let thread = note["metadata"]["threadId"].as_str().unwrap();
+            assert!(thread.chars().count() <= sns::MAX_CHAT_ID);
+            assert!(!m["email"].as_str().unwrap().is_empty());
+        }
+    }
+}
