@@ -254,3 +254,39 @@ fn long_alarm_names_keep_slack_within_its_limits() {
         assert_no_slack_markup(output(&outs, Format::Slack));
     }
 }
+
+/// Defect 3, the other half: every loop answers to the deadline. A world answers at once, so
+/// `timeout_at` alone let a huge world keep a triage calling past its deadline; past it, no
+/// call starts.
+#[test]
+fn past_the_deadline_no_call_starts() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (e, w) = (
+        scenario("event.json").to_string(),
+        scenario("world.json").to_string(),
+    );
+    let out = rt
+        .block_on(replay(
+            ("event", &e),
+            ("world", &w),
+            Format::Json,
+            None,
+            1e-9,
+        ))
+        .unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stats"]["api_calls"], 0, "{}", v["stats"]);
+    let gaps = v["gaps"].as_array().unwrap();
+    assert!(!gaps.is_empty());
+    assert!(
+        gaps.iter().all(|g| g["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("DeadlineExceeded")),
+        "{gaps:?}"
+    );
+    assert_eq!(v["status"], "inconclusive");
+}

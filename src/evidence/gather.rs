@@ -85,13 +85,16 @@ struct Ctx<'a, P> {
 
 impl<P: AwsPort> Ctx<'_, P> {
     /// Runs one AWS call under the deadline; a failure is returned for the caller to judge.
+    /// Past the deadline a call is not started at all: `timeout_at` would still run a call
+    /// that answers at once (a world), so a huge world could keep the triage busy past it.
     async fn try_call<T>(&self, fut: impl Future<Output = Answer<T>>) -> Answer<T> {
+        let late = || SourceError::new("DeadlineExceeded", "no answer before the triage deadline");
+        if Instant::now() >= self.deadline {
+            return Err(late());
+        }
         match tokio::time::timeout_at(self.deadline, fut).await {
             Ok(answer) => answer,
-            Err(_) => Err(SourceError::new(
-                "DeadlineExceeded",
-                "no answer before the triage deadline",
-            )),
+            Err(_) => Err(late()),
         }
     }
 
