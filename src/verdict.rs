@@ -171,6 +171,10 @@ impl Verdict {
                 f.confidence = 0.0;
             }
         }
+        if let Some(t) = &mut self.trace {
+            c(&mut t.metric);
+            c(&mut t.stat);
+        }
         for g in &mut self.gaps {
             c(&mut g.source);
             c(&mut g.reason);
