@@ -174,6 +174,17 @@ pub async fn replay(
     now: Option<DateTime<Utc>>,
     deadline_seconds: f64,
 ) -> Result<String, CliError> {
+    let verdict = replay_verdict(event, world, now, deadline_seconds).await?;
+    Ok(render(format, &verdict))
+}
+
+/// [`replay`]'s verdict, before rendering: the fuzz tests render one verdict in every format.
+pub async fn replay_verdict(
+    event: (&str, &str),
+    world: (&str, &str),
+    now: Option<DateTime<Utc>>,
+    deadline_seconds: f64,
+) -> Result<Verdict, CliError> {
     let started = std::time::Instant::now();
     let alarm = parse_event(event.0, event.1)?;
     let deadline = deadline_of(deadline_seconds)?;
@@ -184,8 +195,7 @@ pub async fn replay(
         home_region: world.region.clone(),
         home_account: world.account.clone(),
     };
-    let verdict = with_elapsed(triage(&world, &alarm, &opts).await, started);
-    Ok(render(format, &verdict))
+    Ok(with_elapsed(triage(&world, &alarm, &opts).await, started))
 }
 
 /// Runs `triage` and returns what to print on stdout.
@@ -242,7 +252,7 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
 }
 
 /// The verdict as `--format` asks.
-fn render(format: Format, verdict: &Verdict) -> String {
+pub fn render(format: Format, verdict: &Verdict) -> String {
     match format {
         Format::Json => verdict.to_json(),
         Format::Text => render::text::render(verdict),

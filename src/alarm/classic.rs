@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    Alarm, AlarmKind, AlarmMetric, Envelope, check_state, num_field, parse_time, str_field,
-    threshold_from_reason, u32_field,
+    Alarm, AlarmKind, AlarmMetric, Envelope, check_state, known_state, num_field, parse_time,
+    str_field, threshold_from_reason, u32_field,
 };
 use crate::error::EventError;
 use crate::evidence::metrics::normalize_stat;
@@ -99,7 +99,7 @@ pub(super) fn parse_classic(v: &Value) -> Result<Alarm, EventError> {
         region: None,
         description: str_field(v, "AlarmDescription").map(str::to_owned),
         state,
-        previous_state: str_field(v, "OldStateValue").map(str::to_owned),
+        previous_state: str_field(v, "OldStateValue").and_then(known_state),
         reason,
         changed_at: str_field(v, "StateChangeTime").and_then(parse_time),
         previous_changed_at: None,

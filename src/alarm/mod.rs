@@ -258,6 +258,12 @@ pub(crate) fn u32_field(v: &Value, key: &str) -> Option<u32> {
         .map(|n| n as u32)
 }
 
+/// The previous state when it is one of the three; anything else is not known (it is
+/// echoed in summaries, so payload text there would be words fivexx never meant).
+pub(crate) fn known_state(state: &str) -> Option<String> {
+    matches!(state, "ALARM" | "OK" | "INSUFFICIENT_DATA").then(|| state.to_owned())
+}
+
 /// `ALARM`, `OK`, `INSUFFICIENT_DATA`; anything else is refused.
 pub(crate) fn check_state(envelope: &'static str, state: &str) -> Result<String, EventError> {
     match state {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{
-    Alarm, AlarmKind, AlarmMetric, Envelope, check_state, parse_time, str_field,
+    Alarm, AlarmKind, AlarmMetric, Envelope, check_state, known_state, parse_time, str_field,
     threshold_from_reason, u32_field,
 };
 use crate::error::EventError;
@@ -71,7 +71,7 @@ pub(super) fn parse_body(
         previous_state: body
             .get("previousState")
             .and_then(|p| str_field(p, "value"))
-            .map(str::to_owned),
+            .and_then(known_state),
         previous_changed_at: body
             .get("previousState")
             .and_then(|p| str_field(p, "timestamp"))
