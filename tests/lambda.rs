@@ -319,6 +319,30 @@ fn payload() -> Value {
     json!({"text": "t", "blocks": []})
 }
 
+/// Posts `payload()` to a Slack stand-in that always gives `answer`, with `seconds` until the
+/// deadline: the outcome and how many requests Slack received.
+async fn post_to_slack_answering(
+    answer: ResponseTemplate,
+    seconds: u64,
+) -> (Result<u32, DeliveryError>, usize) {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .mount(&slack)
+        .await;
+    let http = http_client_builder().build().unwrap();
+    let url = format!("{}{HOOK_PATH}", slack.uri());
+    let outcome = post_slack(
+        &http,
+        &url,
+        None,
+        &payload(),
+        Instant::now() + Duration::from_secs(seconds),
+    )
+    .await;
+    (outcome, slack.received_requests().await.unwrap().len())
+}
+
 #[tokio::test]
 async fn slack_retries_on_500_then_succeeds() {
     capture_logs();
@@ -380,53 +404,31 @@ async fn slack_429_waits_for_retry_after() {
 #[tokio::test]
 async fn slack_429_beyond_the_deadline_gives_up_at_once() {
     capture_logs();
-    let slack = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
-        .mount(&slack)
-        .await;
-    let http = http_client_builder().build().unwrap();
-    let url = format!("{}{HOOK_PATH}", slack.uri());
-    let err = post_slack(
-        &http,
-        &url,
-        None,
-        &payload(),
-        Instant::now() + Duration::from_secs(10),
+    let (outcome, requests) = post_to_slack_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", "120"),
+        10,
     )
-    .await
-    .unwrap_err();
-    assert_eq!(err, DeliveryError::RateLimited(120));
-    assert_eq!(slack.received_requests().await.unwrap().len(), 1);
+    .await;
+    assert_eq!(outcome, Err(DeliveryError::RateLimited(120)));
+    assert_eq!(requests, 1);
 }
 
 #[tokio::test]
 async fn slack_400_is_not_retried() {
     capture_logs();
-    let slack = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_string("invalid_blocks"))
-        .mount(&slack)
-        .await;
-    let http = http_client_builder().build().unwrap();
-    let url = format!("{}{HOOK_PATH}", slack.uri());
-    let err = post_slack(
-        &http,
-        &url,
-        None,
-        &payload(),
-        Instant::now() + Duration::from_secs(10),
+    let (outcome, requests) = post_to_slack_answering(
+        ResponseTemplate::new(400).set_body_string("invalid_blocks"),
+        10,
     )
-    .await
-    .unwrap_err();
+    .await;
     assert_eq!(
-        err,
-        DeliveryError::Status {
+        outcome,
+        Err(DeliveryError::Status {
             status: 400,
             body: "invalid_blocks".into()
-        }
+        })
     );
-    assert_eq!(slack.received_requests().await.unwrap().len(), 1);
+    assert_eq!(requests, 1);
 }
 
 #[tokio::test]
@@ -592,22 +594,12 @@ async fn hostile_alarm_text_reaches_neither_slack_markup_nor_the_log() {
 #[tokio::test]
 async fn slack_429_on_every_attempt_says_so() {
     capture_logs();
-    let slack = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .mount(&slack)
-        .await;
-    let http = http_client_builder().build().unwrap();
-    let url = format!("{}{HOOK_PATH}", slack.uri());
-    let err = post_slack(
-        &http,
-        &url,
-        None,
-        &payload(),
-        Instant::now() + Duration::from_secs(30),
+    let (outcome, requests) = post_to_slack_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        30,
     )
-    .await
-    .unwrap_err();
+    .await;
+    let err = outcome.unwrap_err();
     assert_eq!(
         err,
         DeliveryError::RateLimitedTooOften {
@@ -616,7 +608,7 @@ async fn slack_429_on_every_attempt_says_so() {
         }
     );
     assert!(!err.to_string().contains("deadline"), "{err}");
-    assert_eq!(slack.received_requests().await.unwrap().len(), 5);
+    assert_eq!(requests, 5);
 }
 
 /// Defect 10: a Slack endpoint (or a proxy) that echoes the request path in its error body
@@ -624,27 +616,13 @@ async fn slack_429_on_every_attempt_says_so() {
 #[tokio::test]
 async fn slack_answers_echoing_the_webhook_are_not_kept() {
     let logs = capture_logs();
-    let http = http_client_builder().build().unwrap();
     for (status, body) in [
         (404, format!("no route for POST {HOOK_PATH}")),
         (200, format!("unknown hook {HOOK_PATH}")),
         (503, format!("upstream {HOOK_PATH} down")),
     ] {
-        let slack = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(status).set_body_string(body.clone()))
-            .mount(&slack)
-            .await;
-        let url = format!("{}{HOOK_PATH}", slack.uri());
-        let err = post_slack(
-            &http,
-            &url,
-            None,
-            &payload(),
-            Instant::now() + Duration::from_secs(3),
-        )
-        .await
-        .unwrap_err();
+        let answer = ResponseTemplate::new(status).set_body_string(body);
+        let err = post_to_slack_answering(answer, 3).await.0.unwrap_err();
         assert!(!err.to_string().contains("xoxWebhookSecretPart"), "{err}");
         assert!(!err.to_string().contains("B0SECRET"), "{err}");
     }
