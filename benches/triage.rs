@@ -16,13 +16,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fivexx::alarm::{self, Alarm};
-use fivexx::evidence::metrics::{MetricQuery, Series};
-use fivexx::evidence::model::{
-    Attribute, CertificateDetail, CertificateSummary, DistributionConfigEnvelope, HostedZone,
-    Listener, LoadBalancer, OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup,
-    TargetHealthDescription,
-};
-use fivexx::evidence::port::{Answer, AwsPort, Window};
+use fivexx::evidence::port::{Answer, Operation, Port};
 use fivexx::evidence::world::World;
 use fivexx::triage::{TriageOptions, triage};
 use fivexx::{notify, render};
@@ -109,78 +103,11 @@ struct Counting<'a> {
     metrics: AtomicUsize,
 }
 
-impl AwsPort for Counting<'_> {
-    async fn describe_load_balancers(
-        &self,
-        region: &str,
-        arn: Option<&str>,
-    ) -> Answer<Vec<LoadBalancer>> {
-        self.inner.describe_load_balancers(region, arn).await
-    }
-    async fn describe_load_balancer_attributes(
-        &self,
-        region: &str,
-        lb_arn: &str,
-    ) -> Answer<Vec<Attribute>> {
-        self.inner
-            .describe_load_balancer_attributes(region, lb_arn)
-            .await
-    }
-    async fn describe_listeners(&self, region: &str, lb_arn: &str) -> Answer<Vec<Listener>> {
-        self.inner.describe_listeners(region, lb_arn).await
-    }
-    async fn describe_rules(&self, region: &str, listener_arn: &str) -> Answer<Vec<Rule>> {
-        self.inner.describe_rules(region, listener_arn).await
-    }
-    async fn describe_target_groups(&self, region: &str, lb_arn: &str) -> Answer<Vec<TargetGroup>> {
-        self.inner.describe_target_groups(region, lb_arn).await
-    }
-    async fn describe_target_group_attributes(
-        &self,
-        region: &str,
-        tg_arn: &str,
-    ) -> Answer<Vec<Attribute>> {
-        self.inner
-            .describe_target_group_attributes(region, tg_arn)
-            .await
-    }
-    async fn describe_target_health(
-        &self,
-        region: &str,
-        tg_arn: &str,
-    ) -> Answer<Vec<TargetHealthDescription>> {
-        self.inner.describe_target_health(region, tg_arn).await
-    }
-    async fn describe_certificate(&self, region: &str, arn: &str) -> Answer<CertificateDetail> {
-        self.inner.describe_certificate(region, arn).await
-    }
-    async fn list_certificates(&self, region: &str) -> Answer<Vec<CertificateSummary>> {
-        self.inner.list_certificates(region).await
-    }
-    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
-        self.inner.get_distribution_config(id).await
-    }
-    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
-        self.inner.get_origin_request_policy(id).await
-    }
-    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
-        self.inner.list_hosted_zones().await
-    }
-    async fn list_resource_record_sets(
-        &self,
-        zone_id: &str,
-        name: &str,
-    ) -> Answer<Vec<ResourceRecordSet>> {
-        self.inner.list_resource_record_sets(zone_id, name).await
-    }
-    async fn get_metric_data(
-        &self,
-        region: &str,
-        queries: &[MetricQuery],
-        window: Window,
-    ) -> Answer<Vec<Series>> {
-        self.metrics.fetch_add(queries.len(), Ordering::Relaxed);
-        self.inner.get_metric_data(region, queries, window).await
+impl Port for Counting<'_> {
+    async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
+        self.metrics
+            .fetch_add(O::metrics_requested(input), Ordering::Relaxed);
+        self.inner.call::<O>(region, input).await
     }
     fn api_calls(&self) -> usize {
         self.inner.api_calls()

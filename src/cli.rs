@@ -1,5 +1,5 @@
 //! The command line: `fivexx triage --event FILE [--world FILE] [--record FILE]
-//! [--format json|text] [--now RFC3339]` (contracts §1).
+//! [--format json|text] [--now RFC3339]` (`docs/verdict-format.md`).
 //!
 //! Exit status: 0 with a verdict, 2 when the event or world file cannot be used (one line on
 //! stderr), 1 for anything else.
@@ -14,9 +14,9 @@ use thiserror::Error;
 
 use crate::alarm::{self, Alarm};
 use crate::error::InputError;
-use crate::evidence::aws::{AwsSdk, load_sdk_config};
-use crate::evidence::port::AwsPort;
+use crate::evidence::port::Port;
 use crate::evidence::record::Recorder;
+use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::evidence::world::World;
 use crate::triage::{TriageOptions, triage};
 use crate::verdict::Verdict;
@@ -44,7 +44,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// The verdict (contracts §3).
+    /// The verdict (`docs/verdict-format.md`).
     Json,
     /// For a terminal.
     Text,
@@ -90,7 +90,7 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     Ok(t)
 }
 
-/// A command-line usage error in one line, for exit status 1 (contracts: 2 is only for an
+/// A command-line usage error in one line, for exit status 1 (`docs/verdict-format.md`: 2 is only for an
 /// event or world file that cannot be used): clap's own message, without its usage block.
 pub fn usage_line(e: &clap::Error) -> String {
     let text = e.to_string();
@@ -282,7 +282,7 @@ fn write_world(path: &Path, world: &World) -> Result<(), CliError> {
 }
 
 /// Triage through any port: what tests and benchmarks call.
-pub async fn triage_with<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+pub async fn triage_with<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     let started = std::time::Instant::now();
     with_elapsed(triage(port, alarm, opts).await, started)
 }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::alarm;
 use crate::config::{Config, ConfigError};
-use crate::evidence::aws::{AwsSdk, load_sdk_config};
+use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::notify::deliver::{Delivery, DeliveryError, Report};
 use crate::triage::{TriageOptions, triage};
 use crate::verdict::{Status, Verdict};

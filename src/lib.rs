@@ -8,7 +8,7 @@
 //! - [`alarm`]: a Lambda payload (direct alarm action, SNS, EventBridge) into one [`alarm::Alarm`].
 //! - [`scope`]: the alarm into the resources to examine (load balancers, distributions).
 //! - [`evidence`]: what AWS knows about them, through a port with two implementations: the
-//!   SDK ([`evidence::aws`]) and a recorded world file ([`evidence::world`]);
+//!   SDK ([`evidence::sdk`]) and a recorded world file ([`evidence::world`]);
 //!   [`evidence::gather`] orders the calls into as few waves as possible; failures become gaps.
 //! - [`rules`]: pure functions of the evidence, one per cause of the catalogue, ranked.
 //! - [`verdict`]: the JSON contract; [`render`] turns it into text for people.
@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod lambda;
+pub mod names;
 pub mod notify;
 pub mod render;
 pub mod rules;

@@ -1,4 +1,10 @@
-//! ARNs and ELB DNS names: the few facts fivexx reads out of them.
+//! Names AWS gives things, and the few facts fivexx reads out of them: ARNs, ELB DNS names,
+//! fully qualified domain names, statistic spellings. Every stage may use this module (it
+//! does no I/O and depends on nothing but [`crate::untrusted`]).
+
+/// The region that signs the global services (CloudFront, Route 53) and holds CloudFront's
+/// metrics.
+pub const GLOBAL_REGION: &str = "us-east-1";
 
 /// The region field of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:...`), when it has one that
 /// is a region name: an ARN is untrusted text, and its region builds links and clients.
@@ -83,6 +89,24 @@ pub fn elb_dns_region(name: &str) -> Option<String> {
         .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))?;
     let (_, region) = rest.rsplit_once('.')?;
     (!region.is_empty() && region.contains('-')).then(|| region.to_owned())
+}
+
+/// `name` with exactly one trailing dot.
+pub fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.'))
+}
+
+/// `SUM` (classic alarm JSON) and `Sum` (API) name the same statistic.
+pub fn normalize_stat(stat: &str) -> String {
+    match stat.to_ascii_lowercase().as_str() {
+        "sum" => "Sum".into(),
+        "average" | "avg" => "Average".into(),
+        "minimum" | "min" => "Minimum".into(),
+        "maximum" | "max" => "Maximum".into(),
+        "samplecount" => "SampleCount".into(),
+        other if other.starts_with('p') || other.starts_with("tm") => other.to_owned(),
+        _ => stat.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::alarm::{Alarm, AlarmMetric};
-use crate::evidence::arn;
+use crate::names;
 
 pub const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
 pub const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
@@ -49,7 +49,7 @@ impl Scope {
         }
         match (m.dimensions.get("LoadBalancer"), account) {
             (Some(dim), Some(account)) => {
-                let lb = arn::load_balancer_arn(region, account, dim);
+                let lb = names::load_balancer_arn(region, account, dim);
                 self.albs.iter().any(|a| a.arn == lb)
             }
             _ => false,
@@ -126,11 +126,11 @@ pub fn scope(
                 crate::error::short(&alarm.name)
             )));
         };
-        let lb_arn = arn::load_balancer_arn(&region, account, lb_dim);
+        let lb_arn = names::load_balancer_arn(&region, account, lb_dim);
         let tg = m
             .dimensions
             .get("TargetGroup")
-            .map(|d| arn::target_group_arn(&region, account, d));
+            .map(|d| names::target_group_arn(&region, account, d));
         match out.albs.iter_mut().find(|a| a.arn == lb_arn) {
             Some(existing) => {
                 if let Some(tg) = tg

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
-use crate::evidence::gather::{self, CLOUDFRONT_METRICS_REGION, GatherOptions};
-use crate::evidence::metrics::MetricQuery;
-use crate::evidence::port::AwsPort;
+use crate::evidence::cloudwatch::MetricQuery;
+use crate::evidence::gather::{self, GatherOptions};
+use crate::evidence::port::Port;
 use crate::evidence::{Evidence, Gap};
+use crate::names::GLOBAL_REGION;
 use crate::rules;
 use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE, Scope};
 use crate::verdict::{AlarmSummary, Stats, Status, Trace, VERDICT_FORMAT, Verdict};
@@ -68,7 +69,7 @@ fn alarm_queries(
         .filter_map(|m| {
             let stat = m.stat.as_deref()?;
             let r = if m.namespace == CLOUDFRONT_NAMESPACE {
-                CLOUDFRONT_METRICS_REGION
+                GLOBAL_REGION
             } else {
                 region
             };
@@ -132,13 +133,13 @@ fn skipped_gap(scope: &Scope) -> Option<Gap> {
 
 /// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time. Every string of
 /// the verdict is clean of control characters ([`Verdict::clean`]).
-pub async fn triage<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+pub async fn triage<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     let mut verdict = assess(port, alarm, opts).await;
     verdict.clean();
     verdict
 }
 
-async fn assess<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     let mut verdict = Verdict {
         format: VERDICT_FORMAT,
         alarm: AlarmSummary::of(alarm),
@@ -172,6 +173,7 @@ async fn assess<P: AwsPort>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Ve
             deadline: opts.deadline,
             home_region: opts.home_region.clone(),
             alarm_queries: queries.clone(),
+            renewal_horizon: chrono::Duration::days(crate::rules::cert::RENEWAL_HORIZON_DAYS),
         },
     )
     .await;

@@ -1,4 +1,4 @@
-//! The verdict: the JSON contract (`fivexx-verdict/1`, contracts §3).
+//! The verdict: the JSON contract (`fivexx-verdict/1`, described in `docs/verdict-format.md`).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use crate::evidence::Gap;
 
 pub const VERDICT_FORMAT: &str = "fivexx-verdict/1";
 
-/// Findings at or above this confidence are reported as causes (causes.md).
+/// Findings at or above this confidence are reported as causes (`docs/verdict-format.md`).
 pub const REPORTING_BAR: f64 = 0.4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

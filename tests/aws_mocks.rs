@@ -1,8 +1,8 @@
-//! SDK-level tests of the AWS adapter (`fivexx::evidence::aws::AwsSdk`) with canned HTTP
+//! SDK-level tests of the AWS adapter (`fivexx::evidence::sdk::AwsSdk`) with canned HTTP
 //! answers, for what moto cannot produce (see `aws_moto.rs` for everything it can):
 //!
 //! - CloudWatch `GetMetricData`: aws-sdk-cloudwatch 1.100+ speaks Smithy RPCv2 CBOR and moto
-//!   (up to 5.2.5) answers 404 (stack-notes.md). The answers here are CBOR, encoded by hand.
+//!   (up to 5.2.5) answers 404 (`docs/decisions.md`). The answers here are CBOR, encoded by hand.
 //! - target health `unhealthy` / `initial` (moto only says `healthy`, `unused`, ...);
 //! - ACM `AccessDeniedException`, and EMAIL validation with a `RenewalSummary` (moto reports
 //!   every certificate as DNS-validated and has no renewal summaries);
@@ -33,11 +33,14 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, Utc};
 
-use fivexx::evidence::aws::AwsSdk;
+use fivexx::evidence::acm::{DescribeCertificate, ListCertificates};
+use fivexx::evidence::cloudfront::GetOriginRequestPolicy;
+use fivexx::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest};
+use fivexx::evidence::elb::DescribeTargetHealth;
 use fivexx::evidence::gather::{GatherOptions, gather};
-use fivexx::evidence::metrics::MetricQuery;
-use fivexx::evidence::port::{AwsPort, Window};
+use fivexx::evidence::port::{Port, Window};
 use fivexx::evidence::record::Recorder;
+use fivexx::evidence::sdk::AwsSdk;
 use fivexx::scope::{AlbRef, Scope};
 
 const REGION: &str = "us-east-1";
@@ -157,8 +160,8 @@ impl Canned {
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .http_client(http)
-            .timeout_config(fivexx::evidence::aws::timeout_config())
-            .retry_config(fivexx::evidence::aws::retry_config())
+            .timeout_config(fivexx::evidence::sdk::timeout_config())
+            .retry_config(fivexx::evidence::sdk::retry_config())
             .load()
             .await;
         AwsSdk::new(config)
@@ -406,11 +409,11 @@ fn is_describe_certificate(seen: &Seen) -> bool {
 
 // ------------------------------------------------------------------------ tests
 
-/// Covers `AwsSdk::get_metric_data` through the real aws-sdk-cloudwatch client and its
+/// Covers `GetMetricData` through `AwsSdk` through the real aws-sdk-cloudwatch client and its
 /// RPCv2 CBOR (de)serializers: two queries (`m0`, `m1`), answered over two pages (a
 /// `NextToken` on the first), results out of query order and timestamps out of time order.
 /// The series come back in query order with the pages merged, and both pages are counted.
-/// Moto cannot serve this: it answers RPCv2 CBOR requests with 404 (stack-notes.md).
+/// Moto cannot serve this: it answers RPCv2 CBOR requests with 404 (`docs/decisions.md`).
 #[tokio::test]
 async fn get_metric_data_merges_pages_in_query_order() {
     let (t0, t1, t2) = (
@@ -463,7 +466,10 @@ async fn get_metric_data_merges_pages_in_query_order() {
         end: t("2026-11-22T12:37:00Z"),
     };
 
-    let series = sdk.get_metric_data(REGION, &queries, window).await.unwrap();
+    let series = sdk
+        .call::<GetMetricData>(REGION, &MetricRequest { queries, window })
+        .await
+        .unwrap();
 
     assert_eq!(series.len(), 2);
     assert_eq!(series[0].points, vec![(t0, 3.0), (t1, 7.0), (t2, 11.0)]);
@@ -519,7 +525,16 @@ async fn get_metric_data_error_keeps_its_code() {
         start: t("2026-11-22T10:37:00Z"),
         end: t("2026-11-22T12:37:00Z"),
     };
-    let err = sdk.get_metric_data(REGION, &[q], window).await.unwrap_err();
+    let err = sdk
+        .call::<GetMetricData>(
+            REGION,
+            &MetricRequest {
+                queries: vec![q],
+                window,
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code, "InvalidNextToken");
     assert_eq!(err.message, "the token is stale");
 }
@@ -534,7 +549,10 @@ async fn target_health_unhealthy_and_initial() {
     });
     let sdk = canned.sdk().await;
 
-    let health = sdk.describe_target_health(REGION, TG_ARN).await.unwrap();
+    let health = sdk
+        .call::<DescribeTargetHealth>(REGION, TG_ARN)
+        .await
+        .unwrap();
 
     assert_eq!(health.len(), 2);
     let (a, b) = (&health[0], &health[1]);
@@ -583,7 +601,7 @@ async fn acm_access_denied_is_a_gap() {
     let sdk = canned.sdk().await;
 
     let err = sdk
-        .describe_certificate(REGION, CERT_ARN)
+        .call::<DescribeCertificate>(REGION, CERT_ARN)
         .await
         .unwrap_err();
     assert_eq!(err.code, "AccessDeniedException");
@@ -605,6 +623,7 @@ async fn acm_access_denied_is_a_gap() {
         deadline: tokio::time::Instant::now() + Duration::from_secs(30),
         home_region: REGION.into(),
         alarm_queries: Vec::new(),
+        renewal_horizon: chrono::Duration::days(fivexx::rules::cert::RENEWAL_HORIZON_DAYS),
     };
     let evidence = gather(&recorder, &scope, &opts).await;
 
@@ -684,7 +703,10 @@ async fn acm_email_validation_pending_renewal() {
     });
     let sdk = canned.sdk().await;
 
-    let cert = sdk.describe_certificate(REGION, CERT_ARN).await.unwrap();
+    let cert = sdk
+        .call::<DescribeCertificate>(REGION, CERT_ARN)
+        .await
+        .unwrap();
 
     assert_eq!(cert.certificate_arn, CERT_ARN);
     assert_eq!(cert.kind.as_deref(), Some("AMAZON_ISSUED"));
@@ -748,7 +770,10 @@ async fn cloudfront_origin_request_policy() {
     });
     let sdk = canned.sdk().await;
 
-    let policy = sdk.get_origin_request_policy(ID).await.unwrap();
+    let policy = sdk
+        .call::<GetOriginRequestPolicy>("us-east-1", ID)
+        .await
+        .unwrap();
 
     assert_eq!(policy.etag.as_deref(), Some("E2QWRUHEXAMPLE"));
     let p = &policy.origin_request_policy;
@@ -766,7 +791,7 @@ async fn cloudfront_origin_request_policy() {
     );
 }
 
-/// Covers `AwsSdk::list_certificates` with a real ACM answer's shape (moto lists neither
+/// Covers `ListCertificates` through `AwsSdk` with a real ACM answer's shape (moto lists neither
 /// `SubjectAlternativeNameSummaries` nor `HasAdditionalSubjectAlternativeNames`): every key
 /// type is asked for, at most 1,000 certificates, and a summary's names are complete only when
 /// listed and not flagged as cut short.
@@ -800,7 +825,7 @@ async fn acm_list_certificates_summaries() {
     });
     let sdk = canned.sdk().await;
 
-    let list = sdk.list_certificates(REGION).await.unwrap();
+    let list = sdk.call::<ListCertificates>(REGION, &()).await.unwrap();
 
     assert_eq!(list.len(), 3);
     let c = &list[0];

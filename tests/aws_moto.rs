@@ -1,4 +1,4 @@
-//! SDK-level tests of the AWS adapter (`fivexx::evidence::aws::AwsSdk`) against moto server,
+//! SDK-level tests of the AWS adapter (`fivexx::evidence::sdk::AwsSdk`) against moto server,
 //! the AWS emulator: the real SDK clients seed moto, then gathering, triage and record/replay
 //! run through the adapter exactly as in production, only the endpoint differs.
 //!
@@ -26,11 +26,13 @@ use serde_json::{Value, json};
 
 use fivexx::alarm::{self, Alarm};
 use fivexx::evidence::Evidence;
-use fivexx::evidence::aws::AwsSdk;
+use fivexx::evidence::acm::DescribeCertificate;
+use fivexx::evidence::elb::DescribeTargetGroupAttributes;
+use fivexx::evidence::elb::attribute;
 use fivexx::evidence::gather::{GatherOptions, gather};
-use fivexx::evidence::model::attribute;
-use fivexx::evidence::port::AwsPort;
+use fivexx::evidence::port::Port;
 use fivexx::evidence::record::Recorder;
+use fivexx::evidence::sdk::AwsSdk;
 use fivexx::evidence::world::World;
 use fivexx::scope;
 use fivexx::triage::{TriageOptions, triage};
@@ -391,13 +393,14 @@ fn triage_options(now: DateTime<Utc>) -> TriageOptions {
 }
 
 /// Gathers the evidence for `alarm` through `port`, as `triage` would.
-async fn gather_for<P: AwsPort>(port: &P, alarm: &Alarm, now: DateTime<Utc>) -> Evidence {
+async fn gather_for<P: Port>(port: &P, alarm: &Alarm, now: DateTime<Utc>) -> Evidence {
     let scope = scope::scope(alarm, REGION, Some(ACCOUNT)).expect("the alarm is in scope");
     let opts = GatherOptions {
         now,
         deadline: deadline(),
         home_region: REGION.into(),
         alarm_queries: Vec::new(),
+        renewal_horizon: chrono::Duration::days(fivexx::rules::cert::RENEWAL_HORIZON_DAYS),
     };
     gather(port, &scope, &opts).await
 }
@@ -535,7 +538,7 @@ async fn alb_path_through_the_sdk() {
         // for a terminated instance named in the request, which the gathering never does):
         assert!(tg.attributes.is_none(), "{:?}", tg.attributes);
         let attrs = sdk
-            .describe_target_group_attributes(REGION, &tg.target_group.target_group_arn)
+            .call::<DescribeTargetGroupAttributes>(REGION, &tg.target_group.target_group_arn)
             .await
             .expect("target group attributes");
         assert!(
@@ -805,7 +808,7 @@ async fn a_deleted_listener_certificate_is_a_gap() {
     let sdk = AwsSdk::new(cfg);
 
     let err = sdk
-        .describe_certificate(REGION, &seeded.cert_arn)
+        .call::<DescribeCertificate>(REGION, &seeded.cert_arn)
         .await
         .expect_err("the certificate is gone");
     assert_eq!(err.code, "ResourceNotFoundException");

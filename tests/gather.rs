@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fivexx::alarm::{self, Alarm};
-use fivexx::evidence::metrics::{MetricQuery, Series};
-use fivexx::evidence::model::*;
-use fivexx::evidence::port::{Answer, AwsPort, Window};
+use fivexx::evidence::acm::CertificateDetail;
+use fivexx::evidence::cloudfront::Origin;
+use fivexx::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest};
+use fivexx::evidence::port::{Answer, Operation, Port};
 use fivexx::evidence::record::Recorder;
 use fivexx::evidence::world::{Fault, World};
 use fivexx::triage::{TriageOptions, triage};
@@ -271,6 +272,7 @@ async fn a_load_balancer_named_by_the_alarm_and_behind_the_origin_is_described_o
         deadline: tokio::time::Instant::now() + Duration::from_secs(10),
         home_region: world.region.clone(),
         alarm_queries: Vec::new(),
+        renewal_horizon: chrono::Duration::days(fivexx::rules::cert::RENEWAL_HORIZON_DAYS),
     };
     let cf_only = Scope {
         albs: Vec::new(),
@@ -359,6 +361,7 @@ async fn certificate_evidence(world: &World, alarm: &Alarm) -> (CertificateDetai
             deadline: o.deadline,
             home_region: o.home_region,
             alarm_queries: Vec::new(),
+            renewal_horizon: chrono::Duration::days(fivexx::rules::cert::RENEWAL_HORIZON_DAYS),
         },
     )
     .await;
@@ -511,12 +514,24 @@ fn world_metric_queries_match_dimension_sets_not_order() {
     );
     let missing = q(&[("LoadBalancer", "app/other/1")], "Sum");
     let series = rt
-        .block_on(world.get_metric_data("us-east-1", &[a, missing], window))
+        .block_on(world.call::<GetMetricData>(
+            "us-east-1",
+            &MetricRequest {
+                queries: vec![a, missing],
+                window,
+            },
+        ))
         .unwrap();
     assert_eq!(series[0].points.len(), 120);
     assert!(series[1].is_empty(), "no matching series means no data");
     let eu = rt
-        .block_on(world.get_metric_data("eu-west-1", &[other_region], window))
+        .block_on(world.call::<GetMetricData>(
+            "eu-west-1",
+            &MetricRequest {
+                queries: vec![other_region],
+                window,
+            },
+        ))
         .unwrap();
     assert!(eu[0].is_empty(), "series live in the world's region");
 }
@@ -562,66 +577,12 @@ impl Delayed {
     }
 }
 
-impl AwsPort for Delayed {
-    async fn describe_load_balancers(&self, r: &str, a: Option<&str>) -> Answer<Vec<LoadBalancer>> {
-        self.wait("DescribeLoadBalancers").await;
-        self.world.describe_load_balancers(r, a).await
-    }
-    async fn describe_load_balancer_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
-        self.wait("DescribeLoadBalancerAttributes").await;
-        self.world.describe_load_balancer_attributes(r, a).await
-    }
-    async fn describe_listeners(&self, r: &str, a: &str) -> Answer<Vec<Listener>> {
-        self.wait("DescribeListeners").await;
-        self.world.describe_listeners(r, a).await
-    }
-    async fn describe_rules(&self, r: &str, a: &str) -> Answer<Vec<Rule>> {
-        self.wait("DescribeRules").await;
-        self.world.describe_rules(r, a).await
-    }
-    async fn describe_target_groups(&self, r: &str, a: &str) -> Answer<Vec<TargetGroup>> {
-        self.wait("DescribeTargetGroups").await;
-        self.world.describe_target_groups(r, a).await
-    }
-    async fn describe_target_group_attributes(&self, r: &str, a: &str) -> Answer<Vec<Attribute>> {
-        self.wait("DescribeTargetGroupAttributes").await;
-        self.world.describe_target_group_attributes(r, a).await
-    }
-    async fn describe_target_health(
-        &self,
-        r: &str,
-        a: &str,
-    ) -> Answer<Vec<TargetHealthDescription>> {
-        self.wait("DescribeTargetHealth").await;
-        self.world.describe_target_health(r, a).await
-    }
-    async fn describe_certificate(&self, r: &str, a: &str) -> Answer<CertificateDetail> {
-        self.wait("DescribeCertificate").await;
-        self.world.describe_certificate(r, a).await
-    }
-    async fn list_certificates(&self, r: &str) -> Answer<Vec<CertificateSummary>> {
-        self.wait("ListCertificates").await;
-        self.world.list_certificates(r).await
-    }
-    async fn get_distribution_config(&self, id: &str) -> Answer<DistributionConfigEnvelope> {
-        self.wait("GetDistributionConfig").await;
-        self.world.get_distribution_config(id).await
-    }
-    async fn get_origin_request_policy(&self, id: &str) -> Answer<OriginRequestPolicyEnvelope> {
-        self.wait("GetOriginRequestPolicy").await;
-        self.world.get_origin_request_policy(id).await
-    }
-    async fn list_hosted_zones(&self) -> Answer<Vec<HostedZone>> {
-        self.wait("ListHostedZonesByName").await;
-        self.world.list_hosted_zones().await
-    }
-    async fn list_resource_record_sets(&self, z: &str, n: &str) -> Answer<Vec<ResourceRecordSet>> {
-        self.wait("ListResourceRecordSets").await;
-        self.world.list_resource_record_sets(z, n).await
-    }
-    async fn get_metric_data(&self, r: &str, q: &[MetricQuery], w: Window) -> Answer<Vec<Series>> {
-        self.wait("GetMetricData").await;
-        self.world.get_metric_data(r, q, w).await
+impl Port for Delayed {
+    async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
+        let name = O::OP.iam_name();
+        self.wait(name.split_once(':').map_or(name, |(_, op)| op))
+            .await;
+        self.world.call::<O>(region, input).await
     }
     fn api_calls(&self) -> usize {
         self.world.api_calls()

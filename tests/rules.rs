@@ -1,4 +1,4 @@
-//! The rule engine against the cause catalogue (`causes.md`), one rule at a time.
+//! The rule engine against the cause catalogue (`docs/rules.md`), one rule at a time.
 //!
 //! Every rule id the code implements has a positive case (an alarm and evidence built in code
 //! with `support/evidence.rs`, asserting the rule fires and, for causes, that it is the answer:
@@ -606,7 +606,7 @@ fn target_overloaded_silent_for_a_step_that_ignores_load() {
     assert_answer(&o, "alb.target_connection_refused");
 }
 
-/// causes.md, derived signals: "`load_correlated`: the error *ratio* (not the count: a
+/// `docs/rules.md`, derived signals: "`load_correlated`: the error *ratio* (not the count: a
 /// constant 1% of requests also tracks load) rises with RequestCount". Here 30% of requests
 /// fail with connection errors in every minute, quiet or busy: the count of connection errors
 /// tracks RequestCount, the ratio does not, and no target times out.
@@ -923,7 +923,7 @@ fn cf_with_clean_origin(dist: Dist) -> Scenario {
 }
 
 /// The origin certificate `*.example.com` expired two days ago; DNS renewal failed.
-fn expired_certificate() -> fivexx::evidence::model::CertificateDetail {
+fn expired_certificate() -> fivexx::evidence::acm::CertificateDetail {
     let mut c = renewal(certificate("*.example.com", &["example.com"]), "FAILED");
     c.not_after = Some(now() - Duration::days(2));
     c.status = Some("EXPIRED".into());
@@ -931,7 +931,7 @@ fn expired_certificate() -> fivexx::evidence::model::CertificateDetail {
 }
 
 /// An email-validated certificate that expires in 20 days, renewal waiting for approval.
-fn expiring_certificate() -> fivexx::evidence::model::CertificateDetail {
+fn expiring_certificate() -> fivexx::evidence::acm::CertificateDetail {
     let mut c = renewal(
         validated_by(certificate("*.example.com", &["example.com"]), "EMAIL"),
         "PENDING_VALIDATION",
@@ -1283,7 +1283,7 @@ fn origin_capacity_503_fires_when_origin_503s_follow_load() {
     assert_eq!(o.status, Status::Diagnosed, "{}", show(&o));
 }
 
-/// causes.md: `cf.origin_passthrough` is "a linking finding: the verdict's answer
+/// `docs/rules.md`: `cf.origin_passthrough` is "a linking finding: the verdict's answer
 /// (`findings[0]`) is the ALB rule that explains the origin's errors, and this finding stands
 /// beside it as evidence". Here the rule that explains the origin's 503s is
 /// `cf.origin_capacity_503`; the link must not stand above it.
@@ -1308,7 +1308,7 @@ fn origin_capacity_503_not_the_answer_when_lambda_edge_is_throttled() {
     assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
 }
 
-/// causes.md: `cf.origin_capacity_503` needs "no Lambda@Edge errors".
+/// `docs/rules.md`: `cf.origin_capacity_503` needs "no Lambda@Edge errors".
 #[test]
 fn catalogue_origin_capacity_503_silent_with_lambda_edge_errors() {
     let o = cf_lambda_throttle().elb(503, with_load).evaluate();
@@ -1521,7 +1521,7 @@ fn edge_capacity_not_the_answer_with_lambda_edge_errors() {
     assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
 }
 
-/// causes.md: `guard.cf_edge_capacity` is "CloudFront 503 with no origin errors, no function
+/// `docs/rules.md`: `guard.cf_edge_capacity` is "CloudFront 503 with no origin errors, no function
 /// errors, no load anomaly". Checked on the drafts: at 0.3 the guard is dropped from a
 /// diagnosed verdict, but it is drafted, with the evidence line "no function errors".
 #[test]

@@ -10,7 +10,7 @@ use super::{
     str_field, threshold_from_reason, u32_field,
 };
 use crate::error::EventError;
-use crate::evidence::metrics::normalize_stat;
+use crate::names::normalize_stat;
 
 const ENV: &str = "sns";
 

@@ -119,7 +119,7 @@ impl Alarm {
     pub fn region(&self) -> Option<&str> {
         self.arn
             .as_deref()
-            .and_then(crate::evidence::arn::region)
+            .and_then(crate::names::region)
             .or(self.region.as_deref())
             .filter(|r| crate::untrusted::is_region(r))
     }
@@ -128,7 +128,7 @@ impl Alarm {
     pub fn account(&self) -> Option<&str> {
         self.arn
             .as_deref()
-            .and_then(crate::evidence::arn::account)
+            .and_then(crate::names::account)
             .or(self.account.as_deref())
             .filter(|a| crate::untrusted::is_account(a))
     }

@@ -11,7 +11,7 @@ use super::{
     threshold_from_reason, u32_field,
 };
 use crate::error::EventError;
-use crate::evidence::metrics::normalize_stat;
+use crate::names::normalize_stat;
 
 pub(super) fn parse_body(
     envelope: Envelope,

@@ -1,4 +1,5 @@
-//! Metric series: what was asked of CloudWatch and what came back.
+//! CloudWatch: what was asked of it and what came back, `GetMetricData`, and the world
+//! file's `CloudWatch` section.
 //!
 //! A [`MetricQuery`] names one series and one statistic in one region; a [`Series`] is its
 //! per-minute datapoints. Missing minutes are absent, never zero: CloudWatch publishes ELB
@@ -6,8 +7,15 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_cloudwatch::types as cw;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::port::{Answer, Op, Operation, Window};
+use super::record::Recording;
+use super::sdk::{AwsSdk, OnWorker, smithy_time, time};
+use super::world::World;
+use crate::names::normalize_stat;
 
 /// One metric, one statistic, one region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -48,19 +56,6 @@ impl MetricQuery {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `SUM` (classic alarm JSON) and `Sum` (API) name the same statistic.
-pub fn normalize_stat(stat: &str) -> String {
-    match stat.to_ascii_lowercase().as_str() {
-        "sum" => "Sum".into(),
-        "average" | "avg" => "Average".into(),
-        "minimum" | "min" => "Minimum".into(),
-        "maximum" | "max" => "Maximum".into(),
-        "samplecount" => "SampleCount".into(),
-        other if other.starts_with('p') || other.starts_with("tm") => other.to_owned(),
-        _ => stat.to_owned(),
     }
 }
 
@@ -173,4 +168,287 @@ impl Metrics {
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
     }
+}
+
+// ---------------------------------------------------------------- the world file's section
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CloudWatchWorld {
+    #[serde(default)]
+    pub metrics: Vec<WorldSeries>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dimension {
+    pub name: String,
+    pub value: String,
+}
+
+/// One metric with its datapoints, `GetMetricStatistics`-style: every statistic per point.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WorldSeries {
+    pub namespace: String,
+    pub metric_name: String,
+    #[serde(default)]
+    pub dimensions: Vec<Dimension>,
+    #[serde(default = "default_period")]
+    pub period: i32,
+    /// Only when it differs from the world's `Region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub datapoints: Vec<Datapoint>,
+}
+
+fn default_period() -> i32 {
+    60
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Datapoint {
+    pub timestamp: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_count: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extended_statistics: BTreeMap<String, f64>,
+}
+
+impl Datapoint {
+    pub fn stat(&self, stat: &str) -> Option<f64> {
+        match stat {
+            "Sum" => self.sum,
+            "Average" => self.average,
+            "Minimum" => self.minimum,
+            "Maximum" => self.maximum,
+            "SampleCount" => self.sample_count,
+            other => self.extended_statistics.get(other).copied(),
+        }
+    }
+
+    pub fn set_stat(&mut self, stat: &str, value: f64) {
+        match stat {
+            "Sum" => self.sum = Some(value),
+            "Average" => self.average = Some(value),
+            "Minimum" => self.minimum = Some(value),
+            "Maximum" => self.maximum = Some(value),
+            "SampleCount" => self.sample_count = Some(value),
+            other => {
+                self.extended_statistics.insert(other.to_owned(), value);
+            }
+        }
+    }
+}
+
+impl World {
+    /// The series answering `q` in the window: the world's series with the same namespace,
+    /// name, region and dimension set, its statistic per datapoint.
+    fn query_metric(&self, q: &MetricQuery, window: Window) -> Series {
+        let found = self.cloudwatch.metrics.iter().find(|s| {
+            s.namespace == q.namespace
+                && s.metric_name == q.name
+                && s.region.as_deref().unwrap_or(&self.region) == q.region
+                && same_dimensions(&s.dimensions, &q.dimensions)
+        });
+        let stat = normalize_stat(&q.stat);
+        Series::new(
+            found
+                .map(|s| {
+                    s.datapoints
+                        .iter()
+                        .filter(|d| d.timestamp >= window.start && d.timestamp < window.end)
+                        .filter_map(|d| d.stat(&stat).map(|v| (d.timestamp, v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// Whether a world series' dimensions are the set `sorted` (sorted by name, as a query's
+/// are): CloudWatch matches dimension sets, not their order.
+fn same_dimensions(dims: &[Dimension], sorted: &[(String, String)]) -> bool {
+    if dims.len() != sorted.len() {
+        return false;
+    }
+    let mut dims: Vec<(&str, &str)> = dims
+        .iter()
+        .map(|d| (d.name.as_str(), d.value.as_str()))
+        .collect();
+    dims.sort();
+    dims.iter()
+        .zip(sorted)
+        .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+}
+
+// ---------------------------------------------------------------- the operation
+
+/// At most 500 queries, all in one region, over one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRequest {
+    pub queries: Vec<MetricQuery>,
+    pub window: Window,
+}
+
+/// One series per query, in order (empty = no data).
+pub struct GetMetricData;
+
+impl Operation for GetMetricData {
+    const OP: Op = Op::GetMetricData;
+    type Input = MetricRequest;
+    type Output = Vec<Series>;
+
+    fn key(region: &str, _: &MetricRequest) -> String {
+        region.to_owned()
+    }
+
+    async fn sdk(sdk: &AwsSdk, region: &str, req: &MetricRequest) -> Answer<Vec<Series>> {
+        let client = sdk.cw(region);
+        let built: Vec<cw::MetricDataQuery> = req
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| metric_query(i, q))
+            .collect();
+        let mut points: Vec<Vec<(DateTime<Utc>, f64)>> = vec![Vec::new(); req.queries.len()];
+        sdk.paginate(
+            |token| {
+                client
+                    .get_metric_data()
+                    .set_metric_data_queries(Some(built.clone()))
+                    .start_time(smithy_time(req.window.start))
+                    .end_time(smithy_time(req.window.end))
+                    .scan_by(cw::ScanBy::TimestampAscending)
+                    .set_next_token(token)
+                    .send()
+                    .on_worker()
+            },
+            |r| super::sdk::marker(r.next_token()),
+            |r| {
+                for r in r.metric_data_results() {
+                    let Some(idx) = r
+                        .id()
+                        .and_then(|id| id.strip_prefix('m'))
+                        .and_then(|n| n.parse::<usize>().ok())
+                    else {
+                        continue;
+                    };
+                    if let Some(slot) = points.get_mut(idx) {
+                        slot.extend(
+                            r.timestamps()
+                                .iter()
+                                .zip(r.values())
+                                .filter_map(|(t, v)| time(t).map(|t| (t, *v))),
+                        );
+                    }
+                }
+            },
+        )
+        .await?;
+        Ok(points.into_iter().map(Series::new).collect())
+    }
+
+    fn world(w: &World, region: &str, req: &MetricRequest) -> Answer<Vec<Series>> {
+        Ok(req
+            .queries
+            .iter()
+            .map(|q| {
+                let mut q = q.clone();
+                q.region = region.to_owned();
+                w.query_metric(&q, req.window)
+            })
+            .collect())
+    }
+
+    fn record(rec: &mut Recording, region: &str, req: &MetricRequest, out: &Vec<Series>) {
+        for (q, s) in req.queries.iter().zip(out) {
+            record_series(&mut rec.world, region, q, s);
+        }
+    }
+
+    fn metrics_requested(req: &MetricRequest) -> usize {
+        req.queries.len()
+    }
+}
+
+fn metric_query(id: usize, q: &MetricQuery) -> cw::MetricDataQuery {
+    let mut metric = cw::Metric::builder()
+        .namespace(&q.namespace)
+        .metric_name(&q.name);
+    for (k, v) in &q.dimensions {
+        metric = metric.dimensions(cw::Dimension::builder().name(k).value(v).build());
+    }
+    let stat = cw::MetricStat::builder()
+        .metric(metric.build())
+        .period(60)
+        .stat(&q.stat)
+        .build();
+    cw::MetricDataQuery::builder()
+        .id(format!("m{id}"))
+        .metric_stat(stat)
+        .return_data(true)
+        .build()
+}
+
+/// Merges one statistic's datapoints into the world's series for that metric.
+fn record_series(w: &mut World, region: &str, q: &MetricQuery, s: &Series) {
+    let series_region = (region != w.region).then(|| region.to_owned());
+    let dims: Vec<Dimension> = q
+        .dimensions
+        .iter()
+        .map(|(k, v)| Dimension {
+            name: k.clone(),
+            value: v.clone(),
+        })
+        .collect();
+    let idx = w.cloudwatch.metrics.iter().position(|m| {
+        m.namespace == q.namespace
+            && m.metric_name == q.name
+            && m.region == series_region
+            && same_dimensions(&m.dimensions, &q.dimensions)
+    });
+    let idx = match idx {
+        Some(i) => i,
+        None => {
+            w.cloudwatch.metrics.push(WorldSeries {
+                namespace: q.namespace.clone(),
+                metric_name: q.name.clone(),
+                dimensions: dims,
+                period: 60,
+                region: series_region,
+                datapoints: Vec::new(),
+            });
+            w.cloudwatch.metrics.len() - 1
+        }
+    };
+    let Some(series) = w.cloudwatch.metrics.get_mut(idx) else {
+        return;
+    };
+    for (t, v) in &s.points {
+        match series.datapoints.iter_mut().find(|d| d.timestamp == *t) {
+            Some(d) => d.set_stat(&q.stat, *v),
+            None => {
+                let mut d = Datapoint {
+                    timestamp: *t,
+                    ..Datapoint::default()
+                };
+                d.set_stat(&q.stat, *v);
+                series.datapoints.push(d);
+            }
+        }
+    }
+    series.datapoints.sort_by_key(|d| d.timestamp);
 }

@@ -1,16 +1,27 @@
 //! Evidence: everything AWS said about the resources of one alarm.
 //!
-//! [`gather::gather`] fills an [`Evidence`] through an [`port::AwsPort`] (the SDK or a world
+//! [`gather::gather`] fills an [`Evidence`] through a [`port::Port`] (the SDK or a world
 //! file); the rules read it and nothing else. A source that could not be read is `None` (or
 //! absent from its map) and has a [`Gap`] naming the operation and the AWS error code.
+//!
+//! One module per AWS service ([`elb`], [`acm`], [`cloudfront`], [`route53`],
+//! [`cloudwatch`]) holds what fivexx reads of it: its answers in the API's own documented
+//! JSON shapes (PascalCase, with the services' spellings such as `DNSName`), its world-file
+//! section, and its operations ([`port::Operation`]: the SDK call, the world's answer, the
+//! recording). The same types serve the rules, the world file and `--record`; only the fields
+//! fivexx uses are modelled, unknown fields in a world are ignored (a full API answer pasted
+//! into a world loads), and every field is optional because AWS omits what is unset.
+//! [`sdk`], [`world`] and [`record`] are the three ports; [`gather`] orders the calls.
 
-pub mod arn;
-pub mod aws;
+pub mod acm;
+pub mod cloudfront;
+pub mod cloudwatch;
+pub mod elb;
 pub mod gather;
-pub mod metrics;
-pub mod model;
 pub mod port;
 pub mod record;
+pub mod route53;
+pub mod sdk;
 pub mod world;
 
 use std::collections::BTreeMap;
@@ -18,12 +29,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use self::metrics::Metrics;
-use self::model::{
-    Attribute, CertificateDetail, DistributionConfig, Listener, LoadBalancer, OriginRequestPolicy,
-    Rule, TargetGroup, TargetHealthDescription,
-};
+use self::acm::CertificateDetail;
+use self::cloudfront::{DistributionConfig, OriginRequestPolicy};
+use self::cloudwatch::Metrics;
+use self::elb::{Attribute, Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription};
 use self::port::Window;
+use crate::names;
 
 /// A source that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,14 +71,14 @@ pub struct AlbEvidence {
 impl AlbEvidence {
     /// `app/NAME/ID`, the `LoadBalancer` metric dimension.
     pub fn dimension(&self) -> &str {
-        arn::load_balancer_dimension(&self.arn).unwrap_or(&self.arn)
+        names::load_balancer_dimension(&self.arn).unwrap_or(&self.arn)
     }
 
     pub fn name(&self) -> &str {
         self.load_balancer
             .as_ref()
             .and_then(|lb| lb.load_balancer_name.as_deref())
-            .unwrap_or_else(|| arn::load_balancer_name(&self.arn))
+            .unwrap_or_else(|| names::load_balancer_name(&self.arn))
     }
 
     /// The target groups in focus: the alarm's, else all of them.
@@ -106,6 +117,9 @@ pub struct OriginLink {
     pub elb_dns_name: Option<String>,
     /// How it was followed, or why it could not be.
     pub how: String,
+    /// Whether it should lead to a load balancer (a custom origin); S3 and VPC origins are
+    /// not followed, and not finding one behind them is no gap.
+    pub followed: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

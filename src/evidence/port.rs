@@ -1,21 +1,20 @@
-//! The narrow interface between evidence gathering and AWS.
+//! The one interface between evidence gathering and AWS.
 //!
-//! One method per AWS operation fivexx uses, answering in the model's shapes. Two
-//! implementations: [`crate::evidence::aws::AwsSdk`] (the SDK) and
-//! [`crate::evidence::world::World`] (a world file). [`crate::evidence::record::Recorder`]
-//! wraps either and writes down what it saw. The gathering logic never knows which it has.
+//! Every AWS operation fivexx uses is a type implementing [`Operation`], defined in the
+//! home of its service (`sources/`): its input and output, its SDK call, how a world file
+//! answers it and how a recording writes its answer down. A [`Port`] runs any operation:
+//! [`crate::evidence::sdk::AwsSdk`] (the SDK), [`crate::evidence::world::World`] (a world
+//! file), and [`crate::evidence::record::Recorder`], which wraps either and writes down what
+//! it saw. Gathering never knows which it has, and a new operation widens none of them.
 
 use std::fmt;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use super::metrics::{MetricQuery, Series};
-use super::model::{
-    Attribute, CertificateDetail, CertificateSummary, DistributionConfigEnvelope, HostedZone,
-    Listener, LoadBalancer, OriginRequestPolicyEnvelope, ResourceRecordSet, Rule, TargetGroup,
-    TargetHealthDescription,
-};
+use super::record::Recording;
+use super::sdk::AwsSdk;
+use super::world::World;
 
 /// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,6 +111,8 @@ impl SourceError {
     }
 }
 
+impl std::error::Error for SourceError {}
+
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.message.is_empty() {
@@ -131,81 +132,50 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
-/// Everything fivexx asks of AWS. Regional operations take the region to ask in.
-pub trait AwsPort: Sync {
-    /// One load balancer by ARN, or (with `None`) every load balancer of the region.
-    fn describe_load_balancers(
+/// One AWS operation: everything fivexx knows about it, in one place.
+pub trait Operation: Send + Sync + 'static {
+    /// Its IAM name: the source of its gaps, its key in a world's `Faults` and `Errors`.
+    const OP: Op;
+    /// What the call is about (an ARN, a zone and a name, metric queries and a window).
+    type Input: ?Sized + Sync;
+    /// The answer, in the model's shapes.
+    type Output: Send;
+
+    /// The input's key in a world's `Errors` (and in a recording's).
+    fn key(region: &str, input: &Self::Input) -> String;
+
+    /// The SDK call (every page of it, each counted by the port).
+    fn sdk(
+        sdk: &AwsSdk,
+        region: &str,
+        input: &Self::Input,
+    ) -> impl Future<Output = Answer<Self::Output>> + Send;
+
+    /// The world file's answer, as AWS would give it (a resource the world does not hold is
+    /// not found); faults are applied by the world before this is asked.
+    fn world(world: &World, region: &str, input: &Self::Input) -> Answer<Self::Output>;
+
+    /// Writes a successful answer into a recording (failures are written by the recorder).
+    fn record(rec: &mut Recording, region: &str, input: &Self::Input, output: &Self::Output);
+
+    /// The metrics this call asks CloudWatch for, the unit `GetMetricData` is billed by (0
+    /// for every other operation).
+    fn metrics_requested(_input: &Self::Input) -> usize {
+        0
+    }
+}
+
+/// What fivexx asks of AWS: any [`Operation`], in a region (global services ignore it).
+pub trait Port: Sync {
+    fn call<O: Operation>(
         &self,
         region: &str,
-        arn: Option<&str>,
-    ) -> impl Future<Output = Answer<Vec<LoadBalancer>>> + Send;
-    fn describe_load_balancer_attributes(
-        &self,
-        region: &str,
-        lb_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<Attribute>>> + Send;
-    fn describe_listeners(
-        &self,
-        region: &str,
-        lb_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<Listener>>> + Send;
-    fn describe_rules(
-        &self,
-        region: &str,
-        listener_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<Rule>>> + Send;
-    /// The target groups attached to a load balancer.
-    fn describe_target_groups(
-        &self,
-        region: &str,
-        lb_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<TargetGroup>>> + Send;
-    fn describe_target_group_attributes(
-        &self,
-        region: &str,
-        tg_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<Attribute>>> + Send;
-    fn describe_target_health(
-        &self,
-        region: &str,
-        tg_arn: &str,
-    ) -> impl Future<Output = Answer<Vec<TargetHealthDescription>>> + Send;
-    fn describe_certificate(
-        &self,
-        region: &str,
-        arn: &str,
-    ) -> impl Future<Output = Answer<CertificateDetail>> + Send;
-    /// The region's certificates, every key type, as summaries: the first page only (up to
-    /// 1,000). A certificate not in it is described on its own.
-    fn list_certificates(
-        &self,
-        region: &str,
-    ) -> impl Future<Output = Answer<Vec<CertificateSummary>>> + Send;
-    fn get_distribution_config(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Answer<DistributionConfigEnvelope>> + Send;
-    fn get_origin_request_policy(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Answer<OriginRequestPolicyEnvelope>> + Send;
-    /// Every hosted zone of the account (`ListHostedZonesByName` without a name, all pages).
-    fn list_hosted_zones(&self) -> impl Future<Output = Answer<Vec<HostedZone>>> + Send;
-    /// The records of zone `zone_id` named `name` (a fully qualified name, trailing dot optional).
-    fn list_resource_record_sets(
-        &self,
-        zone_id: &str,
-        name: &str,
-    ) -> impl Future<Output = Answer<Vec<ResourceRecordSet>>> + Send;
-    /// At most 500 queries, all in `region`; one series per query, in order (empty = no data).
-    fn get_metric_data(
-        &self,
-        region: &str,
-        queries: &[MetricQuery],
-        window: Window,
-    ) -> impl Future<Output = Answer<Vec<Series>>> + Send;
+        input: &O::Input,
+    ) -> impl Future<Output = Answer<O::Output>> + Send;
+
     /// How many requests this port has sent (pages included).
     fn api_calls(&self) -> usize;
+
     /// Regions, besides the home region, where a CloudFront origin ALB may live: their load
     /// balancers are listed in the first wave, beside the distribution configs, so an origin
     /// there costs no extra wave.

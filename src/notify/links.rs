@@ -1,6 +1,6 @@
 //! AWS console deep links for the resources a verdict names.
 
-use crate::evidence::arn;
+use crate::names;
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), so no resource name can
 /// break out of a URL or a Slack link.
@@ -56,18 +56,18 @@ fn link_for(resource: &str) -> Option<Link> {
             ),
         });
     }
-    let region = arn::region(resource)?;
+    let region = names::region(resource)?;
     let console = console(region)?;
     if resource.contains(":loadbalancer/") {
         return Some(Link {
-            label: format!("Load balancer {}", arn::load_balancer_name(resource)),
+            label: format!("Load balancer {}", names::load_balancer_name(resource)),
             url: format!(
                 "{console}/ec2/home?region={region}#LoadBalancer:loadBalancerArn={}",
                 encode(resource)
             ),
         });
     }
-    if let Some(dim) = arn::target_group_dimension(resource) {
+    if let Some(dim) = names::target_group_dimension(resource) {
         let name = dim.split('/').nth(1).unwrap_or(dim);
         return Some(Link {
             label: format!("Target group {name}"),

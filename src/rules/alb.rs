@@ -1,11 +1,11 @@
-//! ALB rules (causes.md, "ALB rules"): who made the 5xx, and why.
+//! ALB rules (`docs/rules.md`): who made the 5xx, and why.
 
 use std::collections::BTreeMap;
 
 use super::signals::{AlbSignals, DOMINANT, REACHED};
 use super::{AlbCtx, Ctx, Draft, Kind, count, pct, secs};
 use crate::evidence::TargetGroupEvidence;
-use crate::evidence::model::attribute;
+use crate::evidence::elb::attribute;
 
 /// Target health of one group, counted.
 #[derive(Debug, Clone, Default)]

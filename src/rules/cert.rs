@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::{Ctx, Draft, Kind};
-use crate::evidence::model::CertificateDetail;
+use crate::evidence::acm::CertificateDetail;
 
 /// A certificate is at risk when it expires within this many days.
 pub const RENEWAL_HORIZON_DAYS: i64 = 45;

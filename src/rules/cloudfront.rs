@@ -1,13 +1,13 @@
-//! CloudFront rules (causes.md, "CloudFront rules"): the edge, the origin link, and the ALB
+//! CloudFront rules (`docs/rules.md`): the edge, the origin link, and the ALB
 //! behind it.
 
 use super::signals::{CfSignals, REACHED, rank_correlation};
 use super::tls::{covered, policy_protocols};
 use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, count, pct, secs};
 use crate::evidence::OriginLink;
-use crate::evidence::model::{
-    CacheBehavior, CertificateDetail, DistributionConfig, Listener, Origin, OriginRequestPolicy,
-};
+use crate::evidence::acm::CertificateDetail;
+use crate::evidence::cloudfront::{CacheBehavior, DistributionConfig, Origin, OriginRequestPolicy};
+use crate::evidence::elb::Listener;
 
 /// One origin with what was found behind it.
 pub struct OriginCtx<'a, 'b> {
@@ -755,7 +755,7 @@ pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft>
 
 pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;
-    // Lambda@Edge or function errors explain 503s at the edge instead (causes.md).
+    // Lambda@Edge or function errors explain 503s at the edge instead.
     if s.dominant() != Some(503) || !s.load_correlated || s.edge_errors > 0.0 {
         return None;
     }

@@ -1,4 +1,4 @@
-//! Rules: the cause catalogue (`causes.md`) as pure functions of the evidence.
+//! Rules: the cause catalogue (`docs/rules.md`, generated from the registry) as pure functions of the evidence.
 //!
 //! Each rule reads [`Ctx`] (the alarm, the evidence, the derived signals) and returns at most
 //! a few [`Draft`] findings; [`rank`] orders them, applies the catalogue's precedence (sub-causes
@@ -6,7 +6,7 @@
 //! never above a cause) and decides the status. No rule does I/O or reads a clock: the triage
 //! time is `evidence.now`.
 //!
-//! Confidence (causes.md): start at the rule's base, +0.1 per independent corroborating
+//! Confidence: start at the rule's base, +0.1 per independent corroborating
 //! signal (at most 0.95), -0.15 when a competing rule fits the same evidence as well, -0.2
 //! when a key input is missing (and say which).
 

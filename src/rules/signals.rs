@@ -1,4 +1,4 @@
-//! Derived signals, computed once per triage from the series (causes.md, "Derived signals").
+//! Derived signals, computed once per triage from the series (`docs/rules.md`, "Derived signals").
 //!
 //! W is the alarm window (its evaluation periods, at least 5 minutes, ending with the minute
 //! of the state change); B is the hour before W. Error *counts* that have no datapoint in a
@@ -9,8 +9,8 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::alarm::Alarm;
-use crate::evidence::metrics::{Metrics, Series};
-use crate::evidence::model::attribute;
+use crate::evidence::cloudwatch::{Metrics, Series};
+use crate::evidence::elb::attribute;
 use crate::evidence::{AlbEvidence, Evidence};
 use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
 
@@ -374,7 +374,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         .filter_map(|t| Some((demand_at(t)?, trt_p99.at(t)?)))
         .collect();
     // Connection errors per request against demand: a constant share also tracks load as a
-    // count (causes.md: correlate the ratio, not the count).
+    // count (`docs/rules.md`: correlate the ratio, not the count).
     let conn_pairs: Vec<(f64, f64)> = wb
         .each_minute()
         .filter_map(|t| {
@@ -406,7 +406,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
                 .iter()
                 .flatten()
                 .filter_map(|t| {
-                    crate::evidence::arn::target_group_dimension(&t.target_group.target_group_arn)
+                    crate::names::target_group_dimension(&t.target_group.target_group_arn)
                 })
                 .map(|tg| {
                     ["LambdaUserError", "LambdaInternalError"]
@@ -462,7 +462,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
             .flatten()
             .filter_map(|t| {
                 let arn = &t.target_group.target_group_arn;
-                let dim = crate::evidence::arn::target_group_dimension(arn)?;
+                let dim = crate::names::target_group_dimension(arn)?;
                 let v = View {
                     series: m.find(
                         ALB_NAMESPACE,

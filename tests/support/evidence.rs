@@ -16,13 +16,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fivexx::alarm::{Alarm, AlarmKind, AlarmMetric, Envelope};
-use fivexx::evidence::metrics::{MetricQuery, Metrics, Series};
-use fivexx::evidence::model::{
-    Action, Attribute, CacheBehavior, CertificateDetail, CustomOriginConfig, DistributionConfig,
-    DomainValidation, ForwardConfig, FunctionAssociation, HeadersConfig, Items,
-    LambdaFunctionAssociation, Listener, ListenerCertificate, LoadBalancer, LoadBalancerState,
-    Matcher, Origin, OriginRequestPolicy, OriginRequestPolicyConfig, RenewalSummary,
-    TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth, TargetHealthDescription,
+use fivexx::evidence::acm::{CertificateDetail, DomainValidation, RenewalSummary};
+use fivexx::evidence::cloudfront::{
+    CacheBehavior, CustomOriginConfig, DistributionConfig, FunctionAssociation, HeadersConfig,
+    Items, LambdaFunctionAssociation, Origin, OriginRequestPolicy, OriginRequestPolicyConfig,
+};
+use fivexx::evidence::cloudwatch::{MetricQuery, Metrics, Series};
+use fivexx::evidence::elb::{
+    Action, Attribute, ForwardConfig, Listener, ListenerCertificate, LoadBalancer,
+    LoadBalancerState, Matcher, TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth,
+    TargetHealthDescription,
 };
 use fivexx::evidence::port::Window;
 use fivexx::evidence::{
@@ -604,6 +607,7 @@ impl Dist {
                 alb_arn: Some(LB_ARN.to_owned()),
                 elb_dns_name: Some(LB_DNS.to_owned()),
                 how: format!("Route 53 alias {ORIGIN_DOMAIN} -> {LB_DNS}"),
+                followed: true,
             }],
         })
     }

@@ -105,7 +105,7 @@ impl MotoServer {
     /// An SDK configuration pointed at this server, with fivexx's HTTPS client, timeouts and
     /// retries.
     pub async fn sdk_config(&self) -> SdkConfig {
-        fivexx::evidence::aws::sdk_defaults()
+        fivexx::evidence::sdk::sdk_defaults()
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))

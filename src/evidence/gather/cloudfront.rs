@@ -1,0 +1,500 @@
+//! The CloudFront calls of one triage: distribution configurations, origin request
+//! policies, and the load balancers behind the origins (found by their ELB DNS name, directly
+//! or through a Route 53 alias or CNAME), whose ALB calls follow ([`super::alb`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+
+use super::alb::alb_pipeline;
+use super::calls::Calls;
+use super::metrics::{add_missing, cloudfront_queries, metric_calls};
+use crate::evidence::cloudfront::{GetDistributionConfig, GetOriginRequestPolicy, Origin};
+use crate::evidence::cloudwatch::{MetricQuery, Series};
+use crate::evidence::elb::ListLoadBalancers;
+use crate::evidence::elb::LoadBalancer;
+use crate::evidence::port::{Answer, Op, Port, SourceError, Window};
+use crate::evidence::route53::{
+    HostedZone, ListHostedZones, ListResourceRecordSets, RecordName, ResourceRecordSet,
+};
+use crate::evidence::{AlbEvidence, DistributionEvidence, OriginLink};
+use crate::names::{self, GLOBAL_REGION, fqdn};
+
+/// What a custom origin's domain name is, before any lookup.
+enum OriginName {
+    /// An ELB DNS name, with its region.
+    Elb(String),
+    /// Anything else: to be followed through Route 53.
+    Custom,
+    /// Not a custom origin (S3, VPC origin, ...): not followed.
+    Skip(&'static str),
+}
+
+fn classify_origin(origin: &Origin) -> OriginName {
+    if origin.custom_origin_config.is_none() {
+        return if origin.vpc_origin_config.is_some() {
+            OriginName::Skip("a VPC origin: not followed")
+        } else {
+            OriginName::Skip("not a custom origin")
+        };
+    }
+    match names::elb_dns_region(&origin.domain_name) {
+        Some(region) => OriginName::Elb(region),
+        None => OriginName::Custom,
+    }
+}
+
+/// The public hosted zone with the longest name that contains `domain`.
+fn zone_for<'z>(zones: &'z [HostedZone], domain: &str) -> Option<&'z HostedZone> {
+    let d = fqdn(domain).to_ascii_lowercase();
+    zones
+        .iter()
+        .filter(|z| !z.config.as_ref().is_some_and(|c| c.private_zone))
+        .filter(|z| {
+            let zn = fqdn(&z.name).to_ascii_lowercase();
+            d == zn || d.ends_with(&format!(".{zn}"))
+        })
+        .max_by_key(|z| z.name.len())
+}
+
+/// The ELB DNS name a record points to: an alias target, or a CNAME value.
+fn record_target(records: &[ResourceRecordSet]) -> Option<String> {
+    records.iter().find_map(|r| {
+        if let Some(alias) = &r.alias_target {
+            return Some(alias.dns_name.clone());
+        }
+        (r.kind == "CNAME")
+            .then(|| r.resource_records.first().map(|v| v.value.clone()))
+            .flatten()
+    })
+}
+
+/// What the CloudFront path hands back: the distributions, the load balancers behind their
+/// origins (their first ALB wave done; those in `known` left out), the CloudFront metrics,
+/// and its sequential waves.
+pub(super) struct CloudFrontPart {
+    pub(super) dists: Vec<DistributionEvidence>,
+    pub(super) albs: Vec<AlbEvidence>,
+    pub(super) read: Vec<(MetricQuery, Series)>,
+    pub(super) depth: usize,
+}
+
+/// Load balancer lists by region, as answered (a failure becomes a gap only where an origin
+/// needs the list).
+type LbLists = BTreeMap<String, Answer<Vec<LoadBalancer>>>;
+
+/// What [`cloudfront`] gathers for: the distributions, and what it needs besides.
+pub(super) struct CloudFrontScope<'s> {
+    pub(super) ids: &'s [String],
+    /// Where an origin behind a custom name is looked for first.
+    pub(super) home_region: &'s str,
+    /// Load balancers the alarm names (gathered by the ALB path, only linked here).
+    pub(super) known: &'s [String],
+    /// The alarm's own metrics, read with the CloudFront metrics.
+    pub(super) extra_queries: &'s [MetricQuery],
+    /// Certificates expiring before this are described (see [`super::alb`]).
+    pub(super) horizon: DateTime<Utc>,
+    pub(super) window: Window,
+}
+
+/// CloudFront waves: distribution configs, origin request policies, and the origin ALBs.
+///
+/// Wave 1 reads the load balancer lists of the home region and the port's `origin_regions`
+/// alongside the configs, before any origin is known: an origin named by an ELB DNS name of
+/// one of those regions (the common case) goes straight to its ALB describe wave, while
+/// policies and Route 53 records are read beside it. One free call per region, wasted when
+/// no origin is a load balancer.
+pub(super) async fn cloudfront<P: Port>(
+    ctx: &Calls<'_, P>,
+    scope: CloudFrontScope<'_>,
+) -> CloudFrontPart {
+    let CloudFrontScope {
+        ids,
+        home_region,
+        known,
+        extra_queries,
+        horizon,
+        window,
+    } = scope;
+    // Wave 1.
+    let listed: BTreeSet<String> = std::iter::once(home_region.to_owned())
+        .chain(ctx.port.origin_regions())
+        .collect();
+    let mut cf_queries: Vec<MetricQuery> =
+        ids.iter().flat_map(|id| cloudfront_queries(id)).collect();
+    add_missing(&mut cf_queries, extra_queries);
+    let configs = join_all(
+        ids.iter()
+            .map(|id| ctx.read::<GetDistributionConfig>(GLOBAL_REGION, id, Some(id))),
+    );
+    let zones = ctx.try_read::<ListHostedZones>(GLOBAL_REGION, &());
+    let lbs = join_all(
+        listed
+            .iter()
+            .map(|r| ctx.try_read::<ListLoadBalancers>(r, &())),
+    );
+    let (configs, zones, lbs, mut read) =
+        futures::join!(configs, zones, lbs, metric_calls(ctx, &cf_queries, window));
+    let lb_lists: LbLists = listed.into_iter().zip(lbs).collect();
+    let mut dists: Vec<DistributionEvidence> = ids
+        .iter()
+        .zip(configs)
+        .map(|(id, c)| DistributionEvidence {
+            id: id.clone(),
+            config: c.map(|c| c.distribution_config),
+            ..DistributionEvidence::default()
+        })
+        .collect();
+
+    // What wave 2 needs: policies, records, and the lists of regions not read yet.
+    let mut policy_ids: BTreeSet<String> = BTreeSet::new();
+    let mut regions: BTreeSet<String> = BTreeSet::new();
+    let mut lookups: Vec<Lookup> = Vec::new();
+    let mut zones_needed = false;
+    for (i, d) in dists.iter_mut().enumerate() {
+        let Some(cfg) = &d.config else { continue };
+        let behaviors = std::iter::once(&cfg.default_cache_behavior)
+            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items));
+        for b in behaviors {
+            if let Some(p) = &b.origin_request_policy_id {
+                policy_ids.insert(p.clone());
+            }
+        }
+        for o in &cfg.origins.items {
+            let mut link = OriginLink {
+                origin_id: o.id.clone(),
+                domain_name: o.domain_name.clone(),
+                followed: true,
+                ..OriginLink::default()
+            };
+            match classify_origin(o) {
+                OriginName::Skip(why) => {
+                    link.how = why.into();
+                    link.followed = false;
+                }
+                OriginName::Elb(region) => {
+                    link.elb_dns_name = Some(names::normalize_dns(&o.domain_name));
+                    link.how = "ELB DNS name".into();
+                    if !lb_lists.contains_key(&region) {
+                        regions.insert(region);
+                    }
+                }
+                OriginName::Custom => {
+                    zones_needed = true;
+                    match &zones {
+                        Ok(z) => match zone_for(z, &o.domain_name) {
+                            Some(zone) => {
+                                link.how = format!("Route 53 zone `{}`", zone.name);
+                                lookups.push(Lookup {
+                                    distribution: i,
+                                    origin_id: o.id.clone(),
+                                    record: RecordName {
+                                        zone_id: zone.short_id().to_owned(),
+                                        name: o.domain_name.clone(),
+                                    },
+                                });
+                            }
+                            None => {
+                                link.how = format!(
+                                    "no public hosted zone of this account contains `{}`",
+                                    o.domain_name
+                                );
+                            }
+                        },
+                        Err(e) => link.how = format!("hosted zones unreadable: {}", e.code),
+                    }
+                }
+            }
+            d.origins.push(link);
+        }
+    }
+    if zones_needed && let Err(e) = &zones {
+        ctx.gap(Op::ListHostedZonesByName.iam_name(), None, e);
+    }
+
+    // Origins whose load balancer list is in hand are linked now; the rest after wave 2.
+    let mut linked: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut early = link_origins(ctx, &mut dists, &lb_lists, &mut linked, known, false);
+    let early_known: Vec<String> = known
+        .iter()
+        .cloned()
+        .chain(early.iter().map(|a| a.arn.clone()))
+        .collect();
+    let wave2 = Wave2 {
+        policy_ids,
+        regions,
+        lookups,
+    };
+    let after = AfterWave1 {
+        wave2,
+        lb_lists,
+        known: &early_known,
+        horizon,
+        window,
+    };
+    let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
+        alb_pipeline(ctx, &mut early, horizon, true, &[], window),
+        origins_after_wave1(ctx, &mut dists, &mut linked, after)
+    );
+    early.extend(late);
+    read.extend(early_read);
+    read.extend(late_read);
+    CloudFrontPart {
+        dists,
+        albs: early,
+        read,
+        depth: 1 + early_depth.max(late_depth),
+    }
+}
+
+/// The calls that wait for the distribution configs.
+struct Wave2 {
+    policy_ids: BTreeSet<String>,
+    regions: BTreeSet<String>,
+    lookups: Vec<Lookup>,
+}
+
+/// A custom origin name to look up in a hosted zone of the account.
+struct Lookup {
+    /// The distribution's index.
+    distribution: usize,
+    origin_id: String,
+    record: RecordName,
+}
+
+/// What [`origins_after_wave1`] starts from.
+struct AfterWave1<'k> {
+    wave2: Wave2,
+    lb_lists: LbLists,
+    /// Load balancers gathered elsewhere (the alarm's, the origins linked in wave 1).
+    known: &'k [String],
+    /// Certificates expiring before this are described (see [`super::alb`]).
+    horizon: DateTime<Utc>,
+    window: Window,
+}
+
+/// Wave 2 (policies, Route 53 records, load balancer lists of other regions), a further list
+/// wave for an alias into a region not listed yet (rare), then the ALB calls
+/// ([`alb_pipeline`]) for the load balancers found this way and not in `known`. Returns
+/// them, the waves taken and the metrics read.
+async fn origins_after_wave1<P: Port>(
+    ctx: &Calls<'_, P>,
+    dists: &mut [DistributionEvidence],
+    linked: &mut BTreeSet<(usize, String)>,
+    after: AfterWave1<'_>,
+) -> (Vec<AlbEvidence>, usize, Vec<(MetricQuery, Series)>) {
+    let AfterWave1 {
+        wave2,
+        mut lb_lists,
+        known,
+        horizon,
+        window,
+    } = after;
+    let Wave2 {
+        policy_ids,
+        regions,
+        lookups,
+    } = wave2;
+    let mut depth = 0;
+    if !policy_ids.is_empty() || !lookups.is_empty() || !regions.is_empty() {
+        depth += 1;
+        let policies = join_all(
+            policy_ids
+                .iter()
+                .map(|id| ctx.read::<GetOriginRequestPolicy>(GLOBAL_REGION, id, Some(id))),
+        );
+        let records = join_all(lookups.iter().map(|lookup| {
+            ctx.read::<ListResourceRecordSets>(
+                GLOBAL_REGION,
+                &lookup.record,
+                Some(&lookup.record.name),
+            )
+        }));
+        let lbs = join_all(
+            regions
+                .iter()
+                .map(|r| ctx.try_read::<ListLoadBalancers>(r, &())),
+        );
+        let (policies, records, lbs) = futures::join!(policies, records, lbs);
+        for (id, p) in policy_ids.iter().zip(policies) {
+            if let Some(p) = p {
+                for d in dists.iter_mut() {
+                    d.origin_request_policies
+                        .insert(id.clone(), p.origin_request_policy.clone());
+                }
+            }
+        }
+        lb_lists.extend(regions.into_iter().zip(lbs));
+        for (lookup, recs) in lookups.iter().zip(records) {
+            let domain = &lookup.record.name;
+            let Some(link) = dists.get_mut(lookup.distribution).and_then(|d| {
+                d.origins
+                    .iter_mut()
+                    .find(|o| o.origin_id == lookup.origin_id)
+            }) else {
+                continue;
+            };
+            match recs.as_deref().and_then(record_target) {
+                Some(target) if names::elb_dns_region(&target).is_some() => {
+                    link.how = format!("{} → `{}`", link.how, target.trim_end_matches('.'));
+                    link.elb_dns_name = Some(names::normalize_dns(&target));
+                }
+                Some(target) => {
+                    link.how = format!(
+                        "{} → `{}`, which is no load balancer name",
+                        link.how,
+                        target.trim_end_matches('.')
+                    );
+                }
+                None if recs.is_some() => {
+                    link.how = format!("{}: no alias or CNAME record named `{domain}`", link.how);
+                }
+                None => {}
+            }
+        }
+    }
+
+    // An alias into a region not listed yet (rare): one more wave.
+    let missing: BTreeSet<String> = dists
+        .iter()
+        .flat_map(|d| &d.origins)
+        .filter_map(|o| o.elb_dns_name.as_deref().and_then(names::elb_dns_region))
+        .filter(|r| !lb_lists.contains_key(r))
+        .collect();
+    if !missing.is_empty() {
+        depth += 1;
+        let lbs = join_all(
+            missing
+                .iter()
+                .map(|r| ctx.try_read::<ListLoadBalancers>(r, &())),
+        )
+        .await;
+        lb_lists.extend(missing.into_iter().zip(lbs));
+    }
+
+    let mut albs = link_origins(ctx, dists, &lb_lists, linked, known, true);
+    let (alb_depth, read) = alb_pipeline(ctx, &mut albs, horizon, true, &[], window).await;
+    (albs, depth + alb_depth, read)
+}
+
+/// Links origins to load balancers by DNS name, from the lists in `lb_lists`, and returns
+/// the load balancers found that are not in `known` (each once). Origins in `linked` are done
+/// already and skipped; those handled here are added to it. Before the last pass
+/// (`last == false`), an origin whose DNS name or region list is not known yet waits; in the
+/// last pass it gets its explanation, and a gap when it should have led somewhere.
+fn link_origins<P: Port>(
+    ctx: &Calls<'_, P>,
+    dists: &mut [DistributionEvidence],
+    lb_lists: &LbLists,
+    linked: &mut BTreeSet<(usize, String)>,
+    known: &[String],
+    last: bool,
+) -> Vec<AlbEvidence> {
+    let mut albs: Vec<AlbEvidence> = Vec::new();
+    for (i, d) in dists.iter_mut().enumerate() {
+        for o in &mut d.origins {
+            if linked.contains(&(i, o.origin_id.clone())) {
+                continue;
+            }
+            let Some(dns) = o.elb_dns_name.clone() else {
+                if !last {
+                    continue;
+                }
+                if o.followed {
+                    ctx.gap(
+                        "origin-resolution",
+                        Some(&o.domain_name),
+                        &SourceError::new(
+                            "NoLoadBalancerFound",
+                            format!("origin `{}`: {}", o.origin_id, o.how),
+                        ),
+                    );
+                }
+                linked.insert((i, o.origin_id.clone()));
+                continue;
+            };
+            let Some(region) = names::elb_dns_region(&dns) else {
+                linked.insert((i, o.origin_id.clone()));
+                continue;
+            };
+            let list = match lb_lists.get(&region) {
+                Some(Ok(list)) => list,
+                Some(Err(e)) => {
+                    ctx.gap(Op::DescribeLoadBalancers.iam_name(), Some(&region), e);
+                    o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
+                    linked.insert((i, o.origin_id.clone()));
+                    continue;
+                }
+                None if !last => continue,
+                None => {
+                    o.how = format!("{}; load balancers of `{region}` unreadable", o.how);
+                    linked.insert((i, o.origin_id.clone()));
+                    continue;
+                }
+            };
+            linked.insert((i, o.origin_id.clone()));
+            let found = list.iter().find(|lb| {
+                lb.dns_name
+                    .as_deref()
+                    .is_some_and(|n| names::normalize_dns(n) == dns)
+            });
+            match found {
+                Some(lb) => {
+                    o.alb_arn = Some(lb.load_balancer_arn.clone());
+                    if !known.contains(&lb.load_balancer_arn)
+                        && !albs.iter().any(|a| a.arn == lb.load_balancer_arn)
+                    {
+                        albs.push(AlbEvidence {
+                            region: region.clone(),
+                            arn: lb.load_balancer_arn.clone(),
+                            load_balancer: Some(lb.clone()),
+                            found_via: format!(
+                                "CloudFront {} origin `{}` ({})",
+                                d.id, o.origin_id, o.how
+                            ),
+                            ..AlbEvidence::default()
+                        });
+                    }
+                }
+                None => {
+                    o.how = format!(
+                        "{}; no load balancer in `{region}` has DNS name `{dns}`",
+                        o.how
+                    );
+                }
+            }
+        }
+    }
+    albs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::route53::HostedZoneConfig;
+
+    fn zone(id: &str, name: &str, private: bool) -> HostedZone {
+        HostedZone {
+            id: format!("/hostedzone/{id}"),
+            name: name.into(),
+            config: Some(HostedZoneConfig {
+                private_zone: private,
+            }),
+        }
+    }
+
+    #[test]
+    fn longest_public_zone_wins() {
+        let zones = vec![
+            zone("A", "example.com.", false),
+            zone("B", "web.example.com.", false),
+            zone("C", "origin.web.example.com.", true),
+            zone("D", "ample.com.", false),
+        ];
+        let z = zone_for(&zones, "origin.web.example.com").unwrap();
+        assert_eq!(z.short_id(), "B");
+        assert!(zone_for(&zones, "other.org").is_none());
+        assert_eq!(zone_for(&zones, "x.example.com.").unwrap().short_id(), "A");
+    }
+}

@@ -1,0 +1,221 @@
+//! The metrics a triage reads, and how they are asked for: grouped by region, at most 500 a
+//! call, every call concurrent.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+
+use super::calls::Calls;
+use crate::evidence::AlbEvidence;
+use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
+use crate::evidence::elb::TargetGroup;
+use crate::evidence::port::{Port, Window};
+use crate::names::{self, GLOBAL_REGION};
+use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+
+/// GetMetricData accepts at most 500 queries a call.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+
+/// Adds to `queries` those of `extra` it does not hold yet (the alarm's own metrics).
+pub(super) fn add_missing(queries: &mut Vec<MetricQuery>, extra: &[MetricQuery]) {
+    for q in extra {
+        if !queries.contains(q) {
+            queries.push(q.clone());
+        }
+    }
+}
+
+/// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
+pub(super) async fn metric_calls<P: Port>(
+    ctx: &Calls<'_, P>,
+    queries: &[MetricQuery],
+    window: Window,
+) -> Vec<(MetricQuery, Series)> {
+    let mut by_region: BTreeMap<&str, Vec<&MetricQuery>> = BTreeMap::new();
+    for q in queries {
+        by_region.entry(q.region.as_str()).or_default().push(q);
+    }
+    let mut batches: Vec<(&str, MetricRequest)> = Vec::new();
+    for (region, qs) in by_region {
+        for chunk in qs.chunks(MAX_QUERIES_PER_CALL) {
+            let queries = chunk.iter().map(|q| (*q).clone()).collect();
+            batches.push((region, MetricRequest { queries, window }));
+        }
+    }
+    let answers = join_all(batches.iter().map(|(region, request)| async move {
+        let resource = format!("{} queries in {region}", request.queries.len());
+        ctx.read::<GetMetricData>(region, request, Some(&resource))
+            .await
+    }))
+    .await;
+    let mut out = Vec::new();
+    for ((_, request), answer) in batches.into_iter().zip(answers) {
+        if let Some(series) = answer {
+            out.extend(request.queries.into_iter().zip(series));
+        }
+    }
+    out
+}
+
+const ALB_LB_SUMS: [&str; 16] = [
+    "RequestCount",
+    "HTTPCode_ELB_5XX_Count",
+    "HTTPCode_ELB_500_Count",
+    "HTTPCode_ELB_502_Count",
+    "HTTPCode_ELB_503_Count",
+    "HTTPCode_ELB_504_Count",
+    "HTTPCode_ELB_4XX_Count",
+    "HTTPCode_Target_5XX_Count",
+    "HTTPCode_Target_2XX_Count",
+    "TargetConnectionErrorCount",
+    "TargetTLSNegotiationErrorCount",
+    "ClientTLSNegotiationErrorCount",
+    "RejectedConnectionCount",
+    "LambdaUserError",
+    "LambdaInternalError",
+    "ELBAuthError",
+];
+
+const ALB_TG_SUMS: [&str; 5] = [
+    "RequestCount",
+    "HTTPCode_Target_5XX_Count",
+    "HTTPCode_Target_2XX_Count",
+    "TargetConnectionErrorCount",
+    "TargetTLSNegotiationErrorCount",
+];
+
+const LATENCY_STATS: [&str; 3] = ["Average", "Maximum", "p99"];
+
+/// The metric queries for one load balancer and its target groups (`docs/rules.md`, "Metrics").
+pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
+    alb_queries_for(
+        &alb.region,
+        alb.dimension(),
+        alb.target_groups.iter().flatten().map(|t| &t.target_group),
+    )
+}
+
+/// [`alb_queries`] from the load balancer's region, `LoadBalancer` dimension and groups.
+pub(super) fn alb_queries_for<'t>(
+    region: &str,
+    lb: &str,
+    groups: impl Iterator<Item = &'t TargetGroup>,
+) -> Vec<MetricQuery> {
+    let lb_dims = [("LoadBalancer", lb)];
+    let mut out: Vec<MetricQuery> = ALB_LB_SUMS
+        .iter()
+        .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &lb_dims, "Sum"))
+        .collect();
+    out.extend(
+        LATENCY_STATS
+            .iter()
+            .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &lb_dims, s)),
+    );
+    for tg in groups {
+        let Some(tg_dim) = names::target_group_dimension(&tg.target_group_arn) else {
+            continue;
+        };
+        let dims = [("LoadBalancer", lb), ("TargetGroup", tg_dim)];
+        out.push(MetricQuery::new(
+            region,
+            ALB_NAMESPACE,
+            "HealthyHostCount",
+            &dims,
+            "Minimum",
+        ));
+        out.push(MetricQuery::new(
+            region,
+            ALB_NAMESPACE,
+            "UnHealthyHostCount",
+            &dims,
+            "Maximum",
+        ));
+        out.extend(
+            ALB_TG_SUMS
+                .iter()
+                .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum")),
+        );
+        out.extend(
+            LATENCY_STATS
+                .iter()
+                .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &dims, s)),
+        );
+        if tg.target_type.as_deref() == Some("lambda") {
+            for m in ["LambdaUserError", "LambdaInternalError"] {
+                out.push(MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum"));
+            }
+        }
+    }
+    out
+}
+
+/// The CloudFront metric queries for one distribution (us-east-1, `Region=Global`).
+pub fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
+    let dims = [("DistributionId", distribution_id), ("Region", "Global")];
+    let r = GLOBAL_REGION;
+    let mut out = vec![MetricQuery::new(
+        r,
+        CLOUDFRONT_NAMESPACE,
+        "Requests",
+        &dims,
+        "Sum",
+    )];
+    for m in [
+        "5xxErrorRate",
+        "4xxErrorRate",
+        "TotalErrorRate",
+        "502ErrorRate",
+        "503ErrorRate",
+        "504ErrorRate",
+        "CacheHitRate",
+    ] {
+        out.push(MetricQuery::new(
+            r,
+            CLOUDFRONT_NAMESPACE,
+            m,
+            &dims,
+            "Average",
+        ));
+    }
+    for s in LATENCY_STATS {
+        out.push(MetricQuery::new(
+            r,
+            CLOUDFRONT_NAMESPACE,
+            "OriginLatency",
+            &dims,
+            s,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::TargetGroupEvidence;
+
+    #[test]
+    fn query_count_fits_one_call_up_to_48_groups() {
+        let mut alb = AlbEvidence {
+            region: "us-east-1".into(),
+            arn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/web/1".into(),
+            ..AlbEvidence::default()
+        };
+        alb.target_groups = Some(
+            (0..48)
+                .map(|i| TargetGroupEvidence {
+                    target_group: TargetGroup {
+                        target_group_arn: format!(
+                            "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg{i}/1"
+                        ),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .collect(),
+        );
+        let n = alb_queries(&alb).len();
+        assert_eq!(n, 19 + 48 * 10);
+        assert!(n <= MAX_QUERIES_PER_CALL);
+    }
+}
