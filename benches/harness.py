@@ -1,4 +1,4 @@
-"""The runtime benchmarks of scripts/bench (see the README's "Benchmarks").
+"""The runtime benchmarks of scripts/bench (method: bench/README.md).
 
     harness.py BINARY OUT.json [--delay-ms 50] [--runs 5] [--sizes 1,10,50]
 

@@ -1,5 +1,4 @@
-"""Collects scripts/bench's pieces into bench/results.json and bench/results.md, and copies
-the markdown into the README between its `bench:results` markers.
+"""Collects scripts/bench's pieces into bench/results.json and bench/results.md.
 
 Reads bench/out/ (harness.json, scenarios.json, the *.seconds of each build and step), the
 criterion estimates under target/criterion/, and the zipped builds under target/bench-lambda/.
@@ -28,8 +27,6 @@ USD_PER_GB_SECOND_ARM64 = 0.0000133334
 USD_PER_REQUEST = 0.20 / 1_000_000
 LAMBDA_MEMORY_MB = 256  # infra/template.yaml
 
-README_START = "<!-- bench:results"
-README_END = "<!-- /bench:results -->"
 
 TARGETS = {
     "alb_waves_max": 2.5,
@@ -262,13 +259,6 @@ def main() -> None:
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2) + "\n")
     md = markdown(results)
     (ROOT / "bench/results.md").write_text(md)
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start = text.find(README_START)
-    end = text.find(README_END)
-    if start >= 0 and end > start:
-        head = text[: text.index("\n", start) + 1]
-        readme.write_text(head + md + text[end:])
     print(md)
 
 

@@ -3,7 +3,7 @@
 
 Each scenario is one incident, modelled the way AWS would report it, and written as
 `event.json` (the alarm payload), `world.json` (what the AWS APIs answered, format
-`fivexx-world/1`, see shared/design/contracts.md section 4) and `expect.json`.
+`fivexx-world/1`, see docs/world-format.md) and `expect.json`.
 
     scripts/scenario-gen.py                 # (re)write every scenario below
     scripts/scenario-gen.py NAME [NAME...]  # only these

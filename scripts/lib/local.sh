@@ -38,7 +38,7 @@ start_moto() {
 
 # start_function ENV_VARS: `cargo lambda watch` on loopback with the given KEY=VALUE,... list
 # (and the cargo flags in WATCH_FLAGS).
-# Not --release: `cargo lambda build --release` adds panic = "abort" (stack-notes).
+# Not --release: `cargo lambda build --release` adds panic = "abort" (docs/decisions.md).
 start_function() {
   LAMBDA_PORT=$(free_port)
   setsid cargo lambda watch ${WATCH_FLAGS:-} --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --ignore-changes \
