@@ -14,7 +14,6 @@ use thiserror::Error;
 
 use crate::alarm::{self, Alarm};
 use crate::error::InputError;
-use crate::evidence::port::Port;
 use crate::evidence::record::Recorder;
 use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::evidence::world::World;
@@ -40,6 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// Triage one alarm payload and print the verdict. Never posts anything.
     Triage(TriageArgs),
+    /// Print the rule catalogue as Markdown (what `docs/rules.md` holds).
+    Rules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,10 +280,4 @@ fn write_world(path: &Path, world: &World) -> Result<(), CliError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })
-}
-
-/// Triage through any port: what tests and benchmarks call.
-pub async fn triage_with<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
-    let started = std::time::Instant::now();
-    with_elapsed(triage(port, alarm, opts).await, started)
 }

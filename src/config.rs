@@ -72,21 +72,6 @@ pub enum ConfigError {
     NoChannelConfigured,
 }
 
-/// Environment variables, listed once (README table).
-pub const VARS: [&str; 11] = [
-    "FIVEXX_ORIGIN_REGIONS",
-    "FIVEXX_SLACK_WEBHOOK_SECRET",
-    "FIVEXX_SLACK_WEBHOOK_PARAMETER",
-    "FIVEXX_SLACK_BOT_TOKEN_SECRET",
-    "FIVEXX_SLACK_BOT_TOKEN_PARAMETER",
-    "FIVEXX_SLACK_CHANNEL",
-    "FIVEXX_SLACK_API_URL",
-    "FIVEXX_SNS_TOPIC_ARN",
-    "FIVEXX_SNS_CHAT_NOTIFICATION",
-    "FIVEXX_GATHER_TIMEOUT_MS",
-    "FIVEXX_DEADLINE_MARGIN_MS",
-];
-
 fn secret_ref(
     get: &impl Fn(&str) -> Option<String>,
     secret: &'static str,

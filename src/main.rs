@@ -42,6 +42,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Triage(args) => run_triage(args).await,
+            Command::Rules => Ok(fivexx::rules::catalog::markdown().trim_end().to_owned()),
         }
     });
     match result {

@@ -128,10 +128,6 @@ impl Verdict {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    pub fn top(&self) -> Option<&Finding> {
-        self.findings.first()
-    }
-
     /// Makes every string safe for a terminal, a log line and a message: the verdict quotes
     /// alarm text and AWS answers (names, descriptions, reasons), which may carry control
     /// characters (an ESC sequence, a line break that forges a log line). Every output (JSON,

@@ -336,3 +336,28 @@ async fn the_slack_client_speaks_tls() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!((seen[0][0], seen[0][1]), (0x16, 0x03), "{seen:?}");
 }
+
+/// `docs/rules.md` is `fivexx rules`, byte for byte: regenerate it with
+/// `cargo run -- rules > docs/rules.md` when a rule changes.
+#[test]
+fn docs_rules_md_is_the_registry() {
+    let out = fivexx(&["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let kept = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    assert!(
+        printed == kept,
+        "docs/rules.md is stale: run `cargo run -- rules > docs/rules.md`"
+    );
+    // Every rule a verdict can name has its section.
+    for id in printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [`"))
+        .filter_map(|l| l.split('`').next())
+    {
+        assert!(
+            printed.contains(&format!("\n## {id}\n")),
+            "`{id}` has no section"
+        );
+    }
+}

@@ -17,7 +17,7 @@
 mod evidence_builder;
 
 use chrono::Duration;
-use fivexx::rules::{Ctx, Draft, Kind, Outcome, alb, cert, cloudfront};
+use fivexx::rules::{Ctx, Draft, Kind, Outcome, catalog};
 use fivexx::verdict::{Finding, Status};
 
 use evidence_builder::{
@@ -31,11 +31,7 @@ use evidence_builder::{
 /// reporting bar, so a rule that fires at 0.3 is only visible here).
 fn drafts(s: &Scenario) -> Vec<Draft> {
     let e = s.evidence();
-    let ctx = Ctx::new(&s.alarm, &e);
-    let mut out = alb::rules(&ctx);
-    out.extend(cloudfront::rules(&ctx));
-    out.extend(cert::rules(&ctx));
-    out
+    catalog::detect(&Ctx::new(&s.alarm, &e))
 }
 
 fn drafted(s: &Scenario, rule: &str) -> Option<Draft> {

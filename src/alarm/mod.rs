@@ -97,10 +97,6 @@ impl Alarm {
         self.metrics.first()
     }
 
-    pub fn namespace(&self) -> Option<&str> {
-        self.primary_metric().map(|m| m.namespace.as_str())
-    }
-
     /// Every value of dimension `name` across the alarm's metrics, without repeats.
     pub fn dimension_values(&self, name: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -16,15 +16,9 @@ pub const MAX_HEADER: usize = 150;
 /// Kept below Slack's ~13k total so escaping and JSON never push it over.
 pub const MAX_TOTAL: usize = 12_000;
 
-/// Escapes the three characters Slack treats as markup, so no `<!channel>`, user mention or
-/// spoofed `<url|label>` link can come from alarm text.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// Escapes then caps, never cutting an entity in half.
+/// Escapes the three characters Slack treats as markup (so no `<!channel>`, user mention or
+/// spoofed `<url|label>` link can come from alarm text), then caps, never cutting an entity
+/// in half.
 fn text(s: &str, max: usize) -> String {
     let mut out = String::new();
     let mut n = 0;
@@ -335,7 +329,7 @@ mod tests {
     #[test]
     fn escaping_defuses_mentions_and_links() {
         assert_eq!(
-            escape("<!channel> <https://evil|click> & co"),
+            text("<!channel> <https://evil|click> & co", 1000),
             "&lt;!channel&gt; &lt;https://evil|click&gt; &amp; co"
         );
         let t = text("<<<<", 6);

@@ -1,9 +1,10 @@
 //! ALB rules (`docs/rules.md`): who made the 5xx, and why.
 
+use super::catalog::{Detect, Rule};
 use std::collections::BTreeMap;
 
 use super::signals::{AlbSignals, DOMINANT, REACHED};
-use super::{AlbCtx, Ctx, Draft, Kind, count, pct, secs};
+use super::{AlbCtx, Draft, Kind, count, pct, secs};
 use crate::evidence::TargetGroupEvidence;
 use crate::evidence::elb::attribute;
 
@@ -100,8 +101,8 @@ fn lb_name(a: &AlbCtx<'_>) -> String {
     a.alb.name().to_owned()
 }
 
-fn base(a: &AlbCtx<'_>, rule: &'static str, b: f64, codes: &[u16]) -> Draft {
-    let mut d = Draft::new(rule, Kind::Cause, b, codes);
+fn base(a: &AlbCtx<'_>, rule: &'static Rule) -> Draft {
+    let mut d = rule.draft();
     d.alb_arn = Some(a.alb.arn.clone());
     d.resources.push(a.alb.arn.clone());
     d
@@ -127,30 +128,6 @@ fn idle_line(s: &AlbSignals) -> String {
     }
 }
 
-/// Every ALB rule, for every load balancer in the evidence.
-pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let mut out = Vec::new();
-    for a in &ctx.albs {
-        let routed = routed_groups(a);
-        out.extend(no_registered_targets(a, &routed));
-        out.extend(no_routable_targets(a, &routed));
-        out.extend(all_targets_unhealthy(a, &routed));
-        out.extend(keepalive_shorter_than_idle(a, &routed));
-        out.extend(target_connection_refused(a, &routed));
-        out.extend(target_unreachable(a, &routed));
-        out.extend(target_overloaded(a, &routed));
-        out.extend(target_response_timeout(a, &routed));
-        out.extend(target_tls_handshake(a, &routed));
-        out.extend(malformed_target_response(a, &routed));
-        out.extend(deregistration_inflight(a, &routed));
-        out.extend(lambda_target_error(a, &routed));
-        out.extend(target_app_5xx(a, &routed));
-        out.extend(lb_generated_500(a));
-        out.extend(connection_limit(a));
-    }
-    out
-}
-
 fn healths<'a>(routed: &[&'a TargetGroupEvidence]) -> Vec<(&'a TargetGroupEvidence, Health)> {
     routed
         .iter()
@@ -170,7 +147,19 @@ fn targets_healthy(routed: &[&TargetGroupEvidence]) -> Option<bool> {
     )
 }
 
-pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const NO_REGISTERED_TARGETS: Rule = Rule {
+    id: "alb.no_registered_targets",
+    kind: Kind::Cause,
+    base: 0.9,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "The target group the listener forwards to has no registered targets, so the ALB answers 503 to everything routed there.",
+    needs: "Needs `DescribeTargetHealth` to return zero targets for a routed target group, and `HTTPCode_ELB_503_Count` above 0 and at least 80% of ELB 5xx. If no ALB metrics could be read at all, it still fires, 0.2 lower.",
+    differs: "Here there are no targets, rather than targets that cannot be used. Registered but all unused, draining or initial is `alb.no_routable_targets`; all unhealthy is `alb.all_targets_unhealthy`, which fails open and so is not a 503.",
+    detect: Detect::PerAlb(no_registered_targets),
+};
+
+fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     // Without metrics an empty routed group still answers every request it gets with 503:
     // the rule holds, with the missing counts named and the confidence lowered.
@@ -179,7 +168,7 @@ pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) ->
     }
     let (tg, _) = healths(routed).into_iter().find(|(_, h)| h.total == 0)?;
     let name = tg.target_group.display_name();
-    let mut d = base(a, "alb.no_registered_targets", 0.9, &[503]);
+    let mut d = base(a, &NO_REGISTERED_TARGETS);
     d.title = format!("Target group {name} has no registered targets");
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.evidence(format!("DescribeTargetHealth({name}): 0 targets"));
@@ -223,7 +212,19 @@ pub fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) ->
     Some(d)
 }
 
-pub fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const NO_ROUTABLE_TARGETS: Rule = Rule {
+    id: "alb.no_routable_targets",
+    kind: Kind::Cause,
+    base: 0.65,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "Targets are registered but none can take traffic (all unused, draining or still initial), so the ALB answers 503.",
+    needs: "Needs ELB 503 at least 80% of ELB 5xx, and a routed target group whose targets, per `DescribeTargetHealth`, are all `unused`, `draining` or `initial`, with none healthy or unhealthy.",
+    differs: "Unlike `alb.no_registered_targets`, the group does have targets. Unlike `alb.all_targets_unhealthy`, none is `unhealthy`: unhealthy targets fail open and produce 502/504, not 503.",
+    detect: Detect::PerAlb(no_routable_targets),
+};
+
+fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_503 <= 0.0 || s.p503 < 0.8 {
         return None;
@@ -235,7 +236,7 @@ pub fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
             && h.n("unused") + h.n("draining") + h.n("initial") == h.total
     })?;
     let name = tg.target_group.display_name();
-    let mut d = base(a, "alb.no_routable_targets", 0.65, &[503]);
+    let mut d = base(a, &NO_ROUTABLE_TARGETS);
     d.title = format!("No target of {name} can take traffic");
     let states: Vec<String> = h.states.iter().map(|(k, v)| format!("{v} {k}")).collect();
     d.headline = format!(
@@ -271,14 +272,26 @@ pub fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
     Some(d)
 }
 
-pub fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const ALL_TARGETS_UNHEALTHY: Rule = Rule {
+    id: "alb.all_targets_unhealthy",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 504],
+    sub_cause_of: None,
+    cause: "Every target in the routed target group fails its health checks; the ALB fails open, and users see 502/504 or application errors.",
+    needs: "Fires when `DescribeTargetHealth` shows every target of a routed group as `unhealthy`. The dominant reason code picks the advice; `HealthyHostCount` Minimum 0 is noted; `HTTPCode_Target_2XX_Count` at half of `RequestCount` or more adds confidence.",
+    differs: "It is the answer only when no sub-cause rule (unreachable, refused, overloaded, response timeout, TLS, Lambda, app 5xx) fires for the same ALB. 2xx still flowing points to a bad health check, and fail-open is not the 503 of the no-target rules.",
+    detect: Detect::PerAlb(all_targets_unhealthy),
+};
+
+fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     let (tg, h) = healths(routed)
         .into_iter()
         .find(|(_, h)| h.total > 0 && h.n("unhealthy") == h.total)?;
     let t = &tg.target_group;
     let name = t.display_name();
-    let mut d = base(a, "alb.all_targets_unhealthy", 0.8, &[502, 504]);
+    let mut d = base(a, &ALL_TARGETS_UNHEALTHY);
     d.resources.push(t.target_group_arn.clone());
     d.title = format!("Every target of {name} is unhealthy");
     d.evidence(h.describe("unhealthy"));
@@ -369,10 +382,19 @@ fn healthy_min(a: &AlbCtx<'_>, tg: &TargetGroupEvidence) -> Option<f64> {
         .copied()
 }
 
-pub fn keepalive_shorter_than_idle(
-    a: &AlbCtx<'_>,
-    routed: &[&TargetGroupEvidence],
-) -> Option<Draft> {
+pub(super) const KEEPALIVE_SHORTER_THAN_IDLE: Rule = Rule {
+    id: "alb.keepalive_shorter_than_idle",
+    kind: Kind::Cause,
+    base: 0.55,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "The targets' keep-alive timeout is shorter than the ALB idle timeout, so the ALB sometimes reuses a connection the target just closed and gets a 502.",
+    needs: "Needs ELB 502 at least half of ELB 5xx but under 5% of demand, zero target connection and TLS errors, no unhealthy or draining routed targets, and a ratio that is neither peak-only nor over twice as high at high load as at low load.",
+    differs: "The rate is low and flat across load, unlike overload. There are no connection errors (`alb.target_connection_refused`) and no draining targets (`alb.deregistration_inflight`). At a 502 ratio of 5% or more it stops firing and `alb.malformed_target_response` remains.",
+    detect: Detect::PerAlb(keepalive_shorter_than_idle),
+};
+
+fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.ratio_502 >= 0.05 {
         return None;
@@ -394,7 +416,7 @@ pub fn keepalive_shorter_than_idle(
     if s.only_at_peaks || climbs {
         return None;
     }
-    let mut d = base(a, "alb.keepalive_shorter_than_idle", 0.55, &[502]);
+    let mut d = base(a, &KEEPALIVE_SHORTER_THAN_IDLE);
     let tg_names: Vec<&str> = routed
         .iter()
         .map(|t| t.target_group.display_name())
@@ -462,7 +484,19 @@ pub fn keepalive_shorter_than_idle(
     Some(d)
 }
 
-pub fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_CONNECTION_REFUSED: Rule = Rule {
+    id: "alb.target_connection_refused",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[502],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "Targets refuse or reset the ALB's connections (process down, wrong port, full backlog), so the ALB returns 502.",
+    needs: "Fires on `TargetConnectionErrorCount` above 0 with ELB 502 at least half of ELB 5xx. Targets reporting `Target.FailedHealthChecks`, or a mix of healthy and unhealthy targets, add confidence; with neither it loses 0.15.",
+    differs: "A refused connection fails fast as 502, whereas a filtered network times out as 504 (`alb.target_unreachable`). The connection errors exclude `alb.keepalive_shorter_than_idle` and `alb.malformed_target_response`.",
+    detect: Detect::PerAlb(target_connection_refused),
+};
+
+fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.conn_errors <= 0.0 || s.elb_502 <= 0.0 || s.p502 < DOMINANT {
         return None;
@@ -475,7 +509,7 @@ pub fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]
     let flapping = hs
         .iter()
         .any(|(_, h)| h.n("unhealthy") > 0 && h.n("healthy") > 0);
-    let mut d = base(a, "alb.target_connection_refused", 0.7, &[502]);
+    let mut d = base(a, &TARGET_CONNECTION_REFUSED);
     d.title = format!("Targets behind {} refuse or reset connections", lb_name(a));
     d.headline = format!(
         "Targets behind {} refuse or reset connections: {} connection errors and {} ELB 502 in {} min.",
@@ -510,12 +544,24 @@ pub fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]
     Some(d)
 }
 
-pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_UNREACHABLE: Rule = Rule {
+    id: "alb.target_unreachable",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[504],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "The ALB cannot open connections to its targets (a security group, NACL or route drops the packets), so requests time out with 504.",
+    needs: "Needs ELB 504 at least half of ELB 5xx and `TargetConnectionErrorCount` above 0, plus at least one of: every routed target unhealthy with `Target.Timeout`, no `TargetResponseTime` data in the window, or a step onset. Load correlation lowers it.",
+    differs: "Connection errors separate it from `alb.target_response_timeout`, where targets connect and then answer slowly. The step, missing latency or all-Timeout health separates it from `alb.target_overloaded`, and 504 rather than 502 from `alb.target_connection_refused`.",
+    detect: Detect::PerAlb(target_unreachable),
+};
+
+fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_504 <= 0.0 || s.p504 < DOMINANT || s.conn_errors <= 0.0 {
         return None;
     }
-    let mut d = base(a, "alb.target_unreachable", 0.7, &[504]);
+    let mut d = base(a, &TARGET_UNREACHABLE);
     d.title = format!(
         "{} cannot reach its targets (connections time out)",
         lb_name(a)
@@ -595,7 +641,19 @@ pub fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Op
     Some(d)
 }
 
-pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_OVERLOADED: Rule = Rule {
+    id: "alb.target_overloaded",
+    kind: Kind::Cause,
+    base: 0.6,
+    codes: &[502, 504],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "The targets run out of capacity as traffic rises, so failed connections and slow answers turn into 502/504.",
+    needs: "Needs ELB 502+504 above 0 and errors that follow load (error or connection-error ratio rank-correlated with demand at 0.6+, or errors only at peaks), plus one of: connection errors following load, `TargetResponseTime` p99 tracking demand, or some `Target.Timeout` targets beside healthy ones.",
+    differs: "The errors track RequestCount, whereas `alb.target_unreachable` and `alb.target_connection_refused` describe failures that occur at any load. `RejectedConnectionCount` adds confidence here.",
+    detect: Detect::PerAlb(target_overloaded),
+};
+
+fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_502 + s.elb_504 <= 0.0 {
         return None;
@@ -609,7 +667,7 @@ pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
     if !(s.load_correlated || conn_follows) || !(conn_follows || some_timeout || p99_follows) {
         return None;
     }
-    let mut d = base(a, "alb.target_overloaded", 0.6, &[502, 504]);
+    let mut d = base(a, &TARGET_OVERLOADED);
     d.title = format!("Targets behind {} are overloaded", lb_name(a));
     d.headline = format!(
         "Targets behind {} are overloaded: the error ratio rises with load to {} of requests.",
@@ -649,7 +707,19 @@ pub fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
     Some(d)
 }
 
-pub fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_RESPONSE_TIMEOUT: Rule = Rule {
+    id: "alb.target_response_timeout",
+    kind: Kind::Cause,
+    base: 0.75,
+    codes: &[504],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "Targets accept the connection but take longer than the ALB idle timeout to answer, so the ALB gives up with 504.",
+    needs: "Needs ELB 504 at least half of ELB 5xx, `TargetResponseTime` Maximum at 90% or more of `idle_timeout.timeout_seconds` (60 s if unset), and no routed group with unhealthy targets. Zero connection errors and all targets healthy add confidence.",
+    differs: "No connection failure is required, unlike `alb.target_unreachable`; load correlation only changes the advice. Behind CloudFront, when the idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, `cf.origin_read_timeout` steps aside for this rule.",
+    detect: Detect::PerAlb(target_response_timeout),
+};
+
+fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_504 <= 0.0 || s.p504 < DOMINANT {
         return None;
@@ -661,7 +731,7 @@ pub fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     if targets_healthy(routed) == Some(false) {
         return None;
     }
-    let mut d = base(a, "alb.target_response_timeout", 0.75, &[504]);
+    let mut d = base(a, &TARGET_RESPONSE_TIMEOUT);
     d.title = format!(
         "Targets behind {} answer slower than the {}",
         lb_name(a),
@@ -707,7 +777,19 @@ pub fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     Some(d)
 }
 
-pub fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_TLS_HANDSHAKE: Rule = Rule {
+    id: "alb.target_tls_handshake",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "The ALB cannot complete TLS with its HTTPS targets (protocol or cipher mismatch, or plain HTTP on the TLS port), so requests end in 502.",
+    needs: "Fires when `TargetTLSNegotiationErrorCount` is above 0 in the window and a routed target group uses Protocol HTTPS. A dominant ELB 502 share and a step onset add confidence.",
+    differs: "The connection opens but the handshake fails, unlike `alb.target_connection_refused`. Target certificate expiry is never blamed (the ALB does not validate target certificates), and any TLS errors rule out the keep-alive and malformed-response rules.",
+    detect: Detect::PerAlb(target_tls_handshake),
+};
+
+fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.tls_errors <= 0.0 {
         return None;
@@ -718,7 +800,7 @@ pub fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> 
         .collect();
     let tg = https.first()?;
     let name = tg.target_group.display_name();
-    let mut d = base(a, "alb.target_tls_handshake", 0.8, &[502]);
+    let mut d = base(a, &TARGET_TLS_HANDSHAKE);
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.title = format!(
         "TLS handshakes from {} to the targets of {name} fail",
@@ -761,7 +843,19 @@ pub fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> 
     Some(d)
 }
 
-pub fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const MALFORMED_TARGET_RESPONSE: Rule = Rule {
+    id: "alb.malformed_target_response",
+    kind: Kind::Cause,
+    base: 0.45,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "Targets send responses the ALB cannot parse (oversized or invalid headers, broken chunked encoding), so it replies 502.",
+    needs: "Needs ELB 502 at least half of ELB 5xx, no connection or TLS errors, no load correlation, and every routed group healthy with no unhealthy targets. A step onset or a 502 ratio of 5%+ adds confidence; below 5% it loses 0.15 to the keep-alive rule.",
+    differs: "This is what is left once connection, TLS and load causes are excluded. A low, steady rate favours `alb.keepalive_shorter_than_idle`; a higher or step-shaped rate favours this rule.",
+    detect: Detect::PerAlb(malformed_target_response),
+};
+
+fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.conn_errors > 0.0 || s.tls_errors > 0.0 {
         return None;
@@ -769,7 +863,7 @@ pub fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]
     if s.load_correlated || targets_healthy(routed) != Some(true) {
         return None;
     }
-    let mut d = base(a, "alb.malformed_target_response", 0.45, &[502]);
+    let mut d = base(a, &MALFORMED_TARGET_RESPONSE);
     d.title = format!(
         "Targets behind {} send responses the ALB rejects",
         lb_name(a)
@@ -802,7 +896,19 @@ pub fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]
     Some(d)
 }
 
-pub fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const DEREGISTRATION_INFLIGHT: Rule = Rule {
+    id: "alb.deregistration_inflight",
+    kind: Kind::Cause,
+    base: 0.6,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "Targets are being deregistered during a deploy or scale-in, and requests still in flight on them are cut off with 502.",
+    needs: "Needs ELB 502 above 0 and at least one `draining` target in a routed group per `DescribeTargetHealth`. A `deregistration_delay.timeout_seconds` of 0 or below `TargetResponseTime` Maximum, and a non-chronic step onset, add confidence; unread attributes cost 0.2.",
+    differs: "It is tied to draining targets at triage time. `alb.keepalive_shorter_than_idle` will not fire while any target drains, and describes steady 502s outside deploys.",
+    detect: Detect::PerAlb(deregistration_inflight),
+};
+
+fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_502 <= 0.0 {
         return None;
@@ -816,7 +922,7 @@ pub fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
         .as_deref()
         .and_then(|a| attribute(a, "deregistration_delay.timeout_seconds"))
         .and_then(|v| v.parse::<f64>().ok());
-    let mut d = base(a, "alb.deregistration_inflight", 0.6, &[502]);
+    let mut d = base(a, &DEREGISTRATION_INFLIGHT);
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.title = format!("Requests cut off while targets of {name} deregister");
     d.headline = format!(
@@ -853,7 +959,19 @@ pub fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     Some(d)
 }
 
-pub fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const LAMBDA_TARGET_ERROR: Rule = Rule {
+    id: "alb.lambda_target_error",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 504],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "The Lambda function behind the ALB fails its invocations, so the ALB returns 502/504.",
+    needs: "Needs a routed target group with TargetType `lambda`, and `LambdaUserError` plus `LambdaInternalError` above 0 in the window (the larger of the per-load-balancer and per-target-group readings). ELB 502s add confidence.",
+    differs: "It applies only to Lambda target groups, where connection, TLS and health-reason signals do not exist. The Lambda error metrics show the function failed, not the network or a timeout.",
+    detect: Detect::PerAlb(lambda_target_error),
+};
+
+fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     let tg = routed
         .iter()
@@ -862,7 +980,7 @@ pub fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
         return None;
     }
     let name = tg.target_group.display_name();
-    let mut d = base(a, "alb.lambda_target_error", 0.8, &[502, 504]);
+    let mut d = base(a, &LAMBDA_TARGET_ERROR);
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.title = format!("The Lambda function behind {name} fails");
     d.headline = format!(
@@ -885,7 +1003,19 @@ pub fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
     Some(d)
 }
 
-pub fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+pub(super) const TARGET_APP_5XX: Rule = Rule {
+    id: "alb.target_app_5xx",
+    kind: Kind::Cause,
+    base: 0.85,
+    codes: &[500],
+    sub_cause_of: Some("alb.all_targets_unhealthy"),
+    cause: "The application on the targets is returning 5xx itself; the load balancer only passes those responses on.",
+    needs: "Needs `HTTPCode_Target_5XX_Count` to be at least 90% of all 5xx (ELB plus target), and either 0.1% of `RequestCount` and at least 10 responses, or three times the previous hour's ratio. A step onset adds confidence; a load-correlated ratio takes 0.15 off.",
+    differs: "ELB-generated codes are near zero, so the connection, TLS, timeout and no-target rules do not fit. A step with steady load points to a deploy or dependency; a ratio that rises with load points to capacity.",
+    detect: Detect::PerAlb(target_app_5xx),
+};
+
+fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.target_5xx <= 0.0 || s.target_share < 0.9 {
         return None;
@@ -900,7 +1030,7 @@ pub fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option
     if !(above_floor || above_base) {
         return None;
     }
-    let mut d = base(a, "alb.target_app_5xx", 0.85, &[500]);
+    let mut d = base(a, &TARGET_APP_5XX);
     let names: Vec<&str> = routed
         .iter()
         .map(|t| t.target_group.display_name())
@@ -953,12 +1083,24 @@ fn share(part: f64, whole: f64) -> f64 {
     super::signals::share(part, whole)
 }
 
-pub fn lb_generated_500(a: &AlbCtx<'_>) -> Option<Draft> {
+pub(super) const LB_GENERATED_500: Rule = Rule {
+    id: "alb.lb_generated_500",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[500, 561],
+    sub_cause_of: None,
+    cause: "The ALB itself returns 500, usually because an authenticate action (OIDC/Cognito) or a WAF web ACL evaluation is failing.",
+    needs: "Fires when `HTTPCode_ELB_500_Count` is above 0 and at least half of ELB 5xx. `ELBAuthError` above 0 adds confidence, and an authenticate action on a listener is noted; otherwise it loses 0.2, because the WAF association is not read.",
+    differs: "The 500 comes from the load balancer, not the application (`alb.target_app_5xx` reads target 5xx). WAF is implicated only for evaluation errors, never for ordinary blocks, which return 403 (`guard.waf_not_5xx`).",
+    detect: Detect::PerAlb(lb_generated_500),
+};
+
+fn lb_generated_500(a: &AlbCtx<'_>, _: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.elb_500 <= 0.0 || s.p500 < DOMINANT {
         return None;
     }
-    let mut d = base(a, "alb.lb_generated_500", 0.7, &[500, 561]);
+    let mut d = base(a, &LB_GENERATED_500);
     d.title = format!("{} itself answers 500", lb_name(a));
     d.headline = format!(
         "{} itself answers 500 ({} in {} min): an authentication action or WAF evaluation fails.",
@@ -999,13 +1141,24 @@ pub fn lb_generated_500(a: &AlbCtx<'_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn connection_limit(a: &AlbCtx<'_>) -> Option<Draft> {
+pub(super) const CONNECTION_LIMIT: Rule = Rule {
+    id: "alb.connection_limit",
+    kind: Kind::Supporting,
+    base: 0.3,
+    codes: &[],
+    sub_cause_of: None,
+    cause: "The load balancer is rejecting client connections because it has reached its connection limit.",
+    needs: "Fires whenever `RejectedConnectionCount` is above 0 in the window, as a supporting finding at 0.3 that ranking keeps below the best cause.",
+    differs: "It is never the answer on its own. The same signal adds confidence to `alb.target_overloaded`, the load-type cause it usually comes with.",
+    detect: Detect::PerAlb(connection_limit),
+};
+
+fn connection_limit(a: &AlbCtx<'_>, _: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
     if s.rejected <= 0.0 {
         return None;
     }
-    let mut d = base(a, "alb.connection_limit", 0.3, &[]);
-    d.kind = Kind::Supporting;
+    let mut d = base(a, &CONNECTION_LIMIT);
     d.title = format!("{} rejects connections", lb_name(a));
     d.headline = d.title.clone();
     d.evidence(format!(

@@ -1,5 +1,6 @@
 //! Certificate rules: `cert.renewal_risk`, a warning beside the answer.
 
+use super::catalog::{Detect, Rule};
 use chrono::Duration;
 
 use super::{Ctx, Draft, Kind};
@@ -35,7 +36,19 @@ pub fn wont_renew(c: &CertificateDetail) -> Option<String> {
     }
 }
 
-pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
+pub(super) const RENEWAL_RISK: Rule = Rule {
+    id: "cert.renewal_risk",
+    kind: Kind::Warning,
+    base: 0.7,
+    codes: &[],
+    sub_cause_of: None,
+    cause: "A certificate on the load balancer expires within 45 days and ACM will not renew it on its own.",
+    needs: "For each ACM certificate on a listener of the ALBs in scope, fires when `NotAfter` falls in the next 45 days and the certificate is IMPORTED, EMAIL-validated, `RenewalEligibility` INELIGIBLE, or has a `RenewalStatus` that is missing or other than PENDING_AUTO_RENEWAL or SUCCESS.",
+    differs: "A warning for a certificate that has not expired yet; once `NotAfter` passes, the case belongs to `cf.origin_cert_expired`. Ranking keeps it 0.05 below the best cause, so it never outranks an explanation of the current errors.",
+    detect: Detect::PerTriage(renewal_risk),
+};
+
+fn renewal_risk(ctx: &Ctx<'_>) -> Vec<Draft> {
     let now = ctx.e.now;
     let mut out = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
@@ -56,7 +69,7 @@ pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
             };
             let days = (not_after - now).num_days();
             let domain = c.domain_name.clone().unwrap_or_else(|| arn.clone());
-            let mut d = Draft::new("cert.renewal_risk", Kind::Warning, 0.7, &[]);
+            let mut d = RENEWAL_RISK.draft();
             d.alb_arn = Some(a.alb.arn.clone());
             d.resources.push(arn.clone());
             d.resources.push(a.alb.arn.clone());

@@ -1,6 +1,7 @@
 //! CloudFront rules (`docs/rules.md`): the edge, the origin link, and the ALB
 //! behind it.
 
+use super::catalog::{Detect, Rule};
 use super::signals::{CfSignals, REACHED, rank_correlation};
 use super::tls::{covered, policy_protocols};
 use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, count, pct, secs};
@@ -90,8 +91,8 @@ impl OriginCtx<'_, '_> {
         format!("origin `{}` ({})", self.origin.id, self.origin.domain_name)
     }
 
-    fn draft(&self, rule: &'static str, base: f64, codes: &[u16]) -> Draft {
-        let mut d = Draft::new(rule, Kind::Cause, base, codes);
+    fn draft(&self, rule: &'static Rule) -> Draft {
+        let mut d = rule.draft();
         d.resources
             .push(format!("cloudfront:distribution/{}", self.id()));
         if let Some(a) = self.alb {
@@ -133,7 +134,7 @@ pub fn forwards_host(
     })
 }
 
-fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>> {
+pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>> {
     let Some(cfg) = cf.dist.config.as_ref() else {
         return Vec::new();
     };
@@ -162,34 +163,11 @@ fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>
 }
 
 /// A finding about a whole distribution (its functions, its edge), naming it as a resource.
-fn dist_draft(cf: &CfCtx<'_>, rule: &'static str, kind: Kind, base: f64, codes: &[u16]) -> Draft {
-    let mut d = Draft::new(rule, kind, base, codes);
+fn dist_draft(cf: &CfCtx<'_>, rule: &'static Rule) -> Draft {
+    let mut d = rule.draft();
     d.resources
         .push(format!("cloudfront:distribution/{}", cf.dist.id));
     d
-}
-
-/// Every CloudFront rule, for every distribution and its custom origins.
-pub fn rules(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let mut out = Vec::new();
-    for cf in &ctx.cfs {
-        let os = origins(ctx, cf);
-        for o in &os {
-            out.extend(origin_cert_hostname_mismatch(o));
-            out.extend(origin_cert_expired(o));
-            out.extend(origin_tls_protocol_mismatch(o));
-            out.extend(origin_port_mismatch(o));
-            out.extend(origin_dns_failure(o));
-            out.extend(origin_blocked_or_private(o));
-            out.extend(origin_read_timeout(o));
-            out.extend(origin_passthrough(ctx, o));
-            out.extend(origin_capacity_503(o));
-        }
-        out.extend(edge_functions(ctx, cf));
-        out.extend(waf_guard(cf));
-        out.extend(edge_capacity(cf, &os));
-    }
-    out
 }
 
 fn rate_line(s: &CfSignals, code: &str, rate: Option<f64>) -> String {
@@ -221,13 +199,25 @@ fn config_pattern(d: &mut Draft, s: &CfSignals, code: u16) {
     }
 }
 
-pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_CERT_HOSTNAME_MISMATCH: Rule = Rule {
+    id: "cf.origin_cert_hostname_mismatch",
+    kind: Kind::Cause,
+    base: 0.85,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "CloudFront reaches the origin ALB over HTTPS, but the listener certificate covers neither the origin domain nor the Host CloudFront sends, so every origin handshake fails with 502.",
+    needs: "With `https-only`/`match-viewer`, reads the default listener certificate's SANs and DomainName from ACM and fires when none covers the origin `DomainName` (one-label wildcards), unless Host is forwarded (`ForwardedValues` or origin request policy) and an alias is covered.",
+    differs: "The certificate's dates do not matter (expiry is `cf.origin_cert_expired`), and the protocols do agree (disagreement is `cf.origin_tls_protocol_mismatch`). A raw `*.elb.amazonaws.com` origin name is called out, because no ACM certificate can cover it.",
+    detect: Detect::PerOrigin(origin_cert_hostname_mismatch),
+};
+
+fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
     let (cert_arn, detail) = o.listener_certificate()?;
     let Some(detail) = detail else {
-        return unverifiable_certificate(o, "cf.origin_cert_hostname_mismatch", 0.85, cert_arn);
+        return unverifiable_certificate(o, &ORIGIN_CERT_HOSTNAME_MISMATCH, cert_arn);
     };
     let mut names: Vec<String> = detail.subject_alternative_names.clone();
     if let Some(dn) = &detail.domain_name
@@ -247,7 +237,7 @@ pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if host_forwarded == Some(Some(true)) && alias_covered {
         return None;
     }
-    let mut d = o.draft("cf.origin_cert_hostname_mismatch", 0.85, &[502]);
+    let mut d = o.draft(&ORIGIN_CERT_HOSTNAME_MISMATCH);
     d.resources.push(cert_arn.to_owned());
     d.title = format!(
         "The origin certificate of {} does not cover `{origin_domain}`",
@@ -322,15 +312,14 @@ pub fn origin_cert_hostname_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
 /// confident guess. Only when CloudFront's 502s point at the origin's TLS.
 fn unverifiable_certificate(
     o: &OriginCtx<'_, '_>,
-    rule: &'static str,
-    base: f64,
+    rule: &'static Rule,
     cert_arn: &str,
 ) -> Option<Draft> {
     let s = &o.cf.s;
     if s.dominant() != Some(502) {
         return None;
     }
-    let mut d = o.draft(rule, base, &[502]);
+    let mut d = o.draft(rule);
     d.resources.push(cert_arn.to_owned());
     d.title = format!("The origin certificate of {} could not be checked", o.id());
     d.headline = d.title.clone();
@@ -352,13 +341,25 @@ fn unverifiable_certificate(
     Some(d)
 }
 
-pub fn origin_cert_expired(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_CERT_EXPIRED: Rule = Rule {
+    id: "cf.origin_cert_expired",
+    kind: Kind::Cause,
+    base: 0.9,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "The certificate on the origin ALB's HTTPS listener has expired, so CloudFront rejects the origin handshake and serves 502.",
+    needs: "For a custom origin set to `https-only` or `match-viewer`, takes the linked ALB's HTTPS listener on the origin's HTTPS port (443 by default) and its default certificate, and fires when ACM `DescribeCertificate` shows `NotAfter` at or before now or `Status` EXPIRED.",
+    differs: "Unlike `cert.renewal_risk`, which warns about certificates within 45 days of `NotAfter`, the date has already passed. The certificate's names are not checked here (that is `cf.origin_cert_hostname_mismatch`). Target certificates are ignored because the ALB does not validate them.",
+    detect: Detect::PerOrigin(origin_cert_expired),
+};
+
+fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
     let (cert_arn, detail) = o.listener_certificate()?;
     let Some(detail) = detail else {
-        return unverifiable_certificate(o, "cf.origin_cert_expired", 0.9, cert_arn);
+        return unverifiable_certificate(o, &ORIGIN_CERT_EXPIRED, cert_arn);
     };
     let now = o.cf.s.now;
     let expired_by_date = detail.not_after.is_some_and(|t| t <= now);
@@ -366,7 +367,7 @@ pub fn origin_cert_expired(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !(expired_by_date || expired_status) {
         return None;
     }
-    let mut d = o.draft("cf.origin_cert_expired", 0.9, &[502]);
+    let mut d = o.draft(&ORIGIN_CERT_EXPIRED);
     d.resources.push(cert_arn.to_owned());
     let domain = detail
         .domain_name
@@ -426,7 +427,19 @@ pub fn origin_cert_expired(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_tls_protocol_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_TLS_PROTOCOL_MISMATCH: Rule = Rule {
+    id: "cf.origin_tls_protocol_mismatch",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "CloudFront and the origin ALB's HTTPS listener share no TLS version, so the origin handshake fails and viewers get 502.",
+    needs: "For an HTTPS origin, a built-in table maps the listener's `SslPolicy` name to its protocols; unknown policy names give no finding. Fires when none of the origin's `OriginSslProtocols` (TLSv1.2 if unset) is in that set, e.g. a TLS13-1-3 policy against TLSv1.2.",
+    differs: "The certificate's validity and names play no part (those are the two certificate rules). A listener does exist on the right port (otherwise `cf.origin_port_mismatch`); only the protocol sets fail to overlap.",
+    detect: Detect::PerOrigin(origin_tls_protocol_mismatch),
+};
+
+fn origin_tls_protocol_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
@@ -446,7 +459,7 @@ pub fn origin_tls_protocol_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     {
         return None;
     }
-    let mut d = o.draft("cf.origin_tls_protocol_mismatch", 0.7, &[502]);
+    let mut d = o.draft(&ORIGIN_TLS_PROTOCOL_MISMATCH);
     d.title = format!("CloudFront {} and the ALB share no TLS protocol", o.id());
     d.headline = format!(
         "CloudFront {} offers {} to the origin but the ALB listener policy {policy} accepts only {}: every origin handshake fails (502).",
@@ -469,7 +482,19 @@ pub fn origin_tls_protocol_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_port_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_PORT_MISMATCH: Rule = Rule {
+    id: "cf.origin_port_mismatch",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 504],
+    sub_cause_of: None,
+    cause: "CloudFront connects to the origin ALB with a protocol and port where the ALB has no matching listener, so connections are refused (502) or dropped (504).",
+    needs: "Reads the linked ALB's listeners. For `https-only`/`match-viewer` it expects HTTPS on `HTTPSPort` (443 by default), otherwise HTTP on `HTTPPort` (80 by default), and fires when no listener has that port and protocol. A dominant 502 or 504 rate, or a step onset, adds confidence.",
+    differs: "Nothing suitable listens on that port, whereas the TLS and certificate rules assume a working HTTPS listener. The ALB exists (unlike `cf.origin_dns_failure`), and the problem is listeners, not the internal scheme that `cf.origin_blocked_or_private` reads.",
+    detect: Detect::PerOrigin(origin_port_mismatch),
+};
+
+fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let a = o.alb?;
     let listeners = a.alb.listeners.as_ref()?;
     let (want_proto, want_port) = if o.uses_https() {
@@ -484,7 +509,7 @@ pub fn origin_port_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
         return None;
     }
     let on_port = listeners.iter().find(|l| l.port == Some(want_port));
-    let mut d = o.draft("cf.origin_port_mismatch", 0.8, &[502, 504]);
+    let mut d = o.draft(&ORIGIN_PORT_MISMATCH);
     d.title = format!(
         "No {want_proto} listener on port {want_port} of {} for CloudFront {}",
         a.alb.name(),
@@ -539,13 +564,25 @@ pub fn origin_port_mismatch(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_dns_failure(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_DNS_FAILURE: Rule = Rule {
+    id: "cf.origin_dns_failure",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "The origin points at a load balancer name that no longer exists (usually a deleted or recreated ALB), so CloudFront cannot resolve it and returns 502.",
+    needs: "Follows the origin domain, directly or through a Route 53 alias/CNAME, to an ELB-style DNS name, and fires when `DescribeLoadBalancers` in that region lists no load balancer with that name. It never checks whether other names resolve.",
+    differs: "No ALB could be linked at all, so the listener, certificate and scheme rules cannot apply. Once the name maps to an existing ALB, this rule is silent and those rules take over.",
+    detect: Detect::PerOrigin(origin_dns_failure),
+};
+
+fn origin_dns_failure(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let link = o.link?;
     let dns = link.elb_dns_name.as_deref()?;
     if link.alb_arn.is_some() || !link.how.contains("no load balancer in") {
         return None;
     }
-    let mut d = o.draft("cf.origin_dns_failure", 0.8, &[502]);
+    let mut d = o.draft(&ORIGIN_DNS_FAILURE);
     d.title = format!(
         "The origin of {} names a load balancer that does not exist",
         o.id()
@@ -564,14 +601,26 @@ pub fn origin_dns_failure(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_blocked_or_private(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_BLOCKED_OR_PRIVATE: Rule = Rule {
+    id: "cf.origin_blocked_or_private",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[504],
+    sub_cause_of: None,
+    cause: "The origin is an internal ALB that CloudFront cannot reach without a VPC origin, so origin requests time out with 504.",
+    needs: "Fires when the linked ALB's `Scheme` is `internal` and the origin has no `VpcOriginConfig`; security groups are not checked. Confidence rises with no `OriginLatency` data in the window, a dominant 504 rate, or ALB `RequestCount` below 20% of the previous hour's mean.",
+    differs: "Unlike `cf.origin_read_timeout`, the origin is never reached (no latency data), not reached and slow. Unlike `cf.origin_port_mismatch`, the listeners may be fine: the load balancer's scheme is what blocks CloudFront.",
+    detect: Detect::PerOrigin(origin_blocked_or_private),
+};
+
+fn origin_blocked_or_private(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let a = o.alb?;
     let lb = a.alb.load_balancer.as_ref()?;
     if lb.scheme.as_deref() != Some("internal") || o.origin.vpc_origin_config.is_some() {
         return None;
     }
     let s = &o.cf.s;
-    let mut d = o.draft("cf.origin_blocked_or_private", 0.8, &[504]);
+    let mut d = o.draft(&ORIGIN_BLOCKED_OR_PRIVATE);
     d.title = format!(
         "CloudFront {} cannot reach the internal load balancer {}",
         o.id(),
@@ -609,7 +658,19 @@ pub fn origin_blocked_or_private(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_read_timeout(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_READ_TIMEOUT: Rule = Rule {
+    id: "cf.origin_read_timeout",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[504],
+    sub_cause_of: None,
+    cause: "The origin answers more slowly than the origin's `OriginReadTimeout`, so CloudFront stops waiting and returns 504.",
+    needs: "Needs `504ErrorRate` at least half of `5xxErrorRate`, and `OriginLatency` p99 (or Maximum if p99 is missing) at 90% or more of `OriginReadTimeout` (30 s if unset). ALB `TargetResponseTime` at half the timeout or more, and a load-correlated rate, add confidence.",
+    differs: "The origin is reached but slow, unlike `cf.origin_blocked_or_private`, where there is no latency at all. If the ALB idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, this rule stays silent and `alb.target_response_timeout` explains the errors.",
+    detect: Detect::PerOrigin(origin_read_timeout),
+};
+
+fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;
     if s.dominant() != Some(504) {
         return None;
@@ -628,7 +689,7 @@ pub fn origin_read_timeout(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     {
         return None;
     }
-    let mut d = o.draft("cf.origin_read_timeout", 0.7, &[504]);
+    let mut d = o.draft(&ORIGIN_READ_TIMEOUT);
     d.title = format!(
         "The origin of {} answers slower than OriginReadTimeout ({})",
         o.id(),
@@ -684,7 +745,19 @@ pub fn origin_read_timeout(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_PASSTHROUGH: Rule = Rule {
+    id: "cf.origin_passthrough",
+    kind: Kind::Link,
+    base: 0.8,
+    codes: &[502, 503, 504],
+    sub_cause_of: None,
+    cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
+    needs: "Needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
+    detect: Detect::PerOrigin(origin_passthrough),
+};
+
+fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let a = o.alb?;
     let s = &o.cf.s;
     let alb_errors = a.s.elb_5xx + a.s.target_5xx;
@@ -723,8 +796,7 @@ pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft>
     if alb_errors < 0.3 * s.errors_5xx {
         return None;
     }
-    let mut d = o.draft("cf.origin_passthrough", 0.8, &[502, 503, 504]);
-    d.kind = Kind::Link;
+    let mut d = o.draft(&ORIGIN_PASSTHROUGH);
     d.title = format!(
         "CloudFront {} passes on the 5xx of its origin {}",
         o.id(),
@@ -753,7 +825,19 @@ pub fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft>
     Some(d)
 }
 
-pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
+pub(super) const ORIGIN_CAPACITY_503: Rule = Rule {
+    id: "cf.origin_capacity_503",
+    kind: Kind::Cause,
+    base: 0.6,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers.",
+    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence.",
+    differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
+    detect: Detect::PerOrigin(origin_capacity_503),
+};
+
+fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;
     // Lambda@Edge or function errors explain 503s at the edge instead.
     if s.dominant() != Some(503) || !s.load_correlated || s.edge_errors > 0.0 {
@@ -763,7 +847,7 @@ pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if a.s.elb_503 + a.s.target_5xx <= 0.0 {
         return None;
     }
-    let mut d = o.draft("cf.origin_capacity_503", 0.6, &[503]);
+    let mut d = o.draft(&ORIGIN_CAPACITY_503);
     d.title = format!("The origin of {} runs out of capacity at peak", o.id());
     d.headline = format!(
         "The origin {} of CloudFront {} answers 503 as traffic peaks ({} of requests).",
@@ -799,106 +883,182 @@ pub fn origin_capacity_503(o: &OriginCtx<'_, '_>) -> Option<Draft> {
     Some(d)
 }
 
-/// Lambda@Edge and CloudFront Functions: only with their metrics in the evidence.
-fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
-    let mut out = Vec::new();
-    let Some(cfg) = &cf.dist.config else {
-        return out;
-    };
-    let behaviors: Vec<&CacheBehavior> = std::iter::once(&cfg.default_cache_behavior)
-        .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
-        .collect();
-    let has_lambda = behaviors.iter().any(|b| {
-        b.lambda_function_associations
-            .as_ref()
-            .is_some_and(|l| !l.items.is_empty())
-    });
-    let functions: Vec<&str> = behaviors
-        .iter()
-        .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
-        .map(|f| f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn))
-        .collect();
-    let s = &cf.s;
-    let sum = |name: &str, dims: &[(&str, &str)]| -> f64 {
+/// What a distribution runs at the edge, and how its edge metrics read. Lambda@Edge and
+/// CloudFront Functions rules fire only with their metrics in the evidence.
+struct Edge<'c, 'e> {
+    ctx: &'c Ctx<'e>,
+    cf: &'c CfCtx<'e>,
+    /// A cache behaviour has a Lambda@Edge association.
+    has_lambda: bool,
+    /// The CloudFront Functions associated, by name.
+    functions: Vec<&'c str>,
+}
+
+impl<'c, 'e> Edge<'c, 'e> {
+    fn of(ctx: &'c Ctx<'e>, cf: &'c CfCtx<'e>) -> Option<Self> {
+        let cfg = cf.dist.config.as_ref()?;
+        let behaviors: Vec<&CacheBehavior> = std::iter::once(&cfg.default_cache_behavior)
+            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
+            .collect();
+        let has_lambda = behaviors.iter().any(|b| {
+            b.lambda_function_associations
+                .as_ref()
+                .is_some_and(|l| !l.items.is_empty())
+        });
+        let functions = behaviors
+            .iter()
+            .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
+            .map(|f| f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn))
+            .collect();
+        Some(Self {
+            ctx,
+            cf,
+            has_lambda,
+            functions,
+        })
+    }
+
+    /// The window's sum of a CloudFront metric with these dimensions.
+    fn sum(&self, name: &str, dims: &[(&str, &str)]) -> f64 {
         super::signals::View {
-            series: ctx
+            series: self
+                .ctx
                 .e
                 .metrics
                 .find(crate::scope::CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
         }
-        .sum(s.w)
-    };
-    let dist_dims = [
-        ("DistributionId", cf.dist.id.as_str()),
-        ("Region", "Global"),
-    ];
-    if has_lambda {
-        let validation = sum("LambdaValidationError", &dist_dims);
-        if validation > 0.0 {
-            let mut d = dist_draft(
-                cf,
-                "cf.lambda_edge_validation_error",
-                Kind::Cause,
-                0.8,
-                &[502],
-            );
-            d.title = format!(
-                "A Lambda@Edge function of {} returns invalid responses",
-                cf.dist.id
-            );
-            d.headline = format!(
-                "A Lambda@Edge function of CloudFront {} returns responses CloudFront rejects ({} validation errors in {} min).",
-                cf.dist.id,
-                count(validation),
-                s.w.minutes()
-            );
-            d.evidence(format!("LambdaValidationError: {}", count(validation)));
-            config_pattern(&mut d, s, 502);
-            d.step("Roll back the function to its previous version in the cache behaviour, then check the response it builds (status, headers, body size limits).");
-            out.push(d);
-        }
-        let exec = sum("LambdaExecutionError", &dist_dims);
-        let throttled = sum("LambdaLimitExceededErrors", &dist_dims);
-        if exec + throttled > 0.0 {
-            let mut d = dist_draft(
-                cf,
-                "cf.lambda_edge_execution_or_throttle",
-                Kind::Cause,
-                0.75,
-                &[503],
-            );
-            d.title = format!(
-                "A Lambda@Edge function of {} fails or is throttled",
-                cf.dist.id
-            );
-            d.headline = format!(
-                "A Lambda@Edge function of CloudFront {} fails or is throttled ({} errors, {} throttles in {} min).",
-                cf.dist.id,
-                count(exec),
-                count(throttled),
-                s.w.minutes()
-            );
-            d.evidence(format!(
-                "LambdaExecutionError {}, LambdaLimitExceededErrors {}",
-                count(exec),
-                count(throttled)
-            ));
-            if throttled > 0.0 && s.load_correlated {
-                d.corroborate("throttling follows Requests");
-            }
-            d.step("Read the function's logs in the regions serving the errors (/aws/lambda/us-east-1.NAME) and raise its concurrency if throttled.");
-            out.push(d);
-        }
-    } else if !has_lambda && functions.is_empty() {
-        return out;
+        .sum(self.cf.s.w)
     }
-    for f in functions {
-        let dims = [("FunctionName", f), ("Region", "Global")];
-        let errors = sum("FunctionValidationErrors", &dims)
-            + sum("FunctionExecutionErrors", &dims)
-            + sum("FunctionThrottles", &dims);
+
+    /// The window's sum of a distribution-wide metric.
+    fn dist_sum(&self, name: &str) -> f64 {
+        self.sum(
+            name,
+            &[
+                ("DistributionId", self.cf.dist.id.as_str()),
+                ("Region", "Global"),
+            ],
+        )
+    }
+}
+
+pub(super) const LAMBDA_EDGE_VALIDATION_ERROR: Rule = Rule {
+    id: "cf.lambda_edge_validation_error",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "A Lambda@Edge function on the distribution returns a response that CloudFront rejects as invalid, so viewers get 502.",
+    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`) summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
+    differs: "The function ran but built a bad response (502). Crashes and throttles are `cf.lambda_edge_execution_or_throttle` (503), and CloudFront Functions belong to `cf.function_error`.",
+    detect: Detect::PerDistribution(lambda_edge_validation_error),
+};
+
+fn lambda_edge_validation_error(
+    ctx: &Ctx<'_>,
+    cf: &CfCtx<'_>,
+    _: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let validation = edge.dist_sum("LambdaValidationError");
+    if validation <= 0.0 {
+        return Vec::new();
+    }
+    let mut d = dist_draft(cf, &LAMBDA_EDGE_VALIDATION_ERROR);
+    d.title = format!(
+        "A Lambda@Edge function of {} returns invalid responses",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "A Lambda@Edge function of CloudFront {} returns responses CloudFront rejects ({} validation errors in {} min).",
+        cf.dist.id,
+        count(validation),
+        s.w.minutes()
+    );
+    d.evidence(format!("LambdaValidationError: {}", count(validation)));
+    config_pattern(&mut d, s, 502);
+    d.step("Roll back the function to its previous version in the cache behaviour, then check the response it builds (status, headers, body size limits).");
+    vec![d]
+}
+
+pub(super) const LAMBDA_EDGE_EXECUTION_OR_THROTTLE: Rule = Rule {
+    id: "cf.lambda_edge_execution_or_throttle",
+    kind: Kind::Cause,
+    base: 0.75,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "A Lambda@Edge function on the distribution fails while running or is throttled, so CloudFront answers 503.",
+    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`) summing above 0 over the window. Throttles together with a load-correlated 5xx rate add confidence.",
+    differs: "This is a runtime failure, not a malformed response (the validation-error rule, 502). Any edge-function errors suppress `cf.origin_capacity_503` and `guard.cf_edge_capacity`.",
+    detect: Detect::PerDistribution(lambda_edge_execution_or_throttle),
+};
+
+fn lambda_edge_execution_or_throttle(
+    ctx: &Ctx<'_>,
+    cf: &CfCtx<'_>,
+    _: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let exec = edge.dist_sum("LambdaExecutionError");
+    let throttled = edge.dist_sum("LambdaLimitExceededErrors");
+    if exec + throttled <= 0.0 {
+        return Vec::new();
+    }
+    let mut d = dist_draft(cf, &LAMBDA_EDGE_EXECUTION_OR_THROTTLE);
+    d.title = format!(
+        "A Lambda@Edge function of {} fails or is throttled",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "A Lambda@Edge function of CloudFront {} fails or is throttled ({} errors, {} throttles in {} min).",
+        cf.dist.id,
+        count(exec),
+        count(throttled),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "LambdaExecutionError {}, LambdaLimitExceededErrors {}",
+        count(exec),
+        count(throttled)
+    ));
+    if throttled > 0.0 && s.load_correlated {
+        d.corroborate("throttling follows Requests");
+    }
+    d.step("Read the function's logs in the regions serving the errors (/aws/lambda/us-east-1.NAME) and raise its concurrency if throttled.");
+    vec![d]
+}
+
+pub(super) const FUNCTION_ERROR: Rule = Rule {
+    id: "cf.function_error",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 503],
+    sub_cause_of: None,
+    cause: "A CloudFront Function on the distribution fails validation, errors or is throttled, producing 502/503 at the edge.",
+    needs: "For each function in a behaviour's `FunctionAssociations`, sums `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`) over the window, and fires when the total is above 0.",
+    differs: "This covers CloudFront Functions, not Lambda@Edge (the `cf.lambda_edge_*` rules). Its errors also exclude `cf.origin_capacity_503` and `guard.cf_edge_capacity`, so the origin is not blamed.",
+    detect: Detect::PerDistribution(function_error),
+};
+
+fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let mut out = Vec::new();
+    for f in &edge.functions {
+        let dims = [("FunctionName", *f), ("Region", "Global")];
+        let errors = edge.sum("FunctionValidationErrors", &dims)
+            + edge.sum("FunctionExecutionErrors", &dims)
+            + edge.sum("FunctionThrottles", &dims);
         if errors > 0.0 {
-            let mut d = Draft::new("cf.function_error", Kind::Cause, 0.8, &[502, 503]);
+            let mut d = FUNCTION_ERROR.draft();
             d.resources.push(format!("cloudfront:function/{f}"));
             d.title = format!("CloudFront Function {f} fails");
             d.headline = format!(
@@ -920,8 +1080,24 @@ fn edge_functions(ctx: &Ctx<'_>, cf: &CfCtx<'_>) -> Vec<Draft> {
     out
 }
 
+pub(super) const WAF_NOT_5XX: Rule = Rule {
+    id: "guard.waf_not_5xx",
+    kind: Kind::Warning,
+    base: 0.5,
+    codes: &[],
+    sub_cause_of: None,
+    cause: "A WAF web ACL is attached, but WAF blocks return 403, so WAF is not why the distribution is serving 5xx.",
+    needs: "A warning with base 0.5 that fires when the distribution's `WebACLId` is non-empty and its mean `5xxErrorRate` over the window is above 0. WAF rule actions and custom responses are not read.",
+    differs: "It clears WAF for an engineer who would suspect it, and never outranks a cause. WAF is implicated only through `alb.lb_generated_500` (ELB 500s from WAF evaluation), or when a WAF custom response returns a 5xx code.",
+    detect: Detect::PerDistribution(waf_not_5xx),
+};
+
 /// `guard.waf_not_5xx`: a web ACL is attached, so a person may suspect WAF; WAF blocks with
 /// 403 unless a custom response says otherwise.
+fn waf_not_5xx(_: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    waf_guard(cf).into_iter().collect()
+}
+
 fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
     // GetDistributionConfig answers `"WebACLId": ""` when no web ACL is attached.
     let acl = cf
@@ -934,7 +1110,7 @@ fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
     if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 {
         return None;
     }
-    let mut d = Draft::new("guard.waf_not_5xx", Kind::Warning, 0.5, &[]);
+    let mut d = WAF_NOT_5XX.draft();
     d.resources.push(acl.to_owned());
     d.title = "WAF is not why CloudFront answers 5xx".into();
     d.headline = d.title.clone();
@@ -947,7 +1123,23 @@ fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
     Some(d)
 }
 
+pub(super) const EDGE_CAPACITY: Rule = Rule {
+    id: "guard.cf_edge_capacity",
+    kind: Kind::Cause,
+    base: 0.3,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "CloudFront is answering 503 while its origins are clean, which may be a rare capacity constraint at the edge.",
+    needs: "Needs `503ErrorRate` dominant without load correlation, no Lambda@Edge or Function errors, and every custom origin linked to an ALB with no ELB or target 5xx in the window. It stays at 0.3, below the reporting bar.",
+    differs: "It is what remains after `cf.origin_capacity_503` (load-correlated, origin erroring) and the edge-function rules are ruled out. Below the bar it can only appear as a candidate in an inconclusive verdict, pointing to AWS Support.",
+    detect: Detect::PerDistribution(edge_capacity_rule),
+};
+
 /// `guard.cf_edge_capacity`: CloudFront 503 with no origin, function or load explanation.
+fn edge_capacity_rule(_: &Ctx<'_>, cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    edge_capacity(cf, os).into_iter().collect()
+}
+
 fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
     let s = &cf.s;
     if s.dominant() != Some(503) || s.load_correlated || s.edge_errors > 0.0 {
@@ -960,7 +1152,7 @@ fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
     if !origins_clean {
         return None;
     }
-    let mut d = dist_draft(cf, "guard.cf_edge_capacity", Kind::Cause, 0.3, &[503]);
+    let mut d = dist_draft(cf, &EDGE_CAPACITY);
     d.title = format!(
         "CloudFront {} answers 503 with a healthy origin",
         cf.dist.id

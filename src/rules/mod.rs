@@ -11,6 +11,7 @@
 //! when a key input is missing (and say which).
 
 pub mod alb;
+pub mod catalog;
 pub mod cert;
 pub mod cloudfront;
 pub mod rank;
@@ -21,6 +22,7 @@ use crate::alarm::Alarm;
 use crate::evidence::{AlbEvidence, Evidence};
 use crate::verdict::{Finding, Status, clamp_confidence};
 
+use self::catalog::Rule;
 use self::signals::{AlbSignals, CfSignals};
 
 /// What a finding is, for ranking.
@@ -34,6 +36,17 @@ pub enum Kind {
     Warning,
     /// Raises other causes, never the answer on its own (`alb.connection_limit`).
     Supporting,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cause => "cause",
+            Kind::Link => "link",
+            Kind::Warning => "warning",
+            Kind::Supporting => "supporting",
+        }
+    }
 }
 
 /// A finding being built.
@@ -56,12 +69,13 @@ pub struct Draft {
 }
 
 impl Draft {
-    pub fn new(rule: &'static str, kind: Kind, base: f64, codes: &[u16]) -> Self {
+    /// A finding of `rule` at its base confidence.
+    pub fn new(rule: &'static Rule) -> Self {
         Self {
-            rule,
-            kind,
-            confidence: base,
-            codes: codes.to_vec(),
+            rule: rule.id,
+            kind: rule.kind,
+            confidence: rule.base,
+            codes: rule.codes.to_vec(),
             title: String::new(),
             headline: String::new(),
             evidence: Vec::new(),
@@ -174,10 +188,7 @@ pub struct Outcome {
 /// Runs every rule and ranks the findings.
 pub fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
     let ctx = Ctx::new(alarm, e);
-    let mut drafts = Vec::new();
-    drafts.extend(alb::rules(&ctx));
-    drafts.extend(cloudfront::rules(&ctx));
-    drafts.extend(cert::rules(&ctx));
+    let drafts = catalog::detect(&ctx);
     rank::rank(&ctx, drafts)
 }
 

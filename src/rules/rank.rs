@@ -1,57 +1,20 @@
 //! Ranking: the catalogue's precedence between findings, the reporting bar, the status and
 //! the one-sentence summary.
 
+use super::catalog::Rule;
 use super::{Ctx, Draft, Kind, Outcome};
 use crate::verdict::{REPORTING_BAR, Status};
 
-/// Rules that name the sub-cause of `alb.all_targets_unhealthy` when they fire on their own
-/// evidence.
-const SUB_CAUSES: [&str; 7] = [
-    "alb.target_unreachable",
-    "alb.target_connection_refused",
-    "alb.target_overloaded",
-    "alb.target_response_timeout",
-    "alb.target_tls_handshake",
-    "alb.lambda_target_error",
-    "alb.target_app_5xx",
-];
-
-/// Catalogue order: breaks ties between equal confidences, most specific first.
-const ORDER: [&str; 30] = [
-    "cf.origin_cert_expired",
-    "cf.origin_cert_hostname_mismatch",
-    "cf.origin_tls_protocol_mismatch",
-    "cf.origin_port_mismatch",
-    "cf.origin_dns_failure",
-    "cf.origin_blocked_or_private",
-    "cf.lambda_edge_validation_error",
-    "cf.lambda_edge_execution_or_throttle",
-    "cf.function_error",
-    "alb.no_registered_targets",
-    "alb.target_tls_handshake",
-    "alb.target_unreachable",
-    "alb.lambda_target_error",
-    "alb.target_response_timeout",
-    "alb.target_connection_refused",
-    "alb.target_app_5xx",
-    "alb.deregistration_inflight",
-    "alb.target_overloaded",
-    "alb.lb_generated_500",
-    "alb.no_routable_targets",
-    "alb.keepalive_shorter_than_idle",
-    "alb.malformed_target_response",
-    "alb.all_targets_unhealthy",
-    "cf.origin_read_timeout",
-    "cf.origin_capacity_503",
-    "cf.origin_passthrough",
-    "guard.cf_edge_capacity",
-    "cert.renewal_risk",
-    "guard.waf_not_5xx",
-    "alb.connection_limit",
-];
+/// The finding the ALB sub-causes explain.
+const ALL_TARGETS_UNHEALTHY: &str = super::alb::ALL_TARGETS_UNHEALTHY.id;
 
 fn order(rule: &str) -> usize {
-    ORDER.iter().position(|r| *r == rule).unwrap_or(ORDER.len())
+    Rule::order(rule)
+}
+
+/// Whether `rule` explains `parent` when it fires on its own evidence.
+fn is_sub_cause_of(rule: &str, parent: &str) -> bool {
+    Rule::get(rule).is_some_and(|r| r.sub_cause_of == Some(parent))
 }
 
 fn is_cause(d: &Draft) -> bool {
@@ -67,12 +30,12 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     // evidence.
     let subs: Vec<(Option<String>, &'static str, f64)> = drafts
         .iter()
-        .filter(|d| SUB_CAUSES.contains(&d.rule) && d.confidence >= REPORTING_BAR)
+        .filter(|d| is_sub_cause_of(d.rule, ALL_TARGETS_UNHEALTHY) && d.confidence >= REPORTING_BAR)
         .map(|d| (d.alb_arn.clone(), d.rule, d.confidence))
         .collect();
     for d in drafts
         .iter_mut()
-        .filter(|d| d.rule == "alb.all_targets_unhealthy")
+        .filter(|d| d.rule == ALL_TARGETS_UNHEALTHY)
     {
         if let Some((_, rule, c)) = subs
             .iter()

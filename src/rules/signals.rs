@@ -216,7 +216,6 @@ pub struct AlbSignals {
     pub requests: f64,
     /// Mean RequestCount per minute over B, where B has data.
     pub base_requests_per_min: Option<f64>,
-    pub demand: f64,
     pub elb_5xx: f64,
     pub elb_500: f64,
     pub elb_502: f64,
@@ -232,8 +231,6 @@ pub struct AlbSignals {
     pub rejected: f64,
     pub lambda_errors: f64,
     pub auth_errors: f64,
-    /// Whether any ELB traffic metric had data in W.
-    pub traffic_known: bool,
     /// Whether CloudWatch answered for this load balancer at all (an empty answer counts; a
     /// failed GetMetricData does not).
     pub metrics_read: bool,
@@ -257,7 +254,6 @@ pub struct AlbSignals {
     /// Error ratio in the quietest vs the busiest third of minutes (W ∪ B).
     pub ratio_low_load: Option<f64>,
     pub ratio_high_load: Option<f64>,
-    pub config_pattern: bool,
     pub chronic: bool,
     pub idle_timeout: f64,
     pub idle_timeout_set: bool,
@@ -362,7 +358,6 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
     let only_at_peaks = peaks && step.is_none();
     let load_correlated = load_corr.is_some_and(|c| c >= CORRELATED) || only_at_peaks;
     let chronic = base_ratio.is_some_and(|r| plateau > 0.0 && r >= 0.3 * plateau);
-    let config_pattern = step.is_some() && !load_correlated && err_ratio >= 0.8;
 
     let idle = alb
         .attributes
@@ -387,7 +382,6 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         b,
         requests: requests.sum(w),
         base_requests_per_min: requests.mean(b),
-        demand,
         elb_5xx,
         elb_500: elb500.sum(w),
         elb_502: elb502.sum(w),
@@ -427,7 +421,6 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
                 .sum(),
         ),
         auth_errors: v("ELBAuthError").sum(w),
-        traffic_known: requests.count(w) > 0 || elb5.count(w) > 0 || elb503.count(w) > 0,
         metrics_read: m
             .iter()
             .any(|(q, _)| q.namespace == ALB_NAMESPACE && q.dimension("LoadBalancer") == Some(lb)),
@@ -445,7 +438,6 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         only_at_peaks,
         ratio_low_load,
         ratio_high_load,
-        config_pattern,
         chronic,
         idle_timeout: idle.unwrap_or(DEFAULT_IDLE_TIMEOUT),
         idle_timeout_set: idle.is_some(),

@@ -1,0 +1,271 @@
+//! The cause catalogue as data: one [`Rule`] per cause, declared next to its detection in its
+//! family's file, and [`RULES`], the one registry, in catalogue order.
+//!
+//! The order matters: it breaks ties between findings of equal confidence (most specific
+//! first), and it is the order of `docs/rules.md`, which `fivexx rules` prints from this
+//! registry. A rule that is declared but not registered is dead code (rustc says so); the
+//! tests below fail on a duplicate id and on a precedence naming an unknown id.
+
+use super::alb;
+use super::cloudfront::{self, OriginCtx};
+use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, cert};
+use crate::evidence::TargetGroupEvidence;
+
+/// One cause of the catalogue.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id, part of the verdict contract (`alb.target_unreachable`).
+    pub id: &'static str,
+    pub kind: Kind,
+    /// Confidence before corroboration and penalties.
+    pub base: f64,
+    /// The HTTP status codes it explains.
+    pub codes: &'static [u16],
+    /// The finding this one explains when it fires on its own evidence: that finding is then
+    /// capped below this one (`rank`).
+    pub sub_cause_of: Option<&'static str>,
+    /// What is wrong, in one sentence.
+    pub cause: &'static str,
+    /// What the rule reads to fire.
+    pub needs: &'static str,
+    /// What tells it apart from the causes it could be confused with.
+    pub differs: &'static str,
+    pub detect: Detect,
+}
+
+/// How a rule is run, and on what.
+#[derive(Debug, Clone, Copy)]
+pub enum Detect {
+    /// Once per load balancer, with the target groups its listeners route to.
+    PerAlb(fn(&AlbCtx<'_>, &[&TargetGroupEvidence]) -> Option<Draft>),
+    /// Once per custom origin of each distribution.
+    PerOrigin(fn(&Ctx<'_>, &OriginCtx<'_, '_>) -> Option<Draft>),
+    /// Once per distribution, with its origins.
+    PerDistribution(fn(&Ctx<'_>, &CfCtx<'_>, &[OriginCtx<'_, '_>]) -> Vec<Draft>),
+    /// Once per triage.
+    PerTriage(fn(&Ctx<'_>) -> Vec<Draft>),
+}
+
+impl Rule {
+    /// A finding of this rule at its base confidence.
+    pub fn draft(&'static self) -> Draft {
+        Draft::new(self)
+    }
+
+    /// Its place in [`RULES`] (the catalogue order); unregistered rules sort last.
+    pub fn order(id: &str) -> usize {
+        RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
+    }
+
+    pub fn get(id: &str) -> Option<&'static Rule> {
+        RULES.iter().copied().find(|r| r.id == id)
+    }
+}
+
+/// Every rule, in catalogue order: CloudFront's origin and edge causes (the most specific
+/// configuration faults), the ALB causes from the most to the least specific, then the
+/// broad ones, the link, the guards, the warnings and the supporting finding.
+pub const RULES: &[&Rule] = &[
+    &cloudfront::ORIGIN_CERT_EXPIRED,
+    &cloudfront::ORIGIN_CERT_HOSTNAME_MISMATCH,
+    &cloudfront::ORIGIN_TLS_PROTOCOL_MISMATCH,
+    &cloudfront::ORIGIN_PORT_MISMATCH,
+    &cloudfront::ORIGIN_DNS_FAILURE,
+    &cloudfront::ORIGIN_BLOCKED_OR_PRIVATE,
+    &cloudfront::LAMBDA_EDGE_VALIDATION_ERROR,
+    &cloudfront::LAMBDA_EDGE_EXECUTION_OR_THROTTLE,
+    &cloudfront::FUNCTION_ERROR,
+    &alb::NO_REGISTERED_TARGETS,
+    &alb::TARGET_TLS_HANDSHAKE,
+    &alb::TARGET_UNREACHABLE,
+    &alb::LAMBDA_TARGET_ERROR,
+    &alb::TARGET_RESPONSE_TIMEOUT,
+    &alb::TARGET_CONNECTION_REFUSED,
+    &alb::TARGET_APP_5XX,
+    &alb::DEREGISTRATION_INFLIGHT,
+    &alb::TARGET_OVERLOADED,
+    &alb::LB_GENERATED_500,
+    &alb::NO_ROUTABLE_TARGETS,
+    &alb::KEEPALIVE_SHORTER_THAN_IDLE,
+    &alb::MALFORMED_TARGET_RESPONSE,
+    &alb::ALL_TARGETS_UNHEALTHY,
+    &cloudfront::ORIGIN_READ_TIMEOUT,
+    &cloudfront::ORIGIN_CAPACITY_503,
+    &cloudfront::ORIGIN_PASSTHROUGH,
+    &cloudfront::EDGE_CAPACITY,
+    &cert::RENEWAL_RISK,
+    &cloudfront::WAF_NOT_5XX,
+    &alb::CONNECTION_LIMIT,
+];
+
+/// Runs every registered rule on everything in `ctx`, in catalogue order.
+pub fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let routed: Vec<Vec<&TargetGroupEvidence>> = ctx.albs.iter().map(alb::routed_groups).collect();
+    let origins: Vec<Vec<OriginCtx<'_, '_>>> = ctx
+        .cfs
+        .iter()
+        .map(|cf| cloudfront::origins(ctx, cf))
+        .collect();
+    let mut out = Vec::new();
+    for rule in RULES {
+        match rule.detect {
+            Detect::PerAlb(f) => {
+                for (a, r) in ctx.albs.iter().zip(&routed) {
+                    out.extend(f(a, r));
+                }
+            }
+            Detect::PerOrigin(f) => {
+                for o in origins.iter().flatten() {
+                    out.extend(f(ctx, o));
+                }
+            }
+            Detect::PerDistribution(f) => {
+                for (cf, os) in ctx.cfs.iter().zip(&origins) {
+                    out.extend(f(ctx, cf, os));
+                }
+            }
+            Detect::PerTriage(f) => out.extend(f(ctx)),
+        }
+    }
+    out
+}
+
+/// The catalogue as Markdown: what `fivexx rules` prints and `docs/rules.md` holds.
+pub fn markdown() -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
+    md.push_str(
+        "# Rules\n\n\
+         <!-- Generated by `fivexx rules` from src/rules/catalog.rs; tests/cli.rs fails when \
+         this file is stale. -->\n\n\
+         Every finding in a verdict names one of these rules. A rule is a pure function of the \
+         evidence (the AWS answers and two hours of metrics): it fires at its base confidence, \
+         gains 0.1 for each independent corroborating signal (at most 0.95), loses 0.2 for each \
+         key input it could not read (named in its evidence) and 0.15 when a competing cause \
+         fits the same evidence as well. The rules are listed in catalogue order, which breaks \
+         ties between equal confidences.\n\n\
+         Kinds: a **cause** can be the verdict's answer; a **link** ties a CloudFront alarm to \
+         the cause found on its origin load balancer and is capped just below it; a **warning** \
+         stands beside the answer and is never above a cause; a **supporting** finding raises \
+         other causes and is never the answer on its own. A rule marked *sub-cause of* \
+         `alb.all_targets_unhealthy` names why the targets are unhealthy, and caps that \
+         finding below itself when it fires on its own evidence.\n\n",
+    );
+    md.push_str("| rule | kind | codes | base | sub-cause of |\n|---|---|---|---|---|\n");
+    for r in RULES {
+        let _ = writeln!(
+            md,
+            "| [`{id}`](#{anchor}) | {kind} | {codes} | {base:.2} | {sub} |",
+            id = r.id,
+            anchor = r.id.replace('.', ""),
+            kind = r.kind.as_str(),
+            codes = codes(r.codes),
+            base = r.base,
+            sub = r.sub_cause_of.map_or(String::new(), |s| format!("`{s}`")),
+        );
+    }
+    for r in RULES {
+        let _ = write!(
+            md,
+            "\n## {id}\n\n{cause}\n\n- **Kind:** {kind}; **explains:** {codes}; **base \
+             confidence:** {base:.2}{sub}\n- **Evidence:** {needs}\n- **Differential:** {differs}\n",
+            id = r.id,
+            cause = r.cause,
+            kind = r.kind.as_str(),
+            codes = codes(r.codes),
+            base = r.base,
+            sub = r
+                .sub_cause_of
+                .map_or(String::new(), |s| format!("; **sub-cause of** `{s}`")),
+            needs = r.needs,
+            differs = r.differs,
+        );
+    }
+    md
+}
+
+fn codes(codes: &[u16]) -> String {
+    if codes.is_empty() {
+        return "none".into();
+    }
+    codes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert!(
+                RULES.iter().skip(i + 1).all(|o| o.id != r.id),
+                "`{}` is registered twice",
+                r.id
+            );
+            let family = r.id.split('.').next().unwrap_or_default();
+            assert!(
+                ["alb", "cf", "cert", "guard"].contains(&family),
+                "`{}`: unknown family",
+                r.id
+            );
+            assert!(
+                (0.0..=0.95).contains(&r.base),
+                "`{}`: base {}",
+                r.id,
+                r.base
+            );
+            assert!(!r.cause.is_empty() && !r.needs.is_empty() && !r.differs.is_empty());
+        }
+    }
+
+    #[test]
+    fn precedence_names_registered_rules() {
+        for r in RULES {
+            if let Some(parent) = r.sub_cause_of {
+                let p = Rule::get(parent);
+                assert!(
+                    p.is_some(),
+                    "`{}` is a sub-cause of unknown `{parent}`",
+                    r.id
+                );
+                assert_ne!(parent, r.id);
+            }
+        }
+        assert!(RULES.iter().any(|r| r.sub_cause_of.is_some()));
+    }
+
+    /// Every rule declared in a family file is in the registry (rustc's dead-code lint says
+    /// the same of a declared rule nothing registers; this names it).
+    #[test]
+    fn every_declared_rule_is_registered() {
+        let sources = [
+            include_str!("alb.rs"),
+            include_str!("cloudfront.rs"),
+            include_str!("cert.rs"),
+        ];
+        let declared: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.lines())
+            .filter_map(|l| l.strip_prefix("    id: \""))
+            .filter_map(|l| l.strip_suffix("\","))
+            .collect();
+        assert_eq!(declared.len(), RULES.len(), "{declared:?}");
+        for id in declared {
+            assert!(
+                Rule::get(id).is_some(),
+                "`{id}` is declared but not in RULES"
+            );
+        }
+    }
+
+    #[test]
+    fn unregistered_ids_sort_last() {
+        assert_eq!(Rule::order("alb.nope"), RULES.len());
+        assert_eq!(Rule::order(RULES[0].id), 0);
+    }
+}
