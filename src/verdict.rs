@@ -12,6 +12,10 @@ pub const VERDICT_FORMAT: &str = "fivexx-verdict/1";
 /// Findings at or above this confidence are reported as causes (`docs/verdict-format.md`).
 pub const REPORTING_BAR: f64 = 0.4;
 
+/// No finding claims more: the rules read configuration and metrics, never the traffic
+/// itself, so certainty is left to the person who checks.
+pub const MAX_CONFIDENCE: f64 = 0.95;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -183,5 +187,5 @@ impl Verdict {
 
 /// Rounds a confidence to two decimals, within 0..=0.95.
 pub fn clamp_confidence(c: f64) -> f64 {
-    (c.clamp(0.0, 0.95) * 100.0).round() / 100.0
+    (c.clamp(0.0, MAX_CONFIDENCE) * 100.0).round() / 100.0
 }

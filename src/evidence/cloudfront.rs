@@ -66,6 +66,14 @@ pub struct DistributionConfig {
     pub web_acl_id: Option<String>,
 }
 
+impl DistributionConfig {
+    /// The default cache behaviour, then the others in their order.
+    pub fn behaviors(&self) -> impl Iterator<Item = &CacheBehavior> {
+        std::iter::once(&self.default_cache_behavior)
+            .chain(self.cache_behaviors.iter().flat_map(|b| &b.items))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Origin {

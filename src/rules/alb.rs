@@ -1,12 +1,29 @@
 //! ALB rules (`docs/rules.md`): who made the 5xx, and why.
 
-use super::catalog::{Detect, Rule};
 use std::collections::BTreeMap;
 
-use super::signals::{AlbSignals, DOMINANT, REACHED};
-use super::{AlbCtx, Draft, Kind, count, pct, secs};
+use super::catalog::{Detect, Rule};
+
+use super::signals::{AlbSignals, CORRELATED, DOMINANT, NEARLY_ALL, NOISE_RATIO, REACHED};
+use super::{AlbCtx, COMPETING, Draft, Kind, aws_defaults, count, pct, secs};
 use crate::evidence::TargetGroupEvidence;
 use crate::evidence::elb::attribute;
+
+/// The target groups' own 5xx are "the" errors at this share of all 5xx: below it the load
+/// balancer makes errors of its own.
+const TARGETS_MOSTLY: f64 = 0.9;
+/// At least this many target 5xx in the window before an application error is an incident.
+const NOISE_COUNT: f64 = 10.0;
+/// An error ratio this many times its hour-before baseline is new, not chronic.
+const ABOVE_BASELINE: f64 = 3.0;
+/// A keep-alive race hits a few idle connections: 502s above this share of requests are
+/// something else.
+const RACE_CEILING: f64 = 0.05;
+/// The error ratio "climbs with load" when the busiest third of minutes has more than this
+/// many times the quietest third's; within this factor either way it is flat.
+const LOAD_FACTOR: f64 = 2.0;
+/// The targets "still serve users" when their 2xx are at least this share of requests.
+const MOSTLY_SERVED: f64 = 0.5;
 
 /// Target health of one group, counted.
 #[derive(Debug, Clone, Default)]
@@ -163,7 +180,7 @@ fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
     let s = &a.s;
     // Without metrics an empty routed group still answers every request it gets with 503:
     // the rule holds, with the missing counts named and the confidence lowered.
-    if s.metrics_read && (s.elb_503 <= 0.0 || s.p503 < 0.8) {
+    if s.metrics_read && (s.elb_503 <= 0.0 || s.p503 < NEARLY_ALL) {
         return None;
     }
     let (tg, _) = healths(routed).into_iter().find(|(_, h)| h.total == 0)?;
@@ -226,7 +243,7 @@ pub(super) const NO_ROUTABLE_TARGETS: Rule = Rule {
 
 fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
-    if s.elb_503 <= 0.0 || s.p503 < 0.8 {
+    if s.elb_503 <= 0.0 || s.p503 < NEARLY_ALL {
         return None;
     }
     let (tg, h) = healths(routed).into_iter().find(|(_, h)| {
@@ -310,14 +327,16 @@ fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
         .matcher
         .as_ref()
         .and_then(|m| m.http_code.as_deref())
-        .unwrap_or("200");
+        .unwrap_or(aws_defaults::HEALTH_CHECK_MATCHER);
+    let (default_timeout, default_interval) =
+        aws_defaults::health_check_timing(t.target_type.as_deref());
     d.evidence(format!(
         "health check: {} {path} on port {port}, expects {matcher}, timeout {} s every {} s",
         t.health_check_protocol.as_deref().unwrap_or("HTTP"),
-        t.health_check_timeout_seconds.unwrap_or(5),
-        t.health_check_interval_seconds.unwrap_or(30)
+        t.health_check_timeout_seconds.unwrap_or(default_timeout),
+        t.health_check_interval_seconds.unwrap_or(default_interval)
     ));
-    let users_served = s.target_2xx > 0.0 && s.target_2xx >= 0.5 * s.requests.max(1.0);
+    let users_served = s.target_2xx > 0.0 && s.target_2xx >= MOSTLY_SERVED * s.requests.max(1.0);
     if users_served {
         d.corroborate(format!(
             "HTTPCode_Target_2XX_Count: {} in {} min: the ALB fails open and the targets still serve users",
@@ -396,7 +415,7 @@ pub(super) const KEEPALIVE_SHORTER_THAN_IDLE: Rule = Rule {
 
 fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
-    if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.ratio_502 >= 0.05 {
+    if s.elb_502 <= 0.0 || s.p502 < DOMINANT || s.ratio_502 >= RACE_CEILING {
         return None;
     }
     if s.conn_errors > 0.0 || s.tls_errors > 0.0 {
@@ -411,7 +430,7 @@ fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     // "At low and high load alike": a ratio that climbs with load is no keep-alive race.
     let climbs = matches!(
         (s.ratio_low_load, s.ratio_high_load),
-        (Some(low), Some(high)) if high > 2.0 * low.max(1e-9)
+        (Some(low), Some(high)) if high > LOAD_FACTOR * low.max(1e-9)
     );
     if s.only_at_peaks || climbs {
         return None;
@@ -455,7 +474,7 @@ fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     if let (Some(low), Some(high)) = (s.ratio_low_load, s.ratio_high_load)
         && !s.load_correlated
         && low > 0.0
-        && (0.5..=2.0).contains(&(high / low))
+        && (1.0 / LOAD_FACTOR..=LOAD_FACTOR).contains(&(high / low))
     {
         d.corroborate(format!(
             "flat across load: {} of requests in the quietest minutes, {} in the busiest",
@@ -536,7 +555,7 @@ fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) ->
         d.corroborate("some targets healthy, some unhealthy: targets flapping");
     }
     if failed.is_empty() && !flapping {
-        d.confidence -= 0.15;
+        d.confidence -= COMPETING;
         d.evidence("no target reports Target.FailedHealthChecks");
     }
     d.step("Check that the application is running and listening on the target port on every target (a crashed process or a port change after deploy refuses connections).");
@@ -661,7 +680,7 @@ fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<
     let some_timeout = healths(routed)
         .iter()
         .any(|(_, h)| h.reasons.contains_key("Target.Timeout") && h.n("healthy") > 0);
-    let p99_follows = s.trt_p99_load_corr.is_some_and(|c| c >= 0.6);
+    let p99_follows = s.trt_p99_load_corr.is_some_and(|c| c >= CORRELATED);
     let conn_follows = s.conn_errors > 0.0 && s.conn_err_load_corr.is_some_and(|c| c >= 0.6);
     // The errors must follow load: the ratio does, or the connection errors do.
     if !(s.load_correlated || conn_follows) || !(conn_follows || some_timeout || p99_follows) {
@@ -881,7 +900,7 @@ fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) ->
             step.at.format("%H:%M UTC")
         ));
     }
-    if s.ratio_502 >= 0.05 {
+    if s.ratio_502 >= RACE_CEILING {
         d.corroborate(format!(
             "{} of requests fail: too many for keep-alive races",
             pct(s.ratio_502)
@@ -1017,16 +1036,16 @@ pub(super) const TARGET_APP_5XX: Rule = Rule {
 
 fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
     let s = &a.s;
-    if s.target_5xx <= 0.0 || s.target_share < 0.9 {
+    if s.target_5xx <= 0.0 || s.target_share < TARGETS_MOSTLY {
         return None;
     }
     // A few stray 5xx are every service's baseline, not an incident: at least 0.1% of requests
     // (and 10 responses), or three times the hour before.
     let ratio = share(s.target_5xx, s.requests);
-    let above_floor = ratio >= 0.001 && s.target_5xx >= 10.0;
+    let above_floor = ratio >= NOISE_RATIO && s.target_5xx >= NOISE_COUNT;
     let above_base = s
         .base_target_ratio
-        .is_some_and(|b| b > 0.0 && ratio >= 3.0 * b);
+        .is_some_and(|b| b > 0.0 && ratio >= ABOVE_BASELINE * b);
     if !(above_floor || above_base) {
         return None;
     }

@@ -2,13 +2,26 @@
 //! behind it.
 
 use super::catalog::{Detect, Rule};
-use super::signals::{CfSignals, REACHED, rank_correlation};
+use super::signals::{CORRELATED, CfSignals, REACHED, rank_correlation};
 use super::tls::{covered, policy_protocols};
-use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, count, pct, secs};
+use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, aws_defaults, count, pct, secs};
 use crate::evidence::OriginLink;
 use crate::evidence::acm::CertificateDetail;
 use crate::evidence::cloudfront::{CacheBehavior, DistributionConfig, Origin, OriginRequestPolicy};
 use crate::evidence::elb::Listener;
+
+/// An origin certificate that could not be read is a lead, not an answer: capped under the
+/// reporting bar.
+const UNVERIFIED_CAP: f64 = 0.35;
+/// The origin's requests "collapsed" below this share of the hour before's per-minute rate:
+/// CloudFront no longer reaches it.
+const TRAFFIC_COLLAPSE: f64 = 0.2;
+/// The ALB's targets are "slow" when their response time reaches this share of the origin
+/// read timeout.
+const SLOW_TARGETS: f64 = 0.5;
+/// The origin's 5xx must be at least this share of CloudFront's for CloudFront to be passing
+/// them on (stray origin errors that happen to correlate are not the answer).
+const PASSTHROUGH_SHARE: f64 = 0.3;
 
 /// One origin with what was found behind it.
 pub struct OriginCtx<'a, 'b> {
@@ -43,7 +56,7 @@ impl OriginCtx<'_, '_> {
             .custom_origin_config
             .as_ref()
             .and_then(|c| c.https_port)
-            .unwrap_or(443)
+            .unwrap_or(aws_defaults::ORIGIN_HTTPS_PORT)
     }
 
     fn http_port(&self) -> i32 {
@@ -51,7 +64,7 @@ impl OriginCtx<'_, '_> {
             .custom_origin_config
             .as_ref()
             .and_then(|c| c.http_port)
-            .unwrap_or(80)
+            .unwrap_or(aws_defaults::ORIGIN_HTTP_PORT)
     }
 
     fn read_timeout(&self) -> f64 {
@@ -60,7 +73,7 @@ impl OriginCtx<'_, '_> {
                 .custom_origin_config
                 .as_ref()
                 .and_then(|c| c.origin_read_timeout)
-                .unwrap_or(30),
+                .unwrap_or(aws_defaults::ORIGIN_READ_TIMEOUT_S),
         )
     }
 
@@ -147,9 +160,7 @@ pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<Origin
             let alb = link
                 .and_then(|l| l.alb_arn.as_deref())
                 .and_then(|arn| ctx.alb(arn));
-            let behavior = std::iter::once(&cfg.default_cache_behavior)
-                .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
-                .find(|b| b.target_origin_id == origin.id);
+            let behavior = cfg.behaviors().find(|b| b.target_origin_id == origin.id);
             OriginCtx {
                 cf,
                 cfg,
@@ -333,7 +344,7 @@ fn unverifiable_certificate(
     d.evidence(format!("certificate {cert_arn}: not read"));
     // Expired and wrong-name certificates fit the same evidence until the certificate is read.
     d.competes("the other origin certificate rule");
-    d.confidence = d.confidence.min(0.35);
+    d.confidence = d.confidence.min(UNVERIFIED_CAP);
     d.step(format!(
         "Grant acm:DescribeCertificate (or open {cert_arn} in the ACM console) and check its expiry and names against `{}`.",
         o.origin.domain_name
@@ -642,7 +653,7 @@ fn origin_blocked_or_private(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft
     let per_min_w = a.s.requests / a.s.w.minutes().max(1) as f64;
     if let Some(base) = a.s.base_requests_per_min
         && base > 0.0
-        && per_min_w < 0.2 * base
+        && per_min_w < TRAFFIC_COLLAPSE * base
     {
         d.corroborate(format!(
             "RequestCount on {} fell from {}/min to {}/min: CloudFront's requests no longer arrive",
@@ -718,7 +729,7 @@ fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
             secs(a.s.idle_timeout)
         ));
         if let Some(trt) = a.s.trt_p99.or(a.s.trt_max)
-            && trt >= 0.5 * timeout
+            && trt >= SLOW_TARGETS * timeout
         {
             d.corroborate(format!(
                 "TargetResponseTime on {} reaches {}: the targets are slow",
@@ -788,12 +799,12 @@ fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         })
         .collect();
     let corr = rank_correlation(&pairs)?;
-    if corr < 0.6 {
+    if corr < CORRELATED {
         return None;
     }
     // The origin's errors must be of CloudFront's magnitude, not stray ones that happen to
     // correlate.
-    if alb_errors < 0.3 * s.errors_5xx {
+    if alb_errors < PASSTHROUGH_SHARE * s.errors_5xx {
         return None;
     }
     let mut d = o.draft(&ORIGIN_PASSTHROUGH);
@@ -897,9 +908,7 @@ struct Edge<'c, 'e> {
 impl<'c, 'e> Edge<'c, 'e> {
     fn of(ctx: &'c Ctx<'e>, cf: &'c CfCtx<'e>) -> Option<Self> {
         let cfg = cf.dist.config.as_ref()?;
-        let behaviors: Vec<&CacheBehavior> = std::iter::once(&cfg.default_cache_behavior)
-            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items))
-            .collect();
+        let behaviors: Vec<&CacheBehavior> = cfg.behaviors().collect();
         let has_lambda = behaviors.iter().any(|b| {
             b.lambda_function_associations
                 .as_ref()

@@ -11,6 +11,7 @@
 //! when a key input is missing (and say which).
 
 pub mod alb;
+pub mod aws_defaults;
 pub mod catalog;
 pub mod cert;
 pub mod cloudfront;
@@ -48,6 +49,15 @@ impl Kind {
         }
     }
 }
+
+/// What one independent signal pointing the same way adds: the same step for every rule,
+/// so the number of corroborations, not their wording, moves a finding.
+pub const CORROBORATION: f64 = 0.1;
+/// What a key input that could not be read takes away: a finding resting on less evidence
+/// says so in its number (and names the input).
+pub const MISSING_INPUT: f64 = 0.2;
+/// What a finding loses when another cause fits the same evidence as well.
+pub const COMPETING: f64 = 0.15;
 
 /// A finding being built.
 #[derive(Debug, Clone)]
@@ -88,21 +98,21 @@ impl Draft {
 
     /// An independent corroborating signal: +0.1 and its evidence line.
     pub fn corroborate(&mut self, line: impl Into<String>) {
-        self.confidence += 0.1;
+        self.confidence += CORROBORATION;
         self.evidence.push(line.into());
     }
 
     /// A key input is missing: -0.2, named.
     pub fn missing(&mut self, what: impl Into<String>) {
         let what = what.into();
-        self.confidence -= 0.2;
+        self.confidence -= MISSING_INPUT;
         self.evidence.push(format!("missing: {what}"));
         self.missing.push(what);
     }
 
     /// A competing rule fits as well: -0.15.
     pub fn competes(&mut self, other: &str) {
-        self.confidence -= 0.15;
+        self.confidence -= COMPETING;
         self.evidence.push(format!(
             "{other} fits the same evidence: confidence lowered"
         ));

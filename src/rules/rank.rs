@@ -3,7 +3,20 @@
 
 use super::catalog::Rule;
 use super::{Ctx, Draft, Kind, Outcome};
-use crate::verdict::{REPORTING_BAR, Status};
+use crate::verdict::{MAX_CONFIDENCE, REPORTING_BAR, Status};
+
+/// How far below the sub-cause that explains it `alb.all_targets_unhealthy` is capped: the
+/// unhealthy state is the sub-cause's evidence, not a second answer.
+const SUB_CAUSE_MARGIN: f64 = 0.1;
+/// How far below the cause found on its origin the link `cf.origin_passthrough` is capped:
+/// the origin's cause is the answer, the link says how it reached CloudFront.
+const LINK_MARGIN: f64 = 0.05;
+/// What an origin load balancer's cause loses on a CloudFront alarm when nothing links it
+/// and it explains none of CloudFront's main codes: a side issue of the origin.
+const SIDE_ISSUE: f64 = 0.15;
+/// How far below the best cause warnings and supporting findings are capped: beside the
+/// answer, never above it.
+const BESIDE_MARGIN: f64 = 0.05;
 
 /// The finding the ALB sub-causes explain.
 const ALL_TARGETS_UNHEALTHY: &str = super::alb::ALL_TARGETS_UNHEALTHY.id;
@@ -24,7 +37,7 @@ fn is_cause(d: &Draft) -> bool {
 /// Applies the precedence rules and decides the status.
 pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     for d in &mut drafts {
-        d.confidence = d.confidence.min(0.95);
+        d.confidence = d.confidence.min(MAX_CONFIDENCE);
     }
     // A sub-cause that fires on its own evidence is the answer; the unhealthy state is its
     // evidence.
@@ -42,7 +55,7 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
             .filter(|(arn, _, _)| *arn == d.alb_arn)
             .max_by(|a, b| a.2.total_cmp(&b.2))
         {
-            d.confidence = d.confidence.min(c - 0.1).max(REPORTING_BAR);
+            d.confidence = d.confidence.min(c - SUB_CAUSE_MARGIN).max(REPORTING_BAR);
             d.evidence
                 .push(format!("the unhealthy state is explained by {rule}"));
         }
@@ -61,7 +74,7 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
             .filter(|(arn, _, _)| *arn == d.alb_arn)
             .max_by(|a, b| a.2.total_cmp(&b.2))
         {
-            d.confidence = d.confidence.min(c - 0.05);
+            d.confidence = d.confidence.min(c - LINK_MARGIN);
             d.evidence
                 .push(format!("the origin's errors are explained by {rule}"));
         }
@@ -81,7 +94,7 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
                 && !linked.contains(&d.alb_arn)
                 && !d.codes.iter().any(|c| cf_codes.contains(c))
         }) {
-            d.confidence -= 0.15;
+            d.confidence -= SIDE_ISSUE;
             d.evidence.push(format!(
                 "CloudFront's errors are mostly {}, which this does not explain",
                 cf_codes
@@ -105,7 +118,7 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
             .iter_mut()
             .filter(|d| matches!(d.kind, Kind::Warning | Kind::Supporting))
         {
-            d.confidence = d.confidence.min(best - 0.05);
+            d.confidence = d.confidence.min(best - BESIDE_MARGIN);
         }
     }
     // Compare the confidences as reported (two decimals), so that 0.6 + 0.1 + 0.1 ties with

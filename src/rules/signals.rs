@@ -20,8 +20,35 @@ pub const DOMINANT: f64 = 0.5;
 pub const CORRELATED: f64 = 0.6;
 /// A timeout is "reached" at this fraction of the configured value.
 pub const REACHED: f64 = 0.9;
-/// ALB idle timeout when the attribute was never set.
-pub const DEFAULT_IDLE_TIMEOUT: f64 = 60.0;
+/// A code accounts for "nearly all" ELB 5xx at this share: room for a few stray other
+/// codes, not for a second cause.
+pub const NEARLY_ALL: f64 = 0.8;
+/// Errors below this share of requests are every service's background, not an incident.
+pub const NOISE_RATIO: f64 = 0.001;
+/// The same floor for CloudFront's rates, which are percentages.
+pub const NOISE_RATE_PCT: f64 = 0.1;
+/// The alarm window W is the alarm's evaluation periods, at least this many minutes (fewer
+/// minutes give no shape to read) ...
+pub const MIN_WINDOW_MINUTES: i64 = 5;
+/// ... and at most this many (an alarm evaluated over hours says nothing about its onset).
+pub const MAX_WINDOW_MINUTES: i64 = 60;
+/// A rank correlation needs this many minutes: fewer pairs correlate by chance.
+pub const MIN_CORRELATION_PAIRS: usize = 9;
+/// The errors are "chronic" when the hour before already ran at this fraction of the
+/// window's error ratio: an old problem, not this alarm's onset.
+const CHRONIC: f64 = 0.3;
+/// Errors are "only at peaks" when the busiest third of minutes runs at this many times the
+/// error ratio of the other minutes.
+const PEAK_FACTOR: f64 = 3.0;
+/// A step onset: the ratio was under this fraction of its later plateau the minute before ...
+const STEP_BEFORE: f64 = 0.1;
+/// ... reached this fraction of it within two minutes ...
+const STEP_REACHED: f64 = 0.8;
+/// ... and stayed above this fraction of it afterwards ...
+const STEP_HOLDS: f64 = 0.5;
+/// ... while demand stayed within this range of its value the minute before (about 30%
+/// either way: the errors changed, not the load).
+const STEADY_LOAD: std::ops::RangeInclusive<f64> = 0.7..=1.43;
 
 /// A half-open time range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +80,7 @@ pub fn windows(alarm: &Alarm, e: &Evidence) -> (Span, Span) {
         .and_then(|m| m.period)
         .map_or(1, |p| (i64::from(p) / 60).max(1));
     let evals = i64::from(alarm.evaluation_periods.unwrap_or(1).max(1));
-    let w_minutes = (period_min * evals).clamp(5, 60);
+    let w_minutes = (period_min * evals).clamp(MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES);
     let w = Span {
         start: end - Duration::minutes(w_minutes),
         end,
@@ -181,24 +208,24 @@ pub fn step_onset(
         let Some((_, Some(low), d0)) = minutes.get(i).copied() else {
             continue;
         };
-        if low > 0.1 * plateau {
+        if low > STEP_BEFORE * plateau {
             continue;
         }
         for k in 1..=2 {
             let Some((t, Some(high), d1)) = minutes.get(i + k).copied() else {
                 continue;
             };
-            if high < 0.8 * plateau {
+            if high < STEP_REACHED * plateau {
                 continue;
             }
             let steady = match (d0, d1) {
-                (Some(a), Some(b)) if a > 0.0 => (0.7..=1.43).contains(&(b / a)),
+                (Some(a), Some(b)) if a > 0.0 => STEADY_LOAD.contains(&(b / a)),
                 _ => true,
             };
             let holds = minutes
                 .iter()
                 .skip(i + k)
-                .all(|(_, r, _)| r.is_none_or(|r| r >= 0.5 * plateau));
+                .all(|(_, r, _)| r.is_none_or(|r| r >= STEP_HOLDS * plateau));
             if steady && holds {
                 found = Some(StepOnset { at: t, plateau });
             }
@@ -341,7 +368,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         plateau_ratios.iter().sum::<f64>() / plateau_ratios.len() as f64
     };
     // A plateau under 0.1% of demand is noise, not a step.
-    let step = step_onset(&minutes, plateau, 0.001);
+    let step = step_onset(&minutes, plateau, NOISE_RATIO);
 
     // Load correlation of the error ratio over W ∪ B.
     let wb = Span {
@@ -357,7 +384,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
     // A step with steady load is a change, not load: then errors at peaks are a coincidence.
     let only_at_peaks = peaks && step.is_none();
     let load_correlated = load_corr.is_some_and(|c| c >= CORRELATED) || only_at_peaks;
-    let chronic = base_ratio.is_some_and(|r| plateau > 0.0 && r >= 0.3 * plateau);
+    let chronic = base_ratio.is_some_and(|r| plateau > 0.0 && r >= CHRONIC * plateau);
 
     let idle = alb
         .attributes
@@ -439,7 +466,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         ratio_low_load,
         ratio_high_load,
         chronic,
-        idle_timeout: idle.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+        idle_timeout: idle.unwrap_or(super::aws_defaults::IDLE_TIMEOUT_S),
         idle_timeout_set: idle.is_some(),
         trt_max: trt_max.max(w),
         trt_p99: trt_p99.max(w),
@@ -473,7 +500,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
 /// are concentrated in the busiest third: at least three times the rate of the other minutes
 /// (a baseline of stray errors elsewhere does not hide a peak-only pattern).
 fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
-    if pairs.len() < 9 {
+    if pairs.len() < MIN_CORRELATION_PAIRS {
         return (None, None, false);
     }
     let mut sorted = pairs.to_vec();
@@ -484,7 +511,7 @@ fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
     let high = sorted.get(sorted.len() - third..).map(mean);
     let rest = sorted.get(..sorted.len() - third).map(mean);
     let only_peaks = match (high, rest) {
-        (Some(h), Some(r)) => h > 0.0 && h >= 3.0 * r,
+        (Some(h), Some(r)) => h > 0.0 && h >= PEAK_FACTOR * r,
         _ => false,
     };
     (low, high, only_peaks)
@@ -575,8 +602,7 @@ pub fn cf_signals(
     .map(|n| sum(n, &dist_dims))
     .sum();
     if let Some(cfg) = &dist.config {
-        let behaviors = std::iter::once(&cfg.default_cache_behavior)
-            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items));
+        let behaviors = cfg.behaviors();
         for b in behaviors {
             for f in b.function_associations.iter().flat_map(|f| &f.items) {
                 let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
@@ -608,7 +634,7 @@ pub fn cf_signals(
         .collect();
     let rate_5xx = r5.mean(w);
     // Rates are percentages: a plateau under 0.1% is noise.
-    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0), 0.1);
+    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0), NOISE_RATE_PCT);
     let wb = Span {
         start: b.start,
         end: w.end,

@@ -154,8 +154,7 @@ pub(super) async fn cloudfront<P: Port>(
     let mut zones_needed = false;
     for (i, d) in dists.iter_mut().enumerate() {
         let Some(cfg) = &d.config else { continue };
-        let behaviors = std::iter::once(&cfg.default_cache_behavior)
-            .chain(cfg.cache_behaviors.iter().flat_map(|b| &b.items));
+        let behaviors = cfg.behaviors();
         for b in behaviors {
             if let Some(p) = &b.origin_request_policy_id {
                 policy_ids.insert(p.clone());
