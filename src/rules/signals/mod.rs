@@ -6,6 +6,9 @@
 //! non-zero; *ratios* are computed only for minutes whose demand is known, so a missing
 //! datapoint never reads as "no errors".
 
+mod cloudfront;
+
+pub use self::cloudfront::{CfSignals, cf_signals, cf_view};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::alarm::Alarm;
@@ -515,158 +518,6 @@ fn load_thirds(pairs: &[(f64, f64)]) -> (Option<f64>, Option<f64>, bool) {
         _ => false,
     };
     (low, high, only_peaks)
-}
-
-/// The facts about one distribution's errors (rates are percentages of all requests).
-#[derive(Debug, Clone)]
-pub struct CfSignals {
-    /// The triage clock.
-    pub now: DateTime<Utc>,
-    pub w: Span,
-    pub requests: f64,
-    pub rate_5xx: Option<f64>,
-    pub rate_502: Option<f64>,
-    pub rate_503: Option<f64>,
-    pub rate_504: Option<f64>,
-    /// 5xx responses over W (rate x requests).
-    pub errors_5xx: f64,
-    pub origin_latency_p99_ms: Option<f64>,
-    pub origin_latency_max_ms: Option<f64>,
-    pub origin_latency_points_w: usize,
-    /// Lambda@Edge and CloudFront Functions errors over W.
-    pub edge_errors: f64,
-    pub step: Option<StepOnset>,
-    pub load_corr: Option<f64>,
-    pub load_correlated: bool,
-}
-
-impl CfSignals {
-    /// The code whose rate is at least half of the 5xx rate, if any.
-    pub fn dominant(&self) -> Option<u16> {
-        let total = self.rate_5xx?;
-        if total <= 0.0 {
-            return None;
-        }
-        [
-            (502, self.rate_502),
-            (503, self.rate_503),
-            (504, self.rate_504),
-        ]
-        .into_iter()
-        .filter_map(|(c, r)| r.map(|r| (c, r)))
-        .find(|(_, r)| *r >= DOMINANT * total)
-        .map(|(c, _)| c)
-    }
-
-    /// The per-minute CloudFront 5xx count at `t` (rate x requests).
-    pub fn errors_at(&self, e: &Evidence, id: &str, t: DateTime<Utc>) -> Option<f64> {
-        let v = cf_view(&e.metrics, id, "5xxErrorRate", "Average");
-        let r = cf_view(&e.metrics, id, "Requests", "Sum");
-        Some(v.at(t)? / 100.0 * r.at(t)?)
-    }
-}
-
-pub fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a> {
-    View {
-        series: m.find(
-            CLOUDFRONT_NAMESPACE,
-            name,
-            &[("DistributionId", id), ("Region", "Global")],
-            stat,
-        ),
-    }
-}
-
-pub fn cf_signals(
-    alarm: &Alarm,
-    e: &Evidence,
-    dist: &crate::evidence::DistributionEvidence,
-) -> CfSignals {
-    let id = dist.id.as_str();
-    let (w, b) = windows(alarm, e);
-    let m = &e.metrics;
-    // Lambda@Edge (per distribution) and CloudFront Functions (per function) errors in W.
-    let sum = |name: &str, dims: &[(&str, &str)]| {
-        View {
-            series: m.find(CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
-        }
-        .sum(w)
-    };
-    let dist_dims = [("DistributionId", id), ("Region", "Global")];
-    let mut edge_errors: f64 = [
-        "LambdaExecutionError",
-        "LambdaValidationError",
-        "LambdaLimitExceededErrors",
-    ]
-    .iter()
-    .map(|n| sum(n, &dist_dims))
-    .sum();
-    if let Some(cfg) = &dist.config {
-        let behaviors = cfg.behaviors();
-        for b in behaviors {
-            for f in b.function_associations.iter().flat_map(|f| &f.items) {
-                let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
-                let dims = [("FunctionName", name), ("Region", "Global")];
-                edge_errors += [
-                    "FunctionValidationErrors",
-                    "FunctionExecutionErrors",
-                    "FunctionThrottles",
-                ]
-                .iter()
-                .map(|n| sum(n, &dims))
-                .sum::<f64>();
-            }
-        }
-    }
-    let rate = |name: &str| cf_view(m, id, name, "Average").mean(w);
-    let req = cf_view(m, id, "Requests", "Sum");
-    let r5 = cf_view(m, id, "5xxErrorRate", "Average");
-    let latency_p99 = cf_view(m, id, "OriginLatency", "p99");
-    let latency_max = cf_view(m, id, "OriginLatency", "Maximum");
-    let latency_avg = cf_view(m, id, "OriginLatency", "Average");
-    let whole = Span {
-        start: e.window.start,
-        end: w.end,
-    };
-    let minutes: Vec<_> = whole
-        .each_minute()
-        .map(|t| (t, r5.at(t), req.at(t)))
-        .collect();
-    let rate_5xx = r5.mean(w);
-    // Rates are percentages: a plateau under 0.1% is noise.
-    let step = step_onset(&minutes, rate_5xx.unwrap_or(0.0), NOISE_RATE_PCT);
-    let wb = Span {
-        start: b.start,
-        end: w.end,
-    };
-    let pairs: Vec<(f64, f64)> = wb
-        .each_minute()
-        .filter_map(|t| Some((req.at(t)?, r5.at(t)?)))
-        .collect();
-    let load_corr = rank_correlation(&pairs);
-    let (_, _, peaks) = load_thirds(&pairs);
-    let only_peaks = peaks && step.is_none();
-    let errors_5xx = w
-        .each_minute()
-        .filter_map(|t| Some(r5.at(t)? / 100.0 * req.at(t)?))
-        .sum();
-    CfSignals {
-        now: e.now,
-        w,
-        requests: req.sum(w),
-        rate_5xx,
-        rate_502: rate("502ErrorRate"),
-        rate_503: rate("503ErrorRate"),
-        rate_504: rate("504ErrorRate"),
-        errors_5xx,
-        origin_latency_p99_ms: latency_p99.max(w),
-        origin_latency_max_ms: latency_max.max(w),
-        origin_latency_points_w: latency_avg.count(w).max(latency_max.count(w)),
-        edge_errors,
-        step,
-        load_corr,
-        load_correlated: load_corr.is_some_and(|c| c >= CORRELATED) || only_peaks,
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,181 @@
+//! ALB rules (`docs/rules.md`): who made the 5xx, and why. [`routing`] holds the causes of the
+//! load balancer and its routing, [`targets`] those of the targets' answers; the helpers and
+//! thresholds they share are here.
+
+mod routing;
+mod targets;
+
+pub(super) use self::routing::{
+    ALL_TARGETS_UNHEALTHY, CONNECTION_LIMIT, DEREGISTRATION_INFLIGHT, KEEPALIVE_SHORTER_THAN_IDLE,
+    LB_GENERATED_500, NO_REGISTERED_TARGETS, NO_ROUTABLE_TARGETS,
+};
+pub(super) use self::targets::{
+    LAMBDA_TARGET_ERROR, MALFORMED_TARGET_RESPONSE, TARGET_APP_5XX, TARGET_CONNECTION_REFUSED,
+    TARGET_OVERLOADED, TARGET_RESPONSE_TIMEOUT, TARGET_TLS_HANDSHAKE, TARGET_UNREACHABLE,
+};
+
+use std::collections::BTreeMap;
+
+use super::catalog::{Detect, Rule};
+
+use super::{AlbCtx, COMPETING, Draft, Kind, aws_defaults, count, pct, secs};
+use crate::evidence::TargetGroupEvidence;
+use crate::evidence::elb::attribute;
+use crate::rules::signals::{
+    AlbSignals, CORRELATED, DOMINANT, NEARLY_ALL, NOISE_RATIO, REACHED, share,
+};
+
+/// The target groups' own 5xx are "the" errors at this share of all 5xx: below it the load
+/// balancer makes errors of its own.
+const TARGETS_MOSTLY: f64 = 0.9;
+/// At least this many target 5xx in the window before an application error is an incident.
+const NOISE_COUNT: f64 = 10.0;
+/// An error ratio this many times its hour-before baseline is new, not chronic.
+const ABOVE_BASELINE: f64 = 3.0;
+/// A keep-alive race hits a few idle connections: 502s above this share of requests are
+/// something else.
+const RACE_CEILING: f64 = 0.05;
+/// The error ratio "climbs with load" when the busiest third of minutes has more than this
+/// many times the quietest third's; within this factor either way it is flat.
+const LOAD_FACTOR: f64 = 2.0;
+/// The targets "still serve users" when their 2xx are at least this share of requests.
+const MOSTLY_SERVED: f64 = 0.5;
+
+/// Target health of one group, counted.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    pub total: usize,
+    /// Targets per state (`healthy`, `unhealthy`, `unused`, `draining`, `initial`, ...).
+    pub states: BTreeMap<String, usize>,
+    /// Targets per reason code.
+    pub reasons: BTreeMap<String, usize>,
+    /// One description per reason, as AWS wrote it.
+    pub descriptions: BTreeMap<String, String>,
+}
+
+impl Health {
+    pub fn of(tg: &TargetGroupEvidence) -> Option<Self> {
+        let list = tg.health.as_ref()?;
+        let mut h = Health {
+            total: list.len(),
+            ..Health::default()
+        };
+        for d in list {
+            let state = d
+                .target_health
+                .state
+                .clone()
+                .unwrap_or_else(|| "unknown".into());
+            *h.states.entry(state).or_default() += 1;
+            if let Some(r) = &d.target_health.reason {
+                *h.reasons.entry(r.clone()).or_default() += 1;
+                if let Some(desc) = &d.target_health.description {
+                    h.descriptions
+                        .entry(r.clone())
+                        .or_insert_with(|| desc.clone());
+                }
+            }
+        }
+        Some(h)
+    }
+
+    pub fn n(&self, state: &str) -> usize {
+        self.states.get(state).copied().unwrap_or(0)
+    }
+
+    /// The most common reason and its count.
+    pub fn dominant_reason(&self) -> Option<(&str, usize)> {
+        self.reasons
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(r, n)| (r.as_str(), *n))
+    }
+
+    /// `3/3 targets unhealthy: Target.Timeout (Request timed out)`.
+    pub fn describe(&self, state: &str) -> String {
+        let mut s = format!("{}/{} targets {state}", self.n(state), self.total);
+        if let Some((reason, _)) = self.dominant_reason() {
+            s.push_str(&format!(": {reason}"));
+            if let Some(d) = self.descriptions.get(reason) {
+                s.push_str(&format!(" ({})", crate::error::short(d)));
+            }
+        }
+        s
+    }
+}
+
+/// The target groups that receive traffic: those forwarded to by a listener's default action
+/// or one of its rules, narrowed to the alarm's target groups when it names some.
+pub fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
+    let focused = a.alb.focused_target_groups();
+    let Some(listeners) = &a.alb.listeners else {
+        return focused;
+    };
+    let mut arns: Vec<&str> = Vec::new();
+    for l in listeners {
+        let rule_actions = a.alb.rules.get(&l.listener_arn).into_iter().flatten();
+        for action in l
+            .default_actions
+            .iter()
+            .chain(rule_actions.flat_map(|r| &r.actions))
+        {
+            arns.extend(action.target_group_arns());
+        }
+    }
+    let routed: Vec<_> = focused
+        .iter()
+        .copied()
+        .filter(|t| arns.contains(&t.target_group.target_group_arn.as_str()))
+        .collect();
+    if routed.is_empty() { focused } else { routed }
+}
+
+fn lb_name(a: &AlbCtx<'_>) -> String {
+    a.alb.name().to_owned()
+}
+
+fn base(a: &AlbCtx<'_>, rule: &'static Rule) -> Draft {
+    let mut d = rule.draft();
+    d.alb_arn = Some(a.alb.arn.clone());
+    d.resources.push(a.alb.arn.clone());
+    d
+}
+
+fn elb_line(s: &AlbSignals, code: u16, n: f64, share: f64) -> String {
+    format!(
+        "HTTPCode_ELB_{code}_Count: {} in {} min ({} of ELB 5xx)",
+        count(n),
+        s.w.minutes(),
+        pct(share)
+    )
+}
+
+fn idle_line(s: &AlbSignals) -> String {
+    if s.idle_timeout_set {
+        format!("idle timeout {}", secs(s.idle_timeout))
+    } else {
+        format!(
+            "idle timeout {} (attribute never set: the default)",
+            secs(s.idle_timeout)
+        )
+    }
+}
+
+fn healths<'a>(routed: &[&'a TargetGroupEvidence]) -> Vec<(&'a TargetGroupEvidence, Health)> {
+    routed
+        .iter()
+        .filter_map(|t| Health::of(t).map(|h| (*t, h)))
+        .collect()
+}
+
+/// No target is `unhealthy` in any routed group (and health was read).
+fn targets_healthy(routed: &[&TargetGroupEvidence]) -> Option<bool> {
+    let hs = healths(routed);
+    if hs.is_empty() {
+        return None;
+    }
+    Some(
+        hs.iter()
+            .all(|(_, h)| h.n("unhealthy") == 0 && h.n("healthy") > 0),
+    )
+}

@@ -1,0 +1,287 @@
+//! CloudFront causes at the edge: Lambda@Edge, CloudFront Functions, WAF (a guard), and the
+//! edge's own capacity.
+
+use super::*;
+
+/// What a distribution runs at the edge, and how its edge metrics read. Lambda@Edge and
+/// CloudFront Functions rules fire only with their metrics in the evidence.
+struct Edge<'c, 'e> {
+    ctx: &'c Ctx<'e>,
+    cf: &'c CfCtx<'e>,
+    /// A cache behaviour has a Lambda@Edge association.
+    has_lambda: bool,
+    /// The CloudFront Functions associated, by name.
+    functions: Vec<&'c str>,
+}
+
+impl<'c, 'e> Edge<'c, 'e> {
+    fn of(ctx: &'c Ctx<'e>, cf: &'c CfCtx<'e>) -> Option<Self> {
+        let cfg = cf.dist.config.as_ref()?;
+        let behaviors: Vec<&CacheBehavior> = cfg.behaviors().collect();
+        let has_lambda = behaviors.iter().any(|b| {
+            b.lambda_function_associations
+                .as_ref()
+                .is_some_and(|l| !l.items.is_empty())
+        });
+        let functions = behaviors
+            .iter()
+            .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
+            .map(|f| f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn))
+            .collect();
+        Some(Self {
+            ctx,
+            cf,
+            has_lambda,
+            functions,
+        })
+    }
+
+    /// The window's sum of a CloudFront metric with these dimensions.
+    fn sum(&self, name: &str, dims: &[(&str, &str)]) -> f64 {
+        crate::rules::signals::View {
+            series: self
+                .ctx
+                .e
+                .metrics
+                .find(crate::scope::CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
+        }
+        .sum(self.cf.s.w)
+    }
+
+    /// The window's sum of a distribution-wide metric.
+    fn dist_sum(&self, name: &str) -> f64 {
+        self.sum(
+            name,
+            &[
+                ("DistributionId", self.cf.dist.id.as_str()),
+                ("Region", "Global"),
+            ],
+        )
+    }
+}
+
+pub(in crate::rules) const LAMBDA_EDGE_VALIDATION_ERROR: Rule = Rule {
+    id: "cf.lambda_edge_validation_error",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "A Lambda@Edge function on the distribution returns a response that CloudFront rejects as invalid, so viewers get 502.",
+    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`) summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
+    differs: "The function ran but built a bad response (502). Crashes and throttles are `cf.lambda_edge_execution_or_throttle` (503), and CloudFront Functions belong to `cf.function_error`.",
+    detect: Detect::PerDistribution(lambda_edge_validation_error),
+};
+
+fn lambda_edge_validation_error(
+    ctx: &Ctx<'_>,
+    cf: &CfCtx<'_>,
+    _: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let validation = edge.dist_sum("LambdaValidationError");
+    if validation <= 0.0 {
+        return Vec::new();
+    }
+    let mut d = dist_draft(cf, &LAMBDA_EDGE_VALIDATION_ERROR);
+    d.title = format!(
+        "A Lambda@Edge function of {} returns invalid responses",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "A Lambda@Edge function of CloudFront {} returns responses CloudFront rejects ({} validation errors in {} min).",
+        cf.dist.id,
+        count(validation),
+        s.w.minutes()
+    );
+    d.evidence(format!("LambdaValidationError: {}", count(validation)));
+    config_pattern(&mut d, s, 502);
+    d.step("Roll back the function to its previous version in the cache behaviour, then check the response it builds (status, headers, body size limits).");
+    vec![d]
+}
+
+pub(in crate::rules) const LAMBDA_EDGE_EXECUTION_OR_THROTTLE: Rule = Rule {
+    id: "cf.lambda_edge_execution_or_throttle",
+    kind: Kind::Cause,
+    base: 0.75,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "A Lambda@Edge function on the distribution fails while running or is throttled, so CloudFront answers 503.",
+    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`) summing above 0 over the window. Throttles together with a load-correlated 5xx rate add confidence.",
+    differs: "This is a runtime failure, not a malformed response (the validation-error rule, 502). Any edge-function errors suppress `cf.origin_capacity_503` and `guard.cf_edge_capacity`.",
+    detect: Detect::PerDistribution(lambda_edge_execution_or_throttle),
+};
+
+fn lambda_edge_execution_or_throttle(
+    ctx: &Ctx<'_>,
+    cf: &CfCtx<'_>,
+    _: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let exec = edge.dist_sum("LambdaExecutionError");
+    let throttled = edge.dist_sum("LambdaLimitExceededErrors");
+    if exec + throttled <= 0.0 {
+        return Vec::new();
+    }
+    let mut d = dist_draft(cf, &LAMBDA_EDGE_EXECUTION_OR_THROTTLE);
+    d.title = format!(
+        "A Lambda@Edge function of {} fails or is throttled",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "A Lambda@Edge function of CloudFront {} fails or is throttled ({} errors, {} throttles in {} min).",
+        cf.dist.id,
+        count(exec),
+        count(throttled),
+        s.w.minutes()
+    );
+    d.evidence(format!(
+        "LambdaExecutionError {}, LambdaLimitExceededErrors {}",
+        count(exec),
+        count(throttled)
+    ));
+    if throttled > 0.0 && s.load_correlated {
+        d.corroborate("throttling follows Requests");
+    }
+    d.step("Read the function's logs in the regions serving the errors (/aws/lambda/us-east-1.NAME) and raise its concurrency if throttled.");
+    vec![d]
+}
+
+pub(in crate::rules) const FUNCTION_ERROR: Rule = Rule {
+    id: "cf.function_error",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 503],
+    sub_cause_of: None,
+    cause: "A CloudFront Function on the distribution fails validation, errors or is throttled, producing 502/503 at the edge.",
+    needs: "For each function in a behaviour's `FunctionAssociations`, sums `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`) over the window, and fires when the total is above 0.",
+    differs: "This covers CloudFront Functions, not Lambda@Edge (the `cf.lambda_edge_*` rules). Its errors also exclude `cf.origin_capacity_503` and `guard.cf_edge_capacity`, so the origin is not blamed.",
+    detect: Detect::PerDistribution(function_error),
+};
+
+fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    let Some(edge) = Edge::of(ctx, cf) else {
+        return Vec::new();
+    };
+    let s = &cf.s;
+    let mut out = Vec::new();
+    for f in &edge.functions {
+        let dims = [("FunctionName", *f), ("Region", "Global")];
+        let errors = edge.sum("FunctionValidationErrors", &dims)
+            + edge.sum("FunctionExecutionErrors", &dims)
+            + edge.sum("FunctionThrottles", &dims);
+        if errors > 0.0 {
+            let mut d = FUNCTION_ERROR.draft();
+            d.resources.push(format!("cloudfront:function/{f}"));
+            d.title = format!("CloudFront Function {f} fails");
+            d.headline = format!(
+                "CloudFront Function {f} on {} fails ({} validation, execution or throttle errors in {} min).",
+                cf.dist.id,
+                count(errors),
+                s.w.minutes()
+            );
+            d.evidence(format!(
+                "FunctionValidationErrors + FunctionExecutionErrors + FunctionThrottles: {}",
+                count(errors)
+            ));
+            d.step(format!(
+                "Test {f} in the CloudFront console with a failing request, and roll back to the previous LIVE version."
+            ));
+            out.push(d);
+        }
+    }
+    out
+}
+
+pub(in crate::rules) const WAF_NOT_5XX: Rule = Rule {
+    id: "guard.waf_not_5xx",
+    kind: Kind::Warning,
+    base: 0.5,
+    codes: &[],
+    sub_cause_of: None,
+    cause: "A WAF web ACL is attached, but WAF blocks return 403, so WAF is not why the distribution is serving 5xx.",
+    needs: "A warning with base 0.5 that fires when the distribution's `WebACLId` is non-empty and its mean `5xxErrorRate` over the window is above 0. WAF rule actions and custom responses are not read.",
+    differs: "It clears WAF for an engineer who would suspect it, and never outranks a cause. WAF is implicated only through `alb.lb_generated_500` (ELB 500s from WAF evaluation), or when a WAF custom response returns a 5xx code.",
+    detect: Detect::PerDistribution(waf_not_5xx),
+};
+
+/// `guard.waf_not_5xx`: a web ACL is attached, so a person may suspect WAF; WAF blocks with
+/// 403 unless a custom response says otherwise.
+fn waf_not_5xx(_: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    waf_guard(cf).into_iter().collect()
+}
+
+fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
+    // GetDistributionConfig answers `"WebACLId": ""` when no web ACL is attached.
+    let acl = cf
+        .dist
+        .config
+        .as_ref()?
+        .web_acl_id
+        .as_deref()
+        .filter(|a| !a.is_empty())?;
+    if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 {
+        return None;
+    }
+    let mut d = WAF_NOT_5XX.draft();
+    d.resources.push(acl.to_owned());
+    d.title = "WAF is not why CloudFront answers 5xx".into();
+    d.headline = d.title.clone();
+    d.evidence(format!(
+        "web ACL {} is attached to {}; WAF blocks answer 403 unless a custom response returns a 5xx code",
+        crate::error::short(acl),
+        cf.dist.id
+    ));
+    d.step("Only if a WAF rule uses a custom response with a 5xx status code could WAF explain these errors; check the rule actions before looking there.");
+    Some(d)
+}
+
+pub(in crate::rules) const EDGE_CAPACITY: Rule = Rule {
+    id: "guard.cf_edge_capacity",
+    kind: Kind::Cause,
+    base: 0.3,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "CloudFront is answering 503 while its origins are clean, which may be a rare capacity constraint at the edge.",
+    needs: "Needs `503ErrorRate` dominant without load correlation, no Lambda@Edge or Function errors, and every custom origin linked to an ALB with no ELB or target 5xx in the window. It stays at 0.3, below the reporting bar.",
+    differs: "It is what remains after `cf.origin_capacity_503` (load-correlated, origin erroring) and the edge-function rules are ruled out. Below the bar it can only appear as a candidate in an inconclusive verdict, pointing to AWS Support.",
+    detect: Detect::PerDistribution(edge_capacity_rule),
+};
+
+/// `guard.cf_edge_capacity`: CloudFront 503 with no origin, function or load explanation.
+fn edge_capacity_rule(_: &Ctx<'_>, cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    edge_capacity(cf, os).into_iter().collect()
+}
+
+fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
+    let s = &cf.s;
+    if s.dominant() != Some(503) || s.load_correlated || s.edge_errors > 0.0 {
+        return None;
+    }
+    let origins_clean = !os.is_empty()
+        && os
+            .iter()
+            .all(|o| o.alb.is_some_and(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0));
+    if !origins_clean {
+        return None;
+    }
+    let mut d = dist_draft(cf, &EDGE_CAPACITY);
+    d.title = format!(
+        "CloudFront {} answers 503 with a healthy origin",
+        cf.dist.id
+    );
+    d.headline = format!(
+        "CloudFront {} answers 503 ({} of requests) while its origins answer no 5xx: possibly a rare edge capacity constraint.",
+        cf.dist.id,
+        pct(s.rate_503.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "503", s.rate_503));
+    d.evidence("origin load balancers: no ELB or target 5xx; no function errors; no load anomaly");
+    d.step("Open an AWS Support case with the distribution id and the time range; collect x-amz-cf-id values of failing requests from the standard logs.");
+    Some(d)
+}

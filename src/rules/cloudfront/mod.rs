@@ -1,0 +1,229 @@
+//! CloudFront rules (`docs/rules.md`): the edge, the origin link, and the ALB behind it.
+//! [`tls`] holds the origin certificate and protocol causes, [`origin`] the other causes on
+//! the way to the origin, [`edge`] those at CloudFront's edge; the origin context and the
+//! helpers they share are here.
+
+mod edge;
+mod origin;
+mod tls;
+
+pub(super) use self::edge::{
+    EDGE_CAPACITY, FUNCTION_ERROR, LAMBDA_EDGE_EXECUTION_OR_THROTTLE, LAMBDA_EDGE_VALIDATION_ERROR,
+    WAF_NOT_5XX,
+};
+pub(super) use self::origin::{
+    ORIGIN_BLOCKED_OR_PRIVATE, ORIGIN_CAPACITY_503, ORIGIN_DNS_FAILURE, ORIGIN_PASSTHROUGH,
+    ORIGIN_PORT_MISMATCH, ORIGIN_READ_TIMEOUT,
+};
+pub(super) use self::tls::{
+    ORIGIN_CERT_EXPIRED, ORIGIN_CERT_HOSTNAME_MISMATCH, ORIGIN_TLS_PROTOCOL_MISMATCH,
+};
+
+use super::catalog::{Detect, Rule};
+use super::signals::{CORRELATED, CfSignals, REACHED, rank_correlation};
+use super::tls::{covered, policy_protocols};
+use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, aws_defaults, count, pct, secs};
+use crate::evidence::OriginLink;
+use crate::evidence::acm::CertificateDetail;
+use crate::evidence::cloudfront::{CacheBehavior, DistributionConfig, Origin, OriginRequestPolicy};
+use crate::evidence::elb::Listener;
+
+/// An origin certificate that could not be read is a lead, not an answer: capped under the
+/// reporting bar.
+const UNVERIFIED_CAP: f64 = 0.35;
+/// The origin's requests "collapsed" below this share of the hour before's per-minute rate:
+/// CloudFront no longer reaches it.
+const TRAFFIC_COLLAPSE: f64 = 0.2;
+/// The ALB's targets are "slow" when their response time reaches this share of the origin
+/// read timeout.
+const SLOW_TARGETS: f64 = 0.5;
+/// The origin's 5xx must be at least this share of CloudFront's for CloudFront to be passing
+/// them on (stray origin errors that happen to correlate are not the answer).
+const PASSTHROUGH_SHARE: f64 = 0.3;
+
+/// One origin with what was found behind it.
+pub struct OriginCtx<'a, 'b> {
+    pub cf: &'a CfCtx<'b>,
+    pub cfg: &'a DistributionConfig,
+    pub origin: &'a Origin,
+    pub link: Option<&'a OriginLink>,
+    pub alb: Option<&'a AlbCtx<'b>>,
+    pub behavior: Option<&'a CacheBehavior>,
+}
+
+impl OriginCtx<'_, '_> {
+    fn id(&self) -> &str {
+        &self.cf.dist.id
+    }
+
+    /// `https-only`, `http-only` or `match-viewer`.
+    fn protocol_policy(&self) -> &str {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.origin_protocol_policy.as_deref())
+            .unwrap_or("http-only")
+    }
+
+    fn uses_https(&self) -> bool {
+        matches!(self.protocol_policy(), "https-only" | "match-viewer")
+    }
+
+    fn https_port(&self) -> i32 {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.https_port)
+            .unwrap_or(aws_defaults::ORIGIN_HTTPS_PORT)
+    }
+
+    fn http_port(&self) -> i32 {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.http_port)
+            .unwrap_or(aws_defaults::ORIGIN_HTTP_PORT)
+    }
+
+    fn read_timeout(&self) -> f64 {
+        f64::from(
+            self.origin
+                .custom_origin_config
+                .as_ref()
+                .and_then(|c| c.origin_read_timeout)
+                .unwrap_or(aws_defaults::ORIGIN_READ_TIMEOUT_S),
+        )
+    }
+
+    /// The ALB listener CloudFront connects to over HTTPS.
+    fn https_listener(&self) -> Option<&Listener> {
+        let port = self.https_port();
+        self.alb?
+            .alb
+            .listeners
+            .iter()
+            .flatten()
+            .find(|l| l.port == Some(port) && l.protocol.as_deref() == Some("HTTPS"))
+    }
+
+    /// The default certificate of the HTTPS listener, with its ACM details when read.
+    fn listener_certificate(&self) -> Option<(&str, Option<&CertificateDetail>)> {
+        let l = self.https_listener()?;
+        let c = l
+            .certificates
+            .iter()
+            .find(|c| c.is_default == Some(true))
+            .or_else(|| l.certificates.first())?;
+        let detail = self.alb?.alb.certificates.get(&c.certificate_arn);
+        Some((c.certificate_arn.as_str(), detail))
+    }
+
+    fn label(&self) -> String {
+        format!("origin `{}` ({})", self.origin.id, self.origin.domain_name)
+    }
+
+    fn draft(&self, rule: &'static Rule) -> Draft {
+        let mut d = rule.draft();
+        d.resources
+            .push(format!("cloudfront:distribution/{}", self.id()));
+        if let Some(a) = self.alb {
+            d.alb_arn = Some(a.alb.arn.clone());
+            d.resources.push(a.alb.arn.clone());
+        }
+        d
+    }
+}
+
+/// Whether the Host header CloudFront sends is the viewer's (`Some(true)`), the origin
+/// domain (`Some(false)`), or unknown because the policy could not be read (`None`).
+pub fn forwards_host(
+    behavior: &CacheBehavior,
+    policies: &std::collections::BTreeMap<String, OriginRequestPolicy>,
+) -> Option<bool> {
+    if let Some(fv) = &behavior.forwarded_values
+        && let Some(h) = &fv.headers
+        && h.items
+            .iter()
+            .any(|x| x == "*" || x.eq_ignore_ascii_case("host"))
+    {
+        return Some(true);
+    }
+    let Some(id) = &behavior.origin_request_policy_id else {
+        return Some(false);
+    };
+    let p = policies.get(id)?;
+    let hc = &p.origin_request_policy_config.headers_config;
+    let names_host = hc
+        .headers
+        .as_ref()
+        .is_some_and(|h| h.items.iter().any(|x| x.eq_ignore_ascii_case("host")));
+    Some(match hc.header_behavior.as_str() {
+        "allViewer" | "allViewerAndWhitelistCloudFront" => true,
+        "whitelist" => names_host,
+        "allExcept" => !names_host,
+        _ => false,
+    })
+}
+
+pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<OriginCtx<'a, 'b>> {
+    let Some(cfg) = cf.dist.config.as_ref() else {
+        return Vec::new();
+    };
+    cfg.origins
+        .items
+        .iter()
+        .filter(|o| o.custom_origin_config.is_some())
+        .map(|origin| {
+            let link = cf.dist.origins.iter().find(|l| l.origin_id == origin.id);
+            let alb = link
+                .and_then(|l| l.alb_arn.as_deref())
+                .and_then(|arn| ctx.alb(arn));
+            let behavior = cfg.behaviors().find(|b| b.target_origin_id == origin.id);
+            OriginCtx {
+                cf,
+                cfg,
+                origin,
+                link,
+                alb,
+                behavior,
+            }
+        })
+        .collect()
+}
+
+/// A finding about a whole distribution (its functions, its edge), naming it as a resource.
+fn dist_draft(cf: &CfCtx<'_>, rule: &'static Rule) -> Draft {
+    let mut d = rule.draft();
+    d.resources
+        .push(format!("cloudfront:distribution/{}", cf.dist.id));
+    d
+}
+
+fn rate_line(s: &CfSignals, code: &str, rate: Option<f64>) -> String {
+    format!(
+        "{code}ErrorRate: {} of requests over the last {} min",
+        pct(rate.unwrap_or(0.0) / 100.0),
+        s.w.minutes()
+    )
+}
+
+/// Corroboration shared by the configuration rules: the errors started at once and do not
+/// follow load (cached responses keep succeeding, so the ratio bar does not apply).
+fn config_pattern(d: &mut Draft, s: &CfSignals, code: u16) {
+    if s.dominant() == Some(code) {
+        let rate = match code {
+            502 => s.rate_502,
+            503 => s.rate_503,
+            _ => s.rate_504,
+        };
+        d.corroborate(rate_line(s, &code.to_string(), rate));
+    }
+    if let Some(step) = s.step
+        && !s.load_correlated
+    {
+        d.corroborate(format!(
+            "step onset at {} with steady traffic: a configuration change",
+            step.at.format("%H:%M UTC")
+        ));
+    }
+}

@@ -1,0 +1,405 @@
+//! CloudFront origin causes on the way to the load balancer: ports, names, reachability,
+//! timeouts, capacity, and the link to the origin's own errors.
+
+use super::*;
+
+pub(in crate::rules) const ORIGIN_PORT_MISMATCH: Rule = Rule {
+    id: "cf.origin_port_mismatch",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502, 504],
+    sub_cause_of: None,
+    cause: "CloudFront connects to the origin ALB with a protocol and port where the ALB has no matching listener, so connections are refused (502) or dropped (504).",
+    needs: "Reads the linked ALB's listeners. For `https-only`/`match-viewer` it expects HTTPS on `HTTPSPort` (443 by default), otherwise HTTP on `HTTPPort` (80 by default), and fires when no listener has that port and protocol. A dominant 502 or 504 rate, or a step onset, adds confidence.",
+    differs: "Nothing suitable listens on that port, whereas the TLS and certificate rules assume a working HTTPS listener. The ALB exists (unlike `cf.origin_dns_failure`), and the problem is listeners, not the internal scheme that `cf.origin_blocked_or_private` reads.",
+    detect: Detect::PerOrigin(origin_port_mismatch),
+};
+
+fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let listeners = a.alb.listeners.as_ref()?;
+    let (want_proto, want_port) = if o.uses_https() {
+        ("HTTPS", o.https_port())
+    } else {
+        ("HTTP", o.http_port())
+    };
+    if listeners
+        .iter()
+        .any(|l| l.port == Some(want_port) && l.protocol.as_deref() == Some(want_proto))
+    {
+        return None;
+    }
+    let on_port = listeners.iter().find(|l| l.port == Some(want_port));
+    let mut d = o.draft(&ORIGIN_PORT_MISMATCH);
+    d.title = format!(
+        "No {want_proto} listener on port {want_port} of {} for CloudFront {}",
+        a.alb.name(),
+        o.id()
+    );
+    d.headline = format!(
+        "CloudFront {} connects to {} with {want_proto} on port {want_port}, where the ALB has no such listener.",
+        o.id(),
+        a.alb.name()
+    );
+    d.evidence(format!(
+        "{}: protocol policy {}, HTTP port {}, HTTPS port {}",
+        o.label(),
+        o.protocol_policy(),
+        o.http_port(),
+        o.https_port()
+    ));
+    let have: Vec<String> = listeners
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l.protocol.as_deref().unwrap_or("?"),
+                l.port.unwrap_or_default()
+            )
+        })
+        .collect();
+    d.evidence(format!(
+        "listeners of {}: {}",
+        a.alb.name(),
+        have.join(", ")
+    ));
+    if let Some(l) = on_port {
+        d.evidence(format!(
+            "port {want_port} speaks {}, not {want_proto}",
+            l.protocol.as_deref().unwrap_or("?")
+        ));
+    }
+    // Refused connections show as 502, dropped ones (security group) as 504.
+    let code = if o.cf.s.dominant() == Some(504) {
+        504
+    } else {
+        502
+    };
+    config_pattern(&mut d, &o.cf.s, code);
+    d.step(format!(
+        "Add a {want_proto} listener on port {want_port} to {}, or change the origin protocol policy / port of origin `{}` to match a listener ({}).",
+        a.alb.name(),
+        o.origin.id,
+        have.join(", ")
+    ));
+    Some(d)
+}
+
+pub(in crate::rules) const ORIGIN_DNS_FAILURE: Rule = Rule {
+    id: "cf.origin_dns_failure",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[502],
+    sub_cause_of: None,
+    cause: "The origin points at a load balancer name that no longer exists (usually a deleted or recreated ALB), so CloudFront cannot resolve it and returns 502.",
+    needs: "Follows the origin domain, directly or through a Route 53 alias/CNAME, to an ELB-style DNS name, and fires when `DescribeLoadBalancers` in that region lists no load balancer with that name. It never checks whether other names resolve.",
+    differs: "No ALB could be linked at all, so the listener, certificate and scheme rules cannot apply. Once the name maps to an existing ALB, this rule is silent and those rules take over.",
+    detect: Detect::PerOrigin(origin_dns_failure),
+};
+
+fn origin_dns_failure(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let link = o.link?;
+    let dns = link.elb_dns_name.as_deref()?;
+    if link.alb_arn.is_some() || !link.how.contains("no load balancer in") {
+        return None;
+    }
+    let mut d = o.draft(&ORIGIN_DNS_FAILURE);
+    d.title = format!(
+        "The origin of {} names a load balancer that does not exist",
+        o.id()
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} leads to `{dns}`, and no load balancer has that name any more: CloudFront cannot resolve or reach it (502).",
+        o.origin.id,
+        o.id()
+    );
+    d.evidence(format!("{}: {}", o.label(), link.how));
+    config_pattern(&mut d, &o.cf.s, 502);
+    d.step(format!(
+        "Point origin `{}` (or its DNS record) at the current load balancer's DNS name: a recreated ALB gets a new name.",
+        o.origin.id
+    ));
+    Some(d)
+}
+
+pub(in crate::rules) const ORIGIN_BLOCKED_OR_PRIVATE: Rule = Rule {
+    id: "cf.origin_blocked_or_private",
+    kind: Kind::Cause,
+    base: 0.8,
+    codes: &[504],
+    sub_cause_of: None,
+    cause: "The origin is an internal ALB that CloudFront cannot reach without a VPC origin, so origin requests time out with 504.",
+    needs: "Fires when the linked ALB's `Scheme` is `internal` and the origin has no `VpcOriginConfig`; security groups are not checked. Confidence rises with no `OriginLatency` data in the window, a dominant 504 rate, or ALB `RequestCount` below 20% of the previous hour's mean.",
+    differs: "Unlike `cf.origin_read_timeout`, the origin is never reached (no latency data), not reached and slow. Unlike `cf.origin_port_mismatch`, the listeners may be fine: the load balancer's scheme is what blocks CloudFront.",
+    detect: Detect::PerOrigin(origin_blocked_or_private),
+};
+
+fn origin_blocked_or_private(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let lb = a.alb.load_balancer.as_ref()?;
+    if lb.scheme.as_deref() != Some("internal") || o.origin.vpc_origin_config.is_some() {
+        return None;
+    }
+    let s = &o.cf.s;
+    let mut d = o.draft(&ORIGIN_BLOCKED_OR_PRIVATE);
+    d.title = format!(
+        "CloudFront {} cannot reach the internal load balancer {}",
+        o.id(),
+        a.alb.name()
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} is the internal load balancer {}, which CloudFront cannot reach without a VPC origin (504).",
+        o.origin.id,
+        o.id(),
+        a.alb.name()
+    );
+    d.evidence(format!("{}: scheme internal", a.alb.name()));
+    if s.origin_latency_points_w == 0 {
+        d.corroborate("OriginLatency has no data in the alarm window: no origin answered");
+    }
+    if s.dominant() == Some(504) {
+        d.corroborate(rate_line(s, "504", s.rate_504));
+    }
+    let per_min_w = a.s.requests / a.s.w.minutes().max(1) as f64;
+    if let Some(base) = a.s.base_requests_per_min
+        && base > 0.0
+        && per_min_w < TRAFFIC_COLLAPSE * base
+    {
+        d.corroborate(format!(
+            "RequestCount on {} fell from {}/min to {}/min: CloudFront's requests no longer arrive",
+            a.alb.name(),
+            count(base),
+            count(per_min_w)
+        ));
+    }
+    d.step(format!(
+        "Use a CloudFront VPC origin for {} , or an internet-facing load balancer whose security group admits the CloudFront origin-facing prefix list (com.amazonaws.global.cloudfront.origin-facing).",
+        a.alb.name()
+    ));
+    Some(d)
+}
+
+pub(in crate::rules) const ORIGIN_READ_TIMEOUT: Rule = Rule {
+    id: "cf.origin_read_timeout",
+    kind: Kind::Cause,
+    base: 0.7,
+    codes: &[504],
+    sub_cause_of: None,
+    cause: "The origin answers more slowly than the origin's `OriginReadTimeout`, so CloudFront stops waiting and returns 504.",
+    needs: "Needs `504ErrorRate` at least half of `5xxErrorRate`, and `OriginLatency` p99 (or Maximum if p99 is missing) at 90% or more of `OriginReadTimeout` (30 s if unset). ALB `TargetResponseTime` at half the timeout or more, and a load-correlated rate, add confidence.",
+    differs: "The origin is reached but slow, unlike `cf.origin_blocked_or_private`, where there is no latency at all. If the ALB idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, this rule stays silent and `alb.target_response_timeout` explains the errors.",
+    detect: Detect::PerOrigin(origin_read_timeout),
+};
+
+fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let s = &o.cf.s;
+    if s.dominant() != Some(504) {
+        return None;
+    }
+    let timeout = o.read_timeout();
+    let p99_s = s.origin_latency_p99_ms.map(|v| v / 1000.0);
+    let max_s = s.origin_latency_max_ms.map(|v| v / 1000.0);
+    let latency = p99_s.or(max_s)?;
+    if latency < REACHED * timeout {
+        return None;
+    }
+    // If the ALB times out first, the ALB answers 504 and its rule is the answer.
+    if let Some(a) = o.alb
+        && a.s.idle_timeout <= timeout
+        && a.s.elb_504 > 0.0
+    {
+        return None;
+    }
+    let mut d = o.draft(&ORIGIN_READ_TIMEOUT);
+    d.title = format!(
+        "The origin of {} answers slower than OriginReadTimeout ({})",
+        o.id(),
+        secs(timeout)
+    );
+    d.headline = format!(
+        "Origin `{}` of CloudFront {} takes up to {} (OriginLatency {}) against an OriginReadTimeout of {}: CloudFront gives up and answers 504 to {} of requests.",
+        o.origin.id,
+        o.id(),
+        secs(latency),
+        if p99_s.is_some() { "p99" } else { "Maximum" },
+        secs(timeout),
+        pct(s.rate_504.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "504", s.rate_504));
+    d.evidence(format!(
+        "OriginLatency {} {} (OriginReadTimeout {})",
+        if p99_s.is_some() { "p99" } else { "Maximum" },
+        secs(latency),
+        secs(timeout)
+    ));
+    if let Some(a) = o.alb {
+        d.evidence(format!(
+            "ALB {} idle timeout {} is above OriginReadTimeout: CloudFront times out first",
+            a.alb.name(),
+            secs(a.s.idle_timeout)
+        ));
+        if let Some(trt) = a.s.trt_p99.or(a.s.trt_max)
+            && trt >= SLOW_TARGETS * timeout
+        {
+            d.corroborate(format!(
+                "TargetResponseTime on {} reaches {}: the targets are slow",
+                a.alb.name(),
+                secs(trt)
+            ));
+        }
+    }
+    if s.load_correlated {
+        d.corroborate(format!(
+            "504ErrorRate rises with Requests (rank correlation {:.2}): the origin saturates at peak",
+            s.load_corr.unwrap_or(0.0)
+        ));
+    }
+    d.step(format!(
+        "Fix origin latency or capacity first: find the slow requests on the origin (ALB access logs: target_processing_time over {}) and scale or optimise them.",
+        secs(REACHED * timeout)
+    ));
+    d.step(format!(
+        "Raise OriginReadTimeout of origin `{}` (now {}) only for requests that legitimately run long: it treats the symptom.",
+        o.origin.id,
+        secs(timeout)
+    ));
+    Some(d)
+}
+
+pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
+    id: "cf.origin_passthrough",
+    kind: Kind::Link,
+    base: 0.8,
+    codes: &[502, 503, 504],
+    sub_cause_of: None,
+    cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
+    needs: "Needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
+    detect: Detect::PerOrigin(origin_passthrough),
+};
+
+fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let a = o.alb?;
+    let s = &o.cf.s;
+    let alb_errors = a.s.elb_5xx + a.s.target_5xx;
+    if alb_errors <= 0.0 || s.errors_5xx <= 0.0 {
+        return None;
+    }
+    let lb = a.alb.dimension();
+    let m = &ctx.e.metrics;
+    let view = |name: &str| crate::rules::signals::View {
+        series: m.find(
+            crate::scope::ALB_NAMESPACE,
+            name,
+            &[("LoadBalancer", lb)],
+            "Sum",
+        ),
+    };
+    let elb = view("HTTPCode_ELB_5XX_Count");
+    let tgt = view("HTTPCode_Target_5XX_Count");
+    let span = crate::rules::signals::Span {
+        start: a.s.b.start,
+        end: a.s.w.end,
+    };
+    let pairs: Vec<(f64, f64)> = span
+        .each_minute()
+        .filter_map(|t| {
+            let cf = s.errors_at(ctx.e, &o.cf.dist.id, t)?;
+            Some((cf, elb.at(t).unwrap_or(0.0) + tgt.at(t).unwrap_or(0.0)))
+        })
+        .collect();
+    let corr = rank_correlation(&pairs)?;
+    if corr < CORRELATED {
+        return None;
+    }
+    // The origin's errors must be of CloudFront's magnitude, not stray ones that happen to
+    // correlate.
+    if alb_errors < PASSTHROUGH_SHARE * s.errors_5xx {
+        return None;
+    }
+    let mut d = o.draft(&ORIGIN_PASSTHROUGH);
+    d.title = format!(
+        "CloudFront {} passes on the 5xx of its origin {}",
+        o.id(),
+        a.alb.name()
+    );
+    d.headline = format!(
+        "CloudFront {} passes on the 5xx of its origin ALB {} ({} in {} min).",
+        o.id(),
+        a.alb.name(),
+        count(alb_errors),
+        a.s.w.minutes()
+    );
+    d.evidence(format!(
+        "origin {} ELB 5xx + target 5xx: {} in {} min",
+        a.alb.name(),
+        count(alb_errors),
+        a.s.w.minutes()
+    ));
+    d.evidence(format!(
+        "CloudFront 5xx per minute tracks the ALB's (rank correlation {corr:.2})"
+    ));
+    d.step(format!(
+        "Triage the load balancer {}: the cause is at the origin, see the finding above.",
+        a.alb.name()
+    ));
+    Some(d)
+}
+
+pub(in crate::rules) const ORIGIN_CAPACITY_503: Rule = Rule {
+    id: "cf.origin_capacity_503",
+    kind: Kind::Cause,
+    base: 0.6,
+    codes: &[503],
+    sub_cause_of: None,
+    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers.",
+    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence.",
+    differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
+    detect: Detect::PerOrigin(origin_capacity_503),
+};
+
+fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    let s = &o.cf.s;
+    // Lambda@Edge or function errors explain 503s at the edge instead.
+    if s.dominant() != Some(503) || !s.load_correlated || s.edge_errors > 0.0 {
+        return None;
+    }
+    let a = o.alb?;
+    if a.s.elb_503 + a.s.target_5xx <= 0.0 {
+        return None;
+    }
+    let mut d = o.draft(&ORIGIN_CAPACITY_503);
+    d.title = format!("The origin of {} runs out of capacity at peak", o.id());
+    d.headline = format!(
+        "The origin {} of CloudFront {} answers 503 as traffic peaks ({} of requests).",
+        a.alb.name(),
+        o.id(),
+        pct(s.rate_503.unwrap_or(0.0) / 100.0)
+    );
+    d.evidence(rate_line(s, "503", s.rate_503));
+    d.evidence(format!(
+        "503ErrorRate rises with Requests (rank correlation {:.2})",
+        s.load_corr.unwrap_or(0.0)
+    ));
+    d.evidence(format!(
+        "origin {}: {} ELB 503, {} target 5xx in {} min",
+        a.alb.name(),
+        count(a.s.elb_503),
+        count(a.s.target_5xx),
+        a.s.w.minutes()
+    ));
+    if a.s.load_correlated {
+        d.corroborate(format!(
+            "the origin's error ratio also rises with its load ({})",
+            a.alb.name()
+        ));
+    }
+    if s.step.is_none() {
+        d.corroborate("no step onset: the errors grow with traffic, not with a change");
+    }
+    d.step(format!(
+        "Add capacity behind {} and check its scaling reacts before the peak; raise cache hit ratio for cacheable paths.",
+        a.alb.name()
+    ));
+    Some(d)
+}
