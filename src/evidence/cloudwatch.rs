@@ -17,6 +17,50 @@ use super::sdk::{AwsSdk, OnWorker, smithy_time, time};
 use super::world::World;
 use crate::names::normalize_stat;
 
+/// The Application Load Balancer metrics fivexx reads (namespace `AWS/ApplicationELB`), named
+/// once for the gathering that asks for them and the rules that read them.
+pub mod alb_metric {
+    pub const REQUEST_COUNT: &str = "RequestCount";
+    pub const ELB_5XX: &str = "HTTPCode_ELB_5XX_Count";
+    pub const ELB_500: &str = "HTTPCode_ELB_500_Count";
+    pub const ELB_502: &str = "HTTPCode_ELB_502_Count";
+    pub const ELB_503: &str = "HTTPCode_ELB_503_Count";
+    pub const ELB_504: &str = "HTTPCode_ELB_504_Count";
+    pub const ELB_4XX: &str = "HTTPCode_ELB_4XX_Count";
+    pub const TARGET_5XX: &str = "HTTPCode_Target_5XX_Count";
+    pub const TARGET_2XX: &str = "HTTPCode_Target_2XX_Count";
+    pub const TARGET_CONNECTION_ERRORS: &str = "TargetConnectionErrorCount";
+    pub const TARGET_TLS_ERRORS: &str = "TargetTLSNegotiationErrorCount";
+    pub const CLIENT_TLS_ERRORS: &str = "ClientTLSNegotiationErrorCount";
+    pub const REJECTED_CONNECTIONS: &str = "RejectedConnectionCount";
+    pub const LAMBDA_USER_ERROR: &str = "LambdaUserError";
+    pub const LAMBDA_INTERNAL_ERROR: &str = "LambdaInternalError";
+    pub const AUTH_ERROR: &str = "ELBAuthError";
+    pub const TARGET_RESPONSE_TIME: &str = "TargetResponseTime";
+    pub const HEALTHY_HOSTS: &str = "HealthyHostCount";
+    pub const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
+}
+
+/// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
+/// dimension `Region=Global`). Rates are percentages of all requests.
+pub mod cf_metric {
+    pub const REQUESTS: &str = "Requests";
+    pub const RATE_5XX: &str = "5xxErrorRate";
+    pub const RATE_4XX: &str = "4xxErrorRate";
+    pub const RATE_TOTAL: &str = "TotalErrorRate";
+    pub const RATE_502: &str = "502ErrorRate";
+    pub const RATE_503: &str = "503ErrorRate";
+    pub const RATE_504: &str = "504ErrorRate";
+    pub const CACHE_HIT_RATE: &str = "CacheHitRate";
+    pub const ORIGIN_LATENCY: &str = "OriginLatency";
+    pub const LAMBDA_EXECUTION_ERROR: &str = "LambdaExecutionError";
+    pub const LAMBDA_VALIDATION_ERROR: &str = "LambdaValidationError";
+    pub const LAMBDA_THROTTLES: &str = "LambdaLimitExceededErrors";
+    pub const FUNCTION_VALIDATION_ERRORS: &str = "FunctionValidationErrors";
+    pub const FUNCTION_EXECUTION_ERRORS: &str = "FunctionExecutionErrors";
+    pub const FUNCTION_THROTTLES: &str = "FunctionThrottles";
+}
+
 /// One metric, one statistic, one region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct MetricQuery {

@@ -181,7 +181,70 @@ pub fn markdown() -> String {
             differs = r.differs,
         );
     }
+    md.push_str(&metrics_section());
     md
+}
+
+/// The metrics every triage asks for, from the gathering's own query builders (so this list
+/// cannot drift from what is read).
+fn metrics_section() -> String {
+    use crate::evidence::elb::TargetGroup;
+    use crate::evidence::gather::{alb_queries, cloudfront_queries};
+    use crate::evidence::{AlbEvidence, TargetGroupEvidence};
+    let group = |kind: &str| TargetGroupEvidence {
+        target_group: TargetGroup {
+            target_group_arn: format!(
+                "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/{kind}/1"
+            ),
+            target_type: Some(kind.to_owned()),
+            ..TargetGroup::default()
+        },
+        ..TargetGroupEvidence::default()
+    };
+    let alb = |groups: Vec<TargetGroupEvidence>| AlbEvidence {
+        region: "us-east-1".into(),
+        arn: "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/a/1".into(),
+        target_groups: Some(groups),
+        ..AlbEvidence::default()
+    };
+    let list = |qs: &[crate::evidence::cloudwatch::MetricQuery]| {
+        qs.iter()
+            .map(|q| format!("`{}` ({})", q.name, q.stat))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let lb_only = alb_queries(&alb(Vec::new()));
+    let with_instance = alb_queries(&alb(vec![group("instance")]));
+    let with_lambda = alb_queries(&alb(vec![group("lambda")]));
+    let per_group: Vec<_> = with_instance
+        .iter()
+        .filter(|q| !lb_only.contains(q))
+        .cloned()
+        .collect();
+    let lambda_extra: Vec<_> = with_lambda
+        .iter()
+        .filter(|q| {
+            !lb_only.contains(q)
+                && !per_group
+                    .iter()
+                    .any(|p| p.name == q.name && p.stat == q.stat)
+        })
+        .cloned()
+        .collect();
+    format!(
+        "\n## Metrics read\n\nEvery triage reads the two hours before the alarm, per minute, in \
+         one `GetMetricData` call per region for up to 500 queries.\n\n\
+         - **Per load balancer** (`AWS/ApplicationELB`, dimension `LoadBalancer`): {}.\n\
+         - **Per target group** (dimensions `LoadBalancer` and `TargetGroup`): {}; for a Lambda \
+         target group also {}.\n\
+         - **Per distribution** (`AWS/CloudFront` in us-east-1, dimensions `DistributionId` and \
+         `Region=Global`): {}.\n\
+         - The alarm's own metric and statistic, for its trace.\n",
+        list(&lb_only),
+        list(&per_group),
+        list(&lambda_extra),
+        list(&cloudfront_queries("ID")),
+    )
 }
 
 fn codes(codes: &[u16]) -> String {

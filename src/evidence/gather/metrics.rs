@@ -8,6 +8,7 @@ use futures::future::join_all;
 use super::calls::Calls;
 use crate::evidence::AlbEvidence;
 use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
+use crate::evidence::cloudwatch::{alb_metric, cf_metric};
 use crate::evidence::elb::TargetGroup;
 use crate::evidence::port::{Port, Window};
 use crate::names::{self, GLOBAL_REGION};
@@ -58,35 +59,35 @@ pub(super) async fn metric_calls<P: Port>(
 }
 
 const ALB_LB_SUMS: [&str; 16] = [
-    "RequestCount",
-    "HTTPCode_ELB_5XX_Count",
-    "HTTPCode_ELB_500_Count",
-    "HTTPCode_ELB_502_Count",
-    "HTTPCode_ELB_503_Count",
-    "HTTPCode_ELB_504_Count",
-    "HTTPCode_ELB_4XX_Count",
-    "HTTPCode_Target_5XX_Count",
-    "HTTPCode_Target_2XX_Count",
-    "TargetConnectionErrorCount",
-    "TargetTLSNegotiationErrorCount",
-    "ClientTLSNegotiationErrorCount",
-    "RejectedConnectionCount",
-    "LambdaUserError",
-    "LambdaInternalError",
-    "ELBAuthError",
+    alb_metric::REQUEST_COUNT,
+    alb_metric::ELB_5XX,
+    alb_metric::ELB_500,
+    alb_metric::ELB_502,
+    alb_metric::ELB_503,
+    alb_metric::ELB_504,
+    alb_metric::ELB_4XX,
+    alb_metric::TARGET_5XX,
+    alb_metric::TARGET_2XX,
+    alb_metric::TARGET_CONNECTION_ERRORS,
+    alb_metric::TARGET_TLS_ERRORS,
+    alb_metric::CLIENT_TLS_ERRORS,
+    alb_metric::REJECTED_CONNECTIONS,
+    alb_metric::LAMBDA_USER_ERROR,
+    alb_metric::LAMBDA_INTERNAL_ERROR,
+    alb_metric::AUTH_ERROR,
 ];
 
 const ALB_TG_SUMS: [&str; 5] = [
-    "RequestCount",
-    "HTTPCode_Target_5XX_Count",
-    "HTTPCode_Target_2XX_Count",
-    "TargetConnectionErrorCount",
-    "TargetTLSNegotiationErrorCount",
+    alb_metric::REQUEST_COUNT,
+    alb_metric::TARGET_5XX,
+    alb_metric::TARGET_2XX,
+    alb_metric::TARGET_CONNECTION_ERRORS,
+    alb_metric::TARGET_TLS_ERRORS,
 ];
 
 const LATENCY_STATS: [&str; 3] = ["Average", "Maximum", "p99"];
 
-/// The metric queries for one load balancer and its target groups (`docs/rules.md`, "Metrics").
+/// The metric queries for one load balancer and its target groups (`docs/rules.md`, "Metrics read").
 pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
     alb_queries_for(
         &alb.region,
@@ -106,11 +107,15 @@ pub(super) fn alb_queries_for<'t>(
         .iter()
         .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &lb_dims, "Sum"))
         .collect();
-    out.extend(
-        LATENCY_STATS
-            .iter()
-            .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &lb_dims, s)),
-    );
+    out.extend(LATENCY_STATS.iter().map(|s| {
+        MetricQuery::new(
+            region,
+            ALB_NAMESPACE,
+            alb_metric::TARGET_RESPONSE_TIME,
+            &lb_dims,
+            s,
+        )
+    }));
     for tg in groups {
         let Some(tg_dim) = names::target_group_dimension(&tg.target_group_arn) else {
             continue;
@@ -119,14 +124,14 @@ pub(super) fn alb_queries_for<'t>(
         out.push(MetricQuery::new(
             region,
             ALB_NAMESPACE,
-            "HealthyHostCount",
+            alb_metric::HEALTHY_HOSTS,
             &dims,
             "Minimum",
         ));
         out.push(MetricQuery::new(
             region,
             ALB_NAMESPACE,
-            "UnHealthyHostCount",
+            alb_metric::UNHEALTHY_HOSTS,
             &dims,
             "Maximum",
         ));
@@ -135,13 +140,20 @@ pub(super) fn alb_queries_for<'t>(
                 .iter()
                 .map(|m| MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum")),
         );
-        out.extend(
-            LATENCY_STATS
-                .iter()
-                .map(|s| MetricQuery::new(region, ALB_NAMESPACE, "TargetResponseTime", &dims, s)),
-        );
+        out.extend(LATENCY_STATS.iter().map(|s| {
+            MetricQuery::new(
+                region,
+                ALB_NAMESPACE,
+                alb_metric::TARGET_RESPONSE_TIME,
+                &dims,
+                s,
+            )
+        }));
         if tg.target_type.as_deref() == Some("lambda") {
-            for m in ["LambdaUserError", "LambdaInternalError"] {
+            for m in [
+                alb_metric::LAMBDA_USER_ERROR,
+                alb_metric::LAMBDA_INTERNAL_ERROR,
+            ] {
                 out.push(MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum"));
             }
         }
@@ -156,18 +168,18 @@ pub fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
     let mut out = vec![MetricQuery::new(
         r,
         CLOUDFRONT_NAMESPACE,
-        "Requests",
+        cf_metric::REQUESTS,
         &dims,
         "Sum",
     )];
     for m in [
-        "5xxErrorRate",
-        "4xxErrorRate",
-        "TotalErrorRate",
-        "502ErrorRate",
-        "503ErrorRate",
-        "504ErrorRate",
-        "CacheHitRate",
+        cf_metric::RATE_5XX,
+        cf_metric::RATE_4XX,
+        cf_metric::RATE_TOTAL,
+        cf_metric::RATE_502,
+        cf_metric::RATE_503,
+        cf_metric::RATE_504,
+        cf_metric::CACHE_HIT_RATE,
     ] {
         out.push(MetricQuery::new(
             r,
@@ -181,7 +193,7 @@ pub fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
         out.push(MetricQuery::new(
             r,
             CLOUDFRONT_NAMESPACE,
-            "OriginLatency",
+            cf_metric::ORIGIN_LATENCY,
             &dims,
             s,
         ));

@@ -2,6 +2,7 @@
 //! edge's own capacity.
 
 use super::*;
+use crate::evidence::cloudwatch::cf_metric;
 
 /// What a distribution runs at the edge, and how its edge metrics read. Lambda@Edge and
 /// CloudFront Functions rules fire only with their metrics in the evidence.
@@ -81,7 +82,7 @@ fn lambda_edge_validation_error(
         return Vec::new();
     };
     let s = &cf.s;
-    let validation = edge.dist_sum("LambdaValidationError");
+    let validation = edge.dist_sum(cf_metric::LAMBDA_VALIDATION_ERROR);
     if validation <= 0.0 {
         return Vec::new();
     }
@@ -123,8 +124,8 @@ fn lambda_edge_execution_or_throttle(
         return Vec::new();
     };
     let s = &cf.s;
-    let exec = edge.dist_sum("LambdaExecutionError");
-    let throttled = edge.dist_sum("LambdaLimitExceededErrors");
+    let exec = edge.dist_sum(cf_metric::LAMBDA_EXECUTION_ERROR);
+    let throttled = edge.dist_sum(cf_metric::LAMBDA_THROTTLES);
     if exec + throttled <= 0.0 {
         return Vec::new();
     }
@@ -172,9 +173,9 @@ fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec
     let mut out = Vec::new();
     for f in &edge.functions {
         let dims = [("FunctionName", *f), ("Region", "Global")];
-        let errors = edge.sum("FunctionValidationErrors", &dims)
-            + edge.sum("FunctionExecutionErrors", &dims)
-            + edge.sum("FunctionThrottles", &dims);
+        let errors = edge.sum(cf_metric::FUNCTION_VALIDATION_ERRORS, &dims)
+            + edge.sum(cf_metric::FUNCTION_EXECUTION_ERRORS, &dims)
+            + edge.sum(cf_metric::FUNCTION_THROTTLES, &dims);
         if errors > 0.0 {
             let mut d = FUNCTION_ERROR.draft();
             d.resources.push(format!("cloudfront:function/{f}"));

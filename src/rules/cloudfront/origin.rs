@@ -2,6 +2,7 @@
 //! timeouts, capacity, and the link to the origin's own errors.
 
 use super::*;
+use crate::evidence::cloudwatch::alb_metric;
 
 pub(in crate::rules) const ORIGIN_PORT_MISMATCH: Rule = Rule {
     id: "cf.origin_port_mismatch",
@@ -295,8 +296,8 @@ fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
             "Sum",
         ),
     };
-    let elb = view("HTTPCode_ELB_5XX_Count");
-    let tgt = view("HTTPCode_Target_5XX_Count");
+    let elb = view(alb_metric::ELB_5XX);
+    let tgt = view(alb_metric::TARGET_5XX);
     let span = crate::rules::signals::Span {
         start: a.s.b.start,
         end: a.s.w.end,

@@ -1,6 +1,7 @@
 //! The derived signals of one CloudFront distribution.
 
 use super::*;
+use crate::evidence::cloudwatch::cf_metric;
 
 /// The facts about one distribution's errors (rates are percentages of all requests).
 #[derive(Debug, Clone)]
@@ -45,8 +46,8 @@ impl CfSignals {
 
     /// The per-minute CloudFront 5xx count at `t` (rate x requests).
     pub fn errors_at(&self, e: &Evidence, id: &str, t: DateTime<Utc>) -> Option<f64> {
-        let v = cf_view(&e.metrics, id, "5xxErrorRate", "Average");
-        let r = cf_view(&e.metrics, id, "Requests", "Sum");
+        let v = cf_view(&e.metrics, id, cf_metric::RATE_5XX, "Average");
+        let r = cf_view(&e.metrics, id, cf_metric::REQUESTS, "Sum");
         Some(v.at(t)? / 100.0 * r.at(t)?)
     }
 }
@@ -79,9 +80,9 @@ pub fn cf_signals(
     };
     let dist_dims = [("DistributionId", id), ("Region", "Global")];
     let mut edge_errors: f64 = [
-        "LambdaExecutionError",
-        "LambdaValidationError",
-        "LambdaLimitExceededErrors",
+        cf_metric::LAMBDA_EXECUTION_ERROR,
+        cf_metric::LAMBDA_VALIDATION_ERROR,
+        cf_metric::LAMBDA_THROTTLES,
     ]
     .iter()
     .map(|n| sum(n, &dist_dims))
@@ -93,9 +94,9 @@ pub fn cf_signals(
                 let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
                 let dims = [("FunctionName", name), ("Region", "Global")];
                 edge_errors += [
-                    "FunctionValidationErrors",
-                    "FunctionExecutionErrors",
-                    "FunctionThrottles",
+                    cf_metric::FUNCTION_VALIDATION_ERRORS,
+                    cf_metric::FUNCTION_EXECUTION_ERRORS,
+                    cf_metric::FUNCTION_THROTTLES,
                 ]
                 .iter()
                 .map(|n| sum(n, &dims))
@@ -104,11 +105,11 @@ pub fn cf_signals(
         }
     }
     let rate = |name: &str| cf_view(m, id, name, "Average").mean(w);
-    let req = cf_view(m, id, "Requests", "Sum");
-    let r5 = cf_view(m, id, "5xxErrorRate", "Average");
-    let latency_p99 = cf_view(m, id, "OriginLatency", "p99");
-    let latency_max = cf_view(m, id, "OriginLatency", "Maximum");
-    let latency_avg = cf_view(m, id, "OriginLatency", "Average");
+    let req = cf_view(m, id, cf_metric::REQUESTS, "Sum");
+    let r5 = cf_view(m, id, cf_metric::RATE_5XX, "Average");
+    let latency_p99 = cf_view(m, id, cf_metric::ORIGIN_LATENCY, "p99");
+    let latency_max = cf_view(m, id, cf_metric::ORIGIN_LATENCY, "Maximum");
+    let latency_avg = cf_view(m, id, cf_metric::ORIGIN_LATENCY, "Average");
     let whole = Span {
         start: e.window.start,
         end: w.end,
@@ -140,9 +141,9 @@ pub fn cf_signals(
         w,
         requests: req.sum(w),
         rate_5xx,
-        rate_502: rate("502ErrorRate"),
-        rate_503: rate("503ErrorRate"),
-        rate_504: rate("504ErrorRate"),
+        rate_502: rate(cf_metric::RATE_502),
+        rate_503: rate(cf_metric::RATE_503),
+        rate_504: rate(cf_metric::RATE_504),
         errors_5xx,
         origin_latency_p99_ms: latency_p99.max(w),
         origin_latency_max_ms: latency_max.max(w),

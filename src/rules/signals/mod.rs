@@ -1,4 +1,4 @@
-//! Derived signals, computed once per triage from the series (`docs/rules.md`, "Derived signals").
+//! Derived signals, computed once per triage from the series (the rules in `docs/rules.md` read them).
 //!
 //! W is the alarm window (its evaluation periods, at least 5 minutes, ending with the minute
 //! of the state change); B is the hour before W. Error *counts* that have no datapoint in a
@@ -9,6 +9,7 @@
 mod cloudfront;
 
 pub use self::cloudfront::{CfSignals, cf_signals, cf_view};
+use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::alarm::Alarm;
@@ -313,16 +314,16 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
     let m = &e.metrics;
     let lb = alb.dimension();
     let v = |name: &str| alb_view(m, lb, name, "Sum");
-    let requests = v("RequestCount");
-    let elb5 = v("HTTPCode_ELB_5XX_Count");
-    let elb500 = v("HTTPCode_ELB_500_Count");
-    let elb502 = v("HTTPCode_ELB_502_Count");
-    let elb503 = v("HTTPCode_ELB_503_Count");
-    let elb504 = v("HTTPCode_ELB_504_Count");
-    let t5 = v("HTTPCode_Target_5XX_Count");
-    let conn = v("TargetConnectionErrorCount");
-    let trt_max = alb_view(m, lb, "TargetResponseTime", "Maximum");
-    let trt_p99 = alb_view(m, lb, "TargetResponseTime", "p99");
+    let requests = v(alb_metric::REQUEST_COUNT);
+    let elb5 = v(alb_metric::ELB_5XX);
+    let elb500 = v(alb_metric::ELB_500);
+    let elb502 = v(alb_metric::ELB_502);
+    let elb503 = v(alb_metric::ELB_503);
+    let elb504 = v(alb_metric::ELB_504);
+    let t5 = v(alb_metric::TARGET_5XX);
+    let conn = v(alb_metric::TARGET_CONNECTION_ERRORS);
+    let trt_max = alb_view(m, lb, alb_metric::TARGET_RESPONSE_TIME, "Maximum");
+    let trt_p99 = alb_view(m, lb, alb_metric::TARGET_RESPONSE_TIME, "p99");
 
     let sum_codes = elb500.sum(w) + elb502.sum(w) + elb503.sum(w) + elb504.sum(w);
     let elb_5xx = elb5.sum(w).max(sum_codes);
@@ -419,13 +420,15 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         elb_504: elb504.sum(w),
         target_5xx,
         base_target_ratio: (requests.sum(b) > 0.0).then(|| t5.sum(b) / requests.sum(b)),
-        target_2xx: v("HTTPCode_Target_2XX_Count").sum(w),
+        target_2xx: v(alb_metric::TARGET_2XX).sum(w),
         conn_errors: conn.sum(w),
-        tls_errors: v("TargetTLSNegotiationErrorCount").sum(w),
-        client_tls_errors: v("ClientTLSNegotiationErrorCount").sum(w),
-        rejected: v("RejectedConnectionCount").sum(w),
+        tls_errors: v(alb_metric::TARGET_TLS_ERRORS).sum(w),
+        client_tls_errors: v(alb_metric::CLIENT_TLS_ERRORS).sum(w),
+        rejected: v(alb_metric::REJECTED_CONNECTIONS).sum(w),
         // AWS publishes the Lambda target metrics per target group.
-        lambda_errors: (v("LambdaUserError").sum(w) + v("LambdaInternalError").sum(w)).max(
+        lambda_errors: (v(alb_metric::LAMBDA_USER_ERROR).sum(w)
+            + v(alb_metric::LAMBDA_INTERNAL_ERROR).sum(w))
+        .max(
             alb.target_groups
                 .iter()
                 .flatten()
@@ -433,24 +436,27 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
                     crate::names::target_group_dimension(&t.target_group.target_group_arn)
                 })
                 .map(|tg| {
-                    ["LambdaUserError", "LambdaInternalError"]
-                        .iter()
-                        .map(|name| {
-                            View {
-                                series: m.find(
-                                    ALB_NAMESPACE,
-                                    name,
-                                    &[("LoadBalancer", lb), ("TargetGroup", tg)],
-                                    "Sum",
-                                ),
-                            }
-                            .sum(w)
-                        })
-                        .sum::<f64>()
+                    [
+                        alb_metric::LAMBDA_USER_ERROR,
+                        alb_metric::LAMBDA_INTERNAL_ERROR,
+                    ]
+                    .iter()
+                    .map(|name| {
+                        View {
+                            series: m.find(
+                                ALB_NAMESPACE,
+                                name,
+                                &[("LoadBalancer", lb), ("TargetGroup", tg)],
+                                "Sum",
+                            ),
+                        }
+                        .sum(w)
+                    })
+                    .sum::<f64>()
                 })
                 .sum(),
         ),
-        auth_errors: v("ELBAuthError").sum(w),
+        auth_errors: v(alb_metric::AUTH_ERROR).sum(w),
         metrics_read: m
             .iter()
             .any(|(q, _)| q.namespace == ALB_NAMESPACE && q.dimension("LoadBalancer") == Some(lb)),
@@ -475,7 +481,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
         trt_p99: trt_p99.max(w),
         trt_points_w: trt_max
             .count(w)
-            .max(alb_view(m, lb, "TargetResponseTime", "Average").count(w)),
+            .max(alb_view(m, lb, alb_metric::TARGET_RESPONSE_TIME, "Average").count(w)),
         trt_p99_load_corr: rank_correlation(&trt_p99_pairs),
         conn_err_load_corr: rank_correlation(&conn_pairs),
         healthy_min: alb
@@ -488,7 +494,7 @@ pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals
                 let v = View {
                     series: m.find(
                         ALB_NAMESPACE,
-                        "HealthyHostCount",
+                        alb_metric::HEALTHY_HOSTS,
                         &[("LoadBalancer", lb), ("TargetGroup", dim)],
                         "Minimum",
                     ),
