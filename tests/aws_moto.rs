@@ -27,8 +27,8 @@ use serde_json::{Value, json};
 use fivexx::alarm::{self, Alarm};
 use fivexx::evidence::Evidence;
 use fivexx::evidence::acm::DescribeCertificate;
-use fivexx::evidence::elb::DescribeTargetGroupAttributes;
 use fivexx::evidence::elb::attribute;
+use fivexx::evidence::elb::{DescribeListenerCertificates, DescribeTargetGroupAttributes};
 use fivexx::evidence::gather::{GatherOptions, gather};
 use fivexx::evidence::port::Port;
 use fivexx::evidence::record::Recorder;
@@ -568,9 +568,9 @@ async fn alb_path_through_the_sdk() {
     assert!(cert.in_use_by.contains(&seeded.https_listener));
 
     assert_eq!(evidence.stats.round_trips, 2);
-    // 4 describe calls and the certificate list, then 2 health, 2 rules, 1 certificate,
-    // 1 metrics call.
-    assert_eq!(evidence.stats.api_calls, 5 + 2 + 2 + 1 + 1);
+    // 4 describe calls and the certificate list, then 2 health, 2 rules, the HTTPS listener's
+    // certificates, 1 certificate, 1 metrics call.
+    assert_eq!(evidence.stats.api_calls, 5 + 2 + 2 + 1 + 1 + 1);
 
     // Only CloudWatch is missing, as exactly one gap.
     assert_eq!(metric_gaps(&evidence), 1, "{:?}", evidence.gaps);
@@ -622,9 +622,9 @@ async fn a_certificate_far_from_expiry_is_read_from_the_list() {
         Some(seeded.cert_not_after.date_naive())
     );
     assert!(cert.in_use_by.is_empty(), "not described: {cert:?}");
-    // 4 describe calls and the certificate list, then 2 health, 2 rules, no certificate,
-    // 1 metrics call.
-    assert_eq!(evidence.stats.api_calls, 5 + 2 + 2 + 1);
+    // 4 describe calls and the certificate list, then 2 health, 2 rules, the HTTPS listener's
+    // certificates, no certificate description, 1 metrics call.
+    assert_eq!(evidence.stats.api_calls, 5 + 2 + 2 + 1 + 1);
     assert_eq!(metric_gaps(&evidence), 1, "{:?}", evidence.gaps);
     assert_eq!(evidence.gaps.len(), 1, "{:?}", evidence.gaps);
 
@@ -877,4 +877,82 @@ fn gap_keys(v: &Verdict) -> Vec<(String, String, Option<String>)> {
         .collect();
     keys.sort();
     keys
+}
+
+/// Covers `DescribeListenerCertificates` through the real aws-sdk-elasticloadbalancingv2
+/// client: a certificate added to the HTTPS listener for SNI (`AddListenerCertificates`)
+/// reaches the listener's certificates and is read from ACM beside the default one, and a
+/// recording replays it.
+#[tokio::test]
+async fn an_sni_certificate_reaches_the_evidence() {
+    let moto = MotoServer::start();
+    let cfg = moto.sdk_config().await;
+    let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
+    let cert = moto::self_signed("api.example.com", CERT_DAYS);
+    let sni_arn = aws_sdk_acm::Client::new(&cfg)
+        .import_certificate()
+        .certificate(Blob::new(cert.cert_pem.as_bytes()))
+        .private_key(Blob::new(cert.key_pem.as_bytes()))
+        .send()
+        .await
+        .expect("ImportCertificate")
+        .certificate_arn()
+        .expect("a certificate ARN")
+        .to_owned();
+    aws_sdk_elasticloadbalancingv2::Client::new(&cfg)
+        .add_listener_certificates()
+        .listener_arn(&seeded.https_listener)
+        .certificates(
+            aws_sdk_elasticloadbalancingv2::types::Certificate::builder()
+                .certificate_arn(&sni_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AddListenerCertificates");
+    let sdk = AwsSdk::new(cfg);
+
+    let listed = sdk
+        .call::<DescribeListenerCertificates>(REGION, &seeded.https_listener)
+        .await
+        .expect("DescribeListenerCertificates");
+    assert!(
+        listed.iter().any(|c| c.certificate_arn == sni_arn),
+        "{listed:?}"
+    );
+
+    let now = now();
+    let alarm = alb_alarm(&seeded.dimension);
+    let evidence = gather_for(&sdk, &alarm, now).await;
+    let alb = &evidence.albs[0];
+    let https = alb
+        .listeners
+        .iter()
+        .flatten()
+        .find(|l| l.listener_arn == seeded.https_listener)
+        .expect("the HTTPS listener");
+    let arns: Vec<&str> = https
+        .certificates
+        .iter()
+        .map(|c| c.certificate_arn.as_str())
+        .collect();
+    assert!(arns.contains(&seeded.cert_arn.as_str()), "{arns:?}");
+    assert!(arns.contains(&sni_arn.as_str()), "{arns:?}");
+    let detail = alb
+        .certificates
+        .get(&sni_arn)
+        .expect("the SNI certificate's details");
+    assert_eq!(detail.domain_name.as_deref(), Some("api.example.com"));
+
+    let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
+    let live = triage(&recorder, &alarm, &triage_options(now)).await;
+    let world = recorder.world();
+    assert!(
+        world
+            .elbv2
+            .describe_listener_certificates
+            .contains_key(&seeded.https_listener)
+    );
+    let (_, replayed) = replay(&world, &alarm, now).await;
+    assert_eq!(without_stats(&replayed), without_stats(&live));
 }

@@ -23,6 +23,7 @@ pub enum Op {
     DescribeLoadBalancerAttributes,
     DescribeListeners,
     DescribeRules,
+    DescribeListenerCertificates,
     DescribeTargetGroups,
     DescribeTargetGroupAttributes,
     DescribeTargetHealth,
@@ -36,11 +37,12 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 14] = [
+    pub const ALL: [Op; 15] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
         Op::DescribeRules,
+        Op::DescribeListenerCertificates,
         Op::DescribeTargetGroups,
         Op::DescribeTargetGroupAttributes,
         Op::DescribeTargetHealth,
@@ -62,6 +64,7 @@ impl Op {
             }
             Op::DescribeListeners => "elasticloadbalancing:DescribeListeners",
             Op::DescribeRules => "elasticloadbalancing:DescribeRules",
+            Op::DescribeListenerCertificates => "elasticloadbalancing:DescribeListenerCertificates",
             Op::DescribeTargetGroups => "elasticloadbalancing:DescribeTargetGroups",
             Op::DescribeTargetGroupAttributes => {
                 "elasticloadbalancing:DescribeTargetGroupAttributes"

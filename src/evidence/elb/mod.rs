@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use self::ops::{
-    DescribeListeners, DescribeLoadBalancer, DescribeLoadBalancerAttributes, DescribeRules,
-    DescribeTargetGroupAttributes, DescribeTargetGroups, DescribeTargetHealth, ListLoadBalancers,
+    DescribeListenerCertificates, DescribeListeners, DescribeLoadBalancer,
+    DescribeLoadBalancerAttributes, DescribeRules, DescribeTargetGroupAttributes,
+    DescribeTargetGroups, DescribeTargetHealth, ListLoadBalancers,
 };
 use super::port::{Answer, SourceError};
 use super::world::World;
@@ -293,6 +294,13 @@ pub struct TargetHealthDescriptions {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct ListenerCertificates {
+    #[serde(default)]
+    pub certificates: Vec<ListenerCertificate>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ElbWorld {
     #[serde(default)]
     pub describe_load_balancers: LoadBalancers,
@@ -302,6 +310,9 @@ pub struct ElbWorld {
     pub describe_listeners: BTreeMap<String, Listeners>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub describe_rules: BTreeMap<String, Rules>,
+    /// Every certificate of a listener (the default one and the SNI ones), by listener ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub describe_listener_certificates: BTreeMap<String, ListenerCertificates>,
     #[serde(default)]
     pub describe_target_groups: TargetGroups,
     #[serde(default)]

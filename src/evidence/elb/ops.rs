@@ -4,9 +4,9 @@ use aws_sdk_elasticloadbalancingv2::types as sdk_elb;
 
 use super::{
     Action, Attribute, Attributes, FixedResponseConfig, ForwardConfig, Listener,
-    ListenerCertificate, Listeners, LoadBalancer, LoadBalancerState, Matcher, Rule, Rules,
-    TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth, TargetHealthDescription,
-    TargetHealthDescriptions,
+    ListenerCertificate, ListenerCertificates, Listeners, LoadBalancer, LoadBalancerState, Matcher,
+    Rule, Rules, TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth,
+    TargetHealthDescription, TargetHealthDescriptions,
 };
 use crate::evidence::port::{Answer, Op, Operation};
 use crate::evidence::record::{Recording, push_unique};
@@ -258,6 +258,67 @@ impl Operation for DescribeRules {
     }
 }
 
+/// Every certificate of a listener: the default one and those it serves by SNI
+/// (`DescribeListeners` names only the default one).
+pub struct DescribeListenerCertificates;
+
+impl Operation for DescribeListenerCertificates {
+    const OP: Op = Op::DescribeListenerCertificates;
+    type Input = str;
+    type Output = Vec<ListenerCertificate>;
+
+    fn key(_region: &str, listener_arn: &str) -> String {
+        listener_arn.to_owned()
+    }
+
+    async fn sdk(
+        sdk: &AwsSdk,
+        region: &str,
+        listener_arn: &str,
+    ) -> Answer<Vec<ListenerCertificate>> {
+        let client = sdk.elb(region);
+        let mut out = Vec::new();
+        sdk.paginate(
+            |m| {
+                client
+                    .describe_listener_certificates()
+                    .listener_arn(listener_arn)
+                    .set_marker(m)
+                    .send()
+                    .on_worker()
+            },
+            |r| marker(r.next_marker()),
+            |r| out.extend(r.certificates().iter().map(listener_certificate)),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// A listener without an entry has the certificates `DescribeListeners` gave it (its
+    /// default one): what AWS answers for a listener with no SNI certificate.
+    fn world(w: &World, region: &str, listener_arn: &str) -> Answer<Vec<ListenerCertificate>> {
+        let listener = w.listener(region, listener_arn)?;
+        Ok(w.elbv2
+            .describe_listener_certificates
+            .get(listener_arn)
+            .map_or_else(|| listener.certificates.clone(), |c| c.certificates.clone()))
+    }
+
+    fn record(
+        rec: &mut Recording,
+        _region: &str,
+        listener_arn: &str,
+        out: &Vec<ListenerCertificate>,
+    ) {
+        rec.world.elbv2.describe_listener_certificates.insert(
+            listener_arn.to_owned(),
+            ListenerCertificates {
+                certificates: out.clone(),
+            },
+        );
+    }
+}
+
 /// The target groups attached to a load balancer.
 pub struct DescribeTargetGroups;
 
@@ -463,16 +524,16 @@ fn listener(l: &sdk_elb::Listener) -> Listener {
         load_balancer_arn: opt_str(l.load_balancer_arn()),
         port: l.port(),
         protocol: l.protocol().map(|p| p.as_str().to_owned()),
-        certificates: l
-            .certificates()
-            .iter()
-            .map(|c| ListenerCertificate {
-                certificate_arn: c.certificate_arn().unwrap_or_default().to_owned(),
-                is_default: c.is_default(),
-            })
-            .collect(),
+        certificates: l.certificates().iter().map(listener_certificate).collect(),
         ssl_policy: opt_str(l.ssl_policy()),
         default_actions: l.default_actions().iter().map(action).collect(),
+    }
+}
+
+fn listener_certificate(c: &sdk_elb::Certificate) -> ListenerCertificate {
+    ListenerCertificate {
+        certificate_arn: c.certificate_arn().unwrap_or_default().to_owned(),
+        is_default: c.is_default(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
@@ -11,10 +12,13 @@ use super::calls::Calls;
 use super::metrics::{add_missing, alb_queries_for, metric_calls};
 use crate::evidence::acm::{CertificateDetail, CertificateSummary, DescribeCertificate};
 use crate::evidence::cloudwatch::{MetricQuery, Series};
-use crate::evidence::elb::{Attribute, Listener, Rule, TargetHealthDescription};
 use crate::evidence::elb::{
-    DescribeListeners, DescribeLoadBalancer, DescribeLoadBalancerAttributes, DescribeRules,
-    DescribeTargetGroupAttributes, DescribeTargetGroups, DescribeTargetHealth,
+    Attribute, Listener, ListenerCertificate, Rule, TargetHealthDescription,
+};
+use crate::evidence::elb::{
+    DescribeListenerCertificates, DescribeListeners, DescribeLoadBalancer,
+    DescribeLoadBalancerAttributes, DescribeRules, DescribeTargetGroupAttributes,
+    DescribeTargetGroups, DescribeTargetHealth,
 };
 use crate::evidence::port::{Operation, Port, Window};
 use crate::evidence::{AlbEvidence, TargetGroupEvidence};
@@ -84,20 +88,55 @@ struct ListenerSide {
     listeners: Vec<Option<Vec<Listener>>>,
     rules: Vec<(ByAlb, Option<Vec<Rule>>)>,
     certificates: Vec<(ByAlb, Option<CertificateDetail>)>,
+    /// Every certificate of each secure listener (default and SNI), by listener ARN.
+    listener_certificates: Vec<(ByAlb, Option<Vec<ListenerCertificate>>)>,
+    /// An SNI certificate had to be described: one more wave after the listener's list.
+    sni_described: bool,
+}
+
+/// Listener protocols that present certificates: an ALB's HTTPS, an NLB's TLS.
+const SECURE_PROTOCOLS: [&str; 2] = ["HTTPS", "TLS"];
+
+/// One certificate's details: from the region's list when it answers well enough, else
+/// described. The flag says whether a `DescribeCertificate` call was made.
+async fn certificate<P: Port>(
+    ctx: &Calls<'_, P>,
+    region: &str,
+    arn: &str,
+    horizon: DateTime<Utc>,
+    names_needed: bool,
+) -> (Option<CertificateDetail>, bool) {
+    let listed = ctx.certificate_list_if_read(region).await.and_then(|list| {
+        list.iter()
+            .find(|c| c.detail.certificate_arn == arn)
+            .filter(|c| !needs_description(c, horizon, names_needed))
+            .map(|c| c.detail.clone())
+    });
+    match listed {
+        Some(detail) => (Some(detail), false),
+        None => (
+            ctx.read::<DescribeCertificate>(region, arn, Some(arn))
+                .await,
+            true,
+        ),
+    }
 }
 
 /// A resource of one load balancer of the pipeline: its index, and the resource's ARN.
 type ByAlb = (usize, String);
 
 /// The ALB calls for `albs`, each as soon as what it needs has answered, not when the whole
-/// previous wave has (2 waves; 3 when a target is draining):
+/// previous wave has (2 waves; 3 when a target is draining or an SNI certificate must be
+/// described):
 /// - wave 1: the load balancer (when not known yet), its attributes, listeners and target
 ///   groups, and the certificate list of each region not listed yet;
 /// - after a load balancer's target groups: their health (then the attributes of a group
 ///   with a draining target), and, once every group list is in, GetMetricData for the load
 ///   balancers, their groups and `extra_queries`;
-/// - after its listeners: their rules; after its listeners and the region's certificate
-///   list: the certificates the list cannot answer for ([`needs_description`]).
+/// - after its listeners: their rules and, for an HTTPS or TLS listener, all its certificates
+///   (`DescribeListenerCertificates`: `DescribeListeners` names only the default one); after
+///   its listeners and the region's certificate list: the certificates the list cannot answer
+///   for ([`needs_description`]), an SNI one once its listener's certificates are in.
 ///
 /// Why per dependency: the waves are what the verdict waits for, and a wave waits for its
 /// slowest call. ACM's list (another service, up to 1,000 certificates) or one slow ELB
@@ -161,10 +200,17 @@ pub(super) async fn alb_pipeline<P: Port>(
         let listeners = per_alb::<DescribeListeners, _>(ctx, view).await;
         // (alb index, region, arn)
         let mut listener_keys: Vec<(usize, &str, &str)> = Vec::new();
+        let mut secure_keys: Vec<(usize, &str, &str)> = Vec::new();
         let mut cert_keys: Vec<(usize, String, &str)> = Vec::new();
         for (i, (a, ls)) in view.iter().zip(&listeners).enumerate() {
             for l in ls.iter().flatten() {
                 listener_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
+                if l.protocol
+                    .as_deref()
+                    .is_some_and(|p| SECURE_PROTOCOLS.contains(&p))
+                {
+                    secure_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
+                }
                 for c in &l.certificates {
                     // A certificate lives in the region of its ARN (ACM is regional).
                     let region = names::region(&c.certificate_arn).unwrap_or(&a.region);
@@ -183,36 +229,64 @@ pub(super) async fn alb_pipeline<P: Port>(
                 .map(|(_, region, arn)| ctx.read::<DescribeRules>(region, arn, Some(arn))),
         );
         let certificates = join_all(cert_keys.iter().map(|(_, region, arn)| async move {
-            // Taken from the list when it answers for the certificate well enough.
-            let listed = ctx.certificate_list_if_read(region).await.and_then(|list| {
-                list.iter()
-                    .find(|c| c.detail.certificate_arn == *arn)
-                    .filter(|c| !needs_description(c, horizon, names_needed))
-                    .map(|c| c.detail.clone())
-            });
-            match listed {
-                Some(detail) => Some(detail),
-                None => {
-                    ctx.read::<DescribeCertificate>(region, arn, Some(arn))
-                        .await
+            certificate(ctx, region, arn, horizon, names_needed).await.0
+        }));
+        // The SNI certificates of each secure listener, then the details of those not seen
+        // yet on that load balancer (each looked up once, by the first listener naming it).
+        let claimed: Mutex<BTreeSet<(usize, String)>> = Mutex::new(
+            cert_keys
+                .iter()
+                .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+                .collect(),
+        );
+        let sni = join_all(secure_keys.iter().map(|(i, region, arn)| {
+            let claimed = &claimed;
+            async move {
+                let all = ctx
+                    .read::<DescribeListenerCertificates>(region, arn, Some(arn))
+                    .await;
+                let mut details = Vec::new();
+                let mut described = false;
+                for c in all.iter().flatten() {
+                    let new = claimed
+                        .lock()
+                        .is_ok_and(|mut seen| seen.insert((*i, c.certificate_arn.clone())));
+                    if !new {
+                        continue;
+                    }
+                    let region = names::region(&c.certificate_arn).unwrap_or(region);
+                    let (detail, called) =
+                        certificate(ctx, region, &c.certificate_arn, horizon, names_needed).await;
+                    described |= called;
+                    details.push(((*i, c.certificate_arn.clone()), detail));
                 }
+                (((*i, (*arn).to_owned()), all), details, described)
             }
         }));
-        let (rules, certificates) = futures::join!(rules, certificates);
+        let (rules, certificates, sni) = futures::join!(rules, certificates, sni);
         let rules = listener_keys
             .iter()
             .map(|(i, _, arn)| (*i, (*arn).to_owned()))
             .zip(rules)
             .collect();
-        let certificates = cert_keys
+        let mut certificates: Vec<(ByAlb, Option<CertificateDetail>)> = cert_keys
             .iter()
             .map(|(i, _, arn)| (*i, (*arn).to_owned()))
             .zip(certificates)
             .collect();
+        let mut listener_certificates = Vec::new();
+        let mut sni_described = false;
+        for (listed, details, described) in sni {
+            listener_certificates.push(listed);
+            certificates.extend(details);
+            sni_described |= described;
+        }
         ListenerSide {
             listeners,
             rules,
             certificates,
+            listener_certificates,
+            sni_described,
         }
     };
     let (lbs, attrs, (tgs, health, read), side, _) =
@@ -247,6 +321,25 @@ pub(super) async fn alb_pipeline<P: Port>(
     for (alb, li) in albs.iter_mut().zip(side.listeners) {
         alb.listeners = li;
     }
+    // A listener's certificates are all of them: `DescribeListeners` names only the default.
+    for ((i, arn), all) in side.listener_certificates {
+        let Some(listener) = albs
+            .get_mut(i)
+            .and_then(|a| a.listeners.as_mut())
+            .and_then(|ls| ls.iter_mut().find(|l| l.listener_arn == arn))
+        else {
+            continue;
+        };
+        for c in all.into_iter().flatten() {
+            if !listener
+                .certificates
+                .iter()
+                .any(|k| k.certificate_arn == c.certificate_arn)
+            {
+                listener.certificates.push(c);
+            }
+        }
+    }
     for ((i, arn), r) in side.rules {
         if let (Some(alb), Some(r)) = (albs.get_mut(i), r) {
             alb.rules.insert(arn, r);
@@ -257,7 +350,8 @@ pub(super) async fn alb_pipeline<P: Port>(
             alb.certificates.insert(arn, c);
         }
     }
-    (if draining { 3 } else { 2 }, read)
+    let depth = if draining || side.sni_described { 3 } else { 2 };
+    (depth, read)
 }
 
 #[cfg(test)]

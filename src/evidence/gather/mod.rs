@@ -2,17 +2,21 @@
 //! allow, each call started as soon as the answers it needs are in (not when the whole
 //! previous wave is: a wave waits for its slowest call).
 //!
-//! ALB alarm (2 waves; 3 when a target is draining), see [`alb`]:
+//! ALB alarm (2 waves; 3 when a target is draining or an SNI certificate must be described),
+//! see [`alb`]:
 //!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
 //!      DescribeTargetGroups (the ARN is built from the alarm's dimension), and
 //!      ListCertificates once per region.
 //!   2. after the target groups: per group DescribeTargetHealth, and GetMetricData for the
 //!      load balancer and every group (≤ 500 queries a call, calls concurrent); after the
-//!      listeners: per listener DescribeRules; after the listeners and the certificate
-//!      list: DescribeCertificate per certificate the list cannot answer for
-//!      (`alb::needs_description`).
+//!      listeners: per listener DescribeRules, and per HTTPS or TLS listener
+//!      DescribeListenerCertificates (its SNI certificates beside the default one); after the
+//!      listeners and the certificate list: DescribeCertificate per default certificate the
+//!      list cannot answer for (`alb::needs_description`).
 //!   3. DescribeTargetGroupAttributes of a target group with a draining target, as soon as
-//!      its health answers (the deregistration delay, for `alb.deregistration_inflight`).
+//!      its health answers (the deregistration delay, for `alb.deregistration_inflight`);
+//!      DescribeCertificate of an SNI certificate the list cannot answer for, as soon as its
+//!      listener's certificates are in.
 //!
 //! CloudFront alarm, see [`cloudfront`]:
 //!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1,
