@@ -21,8 +21,8 @@ use fivexx::rules::{Ctx, Draft, Kind, Outcome, catalog};
 use fivexx::verdict::{Finding, Status};
 
 use evidence_builder::{
-    ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, Alb, Dist, LB_DNS, Scenario, alb_alarm, certificate,
-    cf_alarm, flat, in_w, now, renewal, step, tg_alarm, validated_by, with_load,
+    ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, Alb, Dist, LB_DNS, ORIGIN_DOMAIN, Scenario, alb_alarm,
+    certificate, cf_alarm, flat, in_w, now, renewal, step, tg_alarm, validated_by, with_load,
 };
 
 // ---------------------------------------------------------------- assertions
@@ -1089,6 +1089,75 @@ fn hostname_mismatch_silent_when_the_names_match_but_the_certificate_expired() {
     let o = cf_cert_expired(Dist::new()).evaluate();
     assert_silent(&o, "cf.origin_cert_hostname_mismatch");
     assert_answer(&o, "cf.origin_cert_expired");
+}
+
+// ---------------------------------------------------------------- SNI certificates
+
+/// A default certificate for another domain, and the origin's own name served by SNI.
+fn sni_origin(origin_cert: fivexx::evidence::acm::CertificateDetail) -> Scenario {
+    cf_502_origin_unreachable(
+        Alb::new()
+            .https(certificate("www.other.org", &["other.org"]), TLS12_13)
+            .sni(origin_cert),
+        Dist::new(),
+    )
+}
+
+#[test]
+fn a_valid_sni_certificate_for_the_origin_is_no_hostname_mismatch() {
+    let o = sni_origin(certificate(ORIGIN_DOMAIN, &[])).evaluate();
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+    assert_silent(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn an_expired_sni_certificate_breaks_the_host_it_serves_while_the_default_is_valid() {
+    let mut c = renewal(certificate(ORIGIN_DOMAIN, &[]), "FAILED");
+    c.not_after = Some(now() - Duration::days(2));
+    c.status = Some("EXPIRED".into());
+    let o = sni_origin(c).evaluate();
+    assert_answer(&o, "cf.origin_cert_expired");
+    let f = &o.findings[0];
+    assert!(
+        f.resources.iter().any(|r| r.ends_with("-sni1")),
+        "{:?}",
+        f.resources
+    );
+    assert_evidence(f, "serves it by SNI");
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+}
+
+#[test]
+fn an_expired_default_certificate_is_harmless_to_a_host_a_valid_sni_certificate_covers() {
+    let o = cf_502_origin_unreachable(
+        Alb::new()
+            .https(expired_certificate(), TLS12_13)
+            .sni(certificate(ORIGIN_DOMAIN, &[])),
+        Dist::new(),
+    )
+    .evaluate();
+    assert_silent(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn no_certificate_of_the_listener_covering_the_origin_is_a_hostname_mismatch() {
+    let o = sni_origin(certificate("api.example.net", &[])).evaluate();
+    assert_answer(&o, "cf.origin_cert_hostname_mismatch");
+    assert_evidence(&o.findings[0], "none of the listener's 2 certificates");
+}
+
+#[test]
+fn an_sni_certificate_near_expiry_is_a_renewal_risk() {
+    let mut c = validated_by(certificate("api.example.com", &[]), "EMAIL");
+    c.not_after = Some(now() + Duration::days(20));
+    let o = cf_502_origin_unreachable(
+        Alb::new()
+            .https(certificate("*.example.com", &["example.com"]), TLS12_13)
+            .sni(c),
+        Dist::new(),
+    )
+    .evaluate();
+    assert_fires(&o, "cert.renewal_risk");
 }
 
 // ---------------------------------------------------------------- cf.origin_cert_expired

@@ -524,6 +524,29 @@ impl Alb {
         self
     }
 
+    /// Adds `cert` to the HTTPS listener (added first) as a certificate it serves by SNI,
+    /// under an ARN of its own.
+    pub fn sni(mut self, mut cert: CertificateDetail) -> Self {
+        let Some(l) = self
+            .0
+            .listeners
+            .iter_mut()
+            .flatten()
+            .find(|l| l.listener_arn == HTTPS_LISTENER_ARN)
+        else {
+            return self;
+        };
+        cert.certificate_arn = format!("{CERT_ARN}-sni{}", l.certificates.len());
+        l.certificates.push(ListenerCertificate {
+            certificate_arn: cert.certificate_arn.clone(),
+            is_default: Some(false),
+        });
+        self.0
+            .certificates
+            .insert(cert.certificate_arn.clone(), cert);
+        self
+    }
+
     /// `acm:DescribeCertificate` could not be read: the listeners name certificates whose
     /// details are unknown.
     pub fn certificates_unreadable(mut self) -> Self {

@@ -106,16 +106,49 @@ impl OriginCtx<'_, '_> {
             .find(|l| l.port == Some(port) && l.protocol.as_deref() == Some("HTTPS"))
     }
 
-    /// The default certificate of the HTTPS listener, with its ACM details when read.
-    fn listener_certificate(&self) -> Option<(&str, Option<&CertificateDetail>)> {
-        let l = self.https_listener()?;
-        let c = l
+    /// Every certificate of the HTTPS listener, the default one first, then those it serves
+    /// by SNI, each with its ACM details when they were read.
+    fn listener_certificates(&self) -> Vec<ListenerCert<'_>> {
+        let (Some(l), Some(alb)) = (self.https_listener(), self.alb) else {
+            return Vec::new();
+        };
+        let mut certs: Vec<ListenerCert<'_>> = l
             .certificates
             .iter()
-            .find(|c| c.is_default == Some(true))
-            .or_else(|| l.certificates.first())?;
-        let detail = self.alb?.alb.certificates.get(&c.certificate_arn);
-        Some((c.certificate_arn.as_str(), detail))
+            .map(|c| ListenerCert {
+                arn: c.certificate_arn.as_str(),
+                detail: alb.alb.certificates.get(&c.certificate_arn),
+                is_default: c.is_default == Some(true),
+            })
+            .collect();
+        // The default one first (a listener always has exactly one; without the flag, the
+        // first listed, as `DescribeListeners` names only it).
+        certs.sort_by_key(|c| !c.is_default);
+        if let Some(first) = certs.first_mut() {
+            first.is_default = true;
+        }
+        certs
+    }
+
+    /// The hosts CloudFront names in its TLS handshake with the origin (SNI): the origin's
+    /// domain, or, when the behaviour forwards the viewer's Host header, the viewer's host
+    /// (any alias of the distribution).
+    fn sni_hosts(&self) -> Vec<&str> {
+        let forwarded = self
+            .behavior
+            .and_then(|b| forwards_host(b, &self.cf.dist.origin_request_policies));
+        let aliases: Vec<&str> = self
+            .cfg
+            .aliases
+            .iter()
+            .flat_map(|a| &a.items)
+            .map(String::as_str)
+            .collect();
+        if forwarded == Some(true) && !aliases.is_empty() {
+            aliases
+        } else {
+            vec![self.origin.domain_name.trim_end_matches('.')]
+        }
     }
 
     fn label(&self) -> String {
@@ -132,6 +165,58 @@ impl OriginCtx<'_, '_> {
         }
         d
     }
+}
+
+/// One certificate of a listener.
+#[derive(Debug, Clone, Copy)]
+struct ListenerCert<'a> {
+    arn: &'a str,
+    /// Its ACM details, when they could be read.
+    detail: Option<&'a CertificateDetail>,
+    is_default: bool,
+}
+
+impl ListenerCert<'_> {
+    /// The names it covers (its subject alternative names and its domain name).
+    fn names(&self) -> Vec<String> {
+        let Some(d) = self.detail else {
+            return Vec::new();
+        };
+        let mut names = d.subject_alternative_names.clone();
+        if let Some(dn) = &d.domain_name
+            && !names.contains(dn)
+        {
+            names.push(dn.clone());
+        }
+        names
+    }
+
+    fn covers(&self, host: &str) -> bool {
+        covered(&self.names(), host)
+    }
+}
+
+/// Whether a certificate is expired at `now` (by date, or as ACM says).
+fn expired(d: &CertificateDetail, now: chrono::DateTime<chrono::Utc>) -> bool {
+    d.not_after.is_some_and(|t| t <= now) || d.status.as_deref() == Some("EXPIRED")
+}
+
+/// The certificate a listener serves for `host`, as ALB chooses it: one whose names cover the
+/// host (a valid one when several do: ALB's selection prefers it), else the default. `None`
+/// when the listener has no certificate.
+fn served_for<'a>(
+    certs: &[ListenerCert<'a>],
+    host: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<ListenerCert<'a>> {
+    let covering: Vec<&ListenerCert<'a>> = certs.iter().filter(|c| c.covers(host)).collect();
+    covering
+        .iter()
+        .find(|c| c.detail.is_some_and(|d| !expired(d, now)))
+        .or_else(|| covering.first())
+        .copied()
+        .or_else(|| certs.first())
+        .copied()
 }
 
 /// Whether the Host header CloudFront sends is the viewer's (`Some(true)`), the origin

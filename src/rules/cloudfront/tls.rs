@@ -9,8 +9,8 @@ pub(in crate::rules) const ORIGIN_CERT_HOSTNAME_MISMATCH: Rule = Rule {
     base: 0.85,
     codes: &[502],
     sub_cause_of: None,
-    cause: "CloudFront reaches the origin ALB over HTTPS, but the listener certificate covers neither the origin domain nor the Host CloudFront sends, so every origin handshake fails with 502.",
-    needs: "With `https-only`/`match-viewer`, reads the default listener certificate's SANs and DomainName from ACM and fires when none covers the origin `DomainName` (one-label wildcards), unless Host is forwarded (`ForwardedValues` or origin request policy) and an alias is covered.",
+    cause: "CloudFront reaches the origin ALB over HTTPS, but none of the listener's certificates (the default one or those served by SNI) covers the origin domain or the Host CloudFront sends, so every origin handshake fails with 502.",
+    needs: "With `https-only`/`match-viewer`, reads every certificate of the HTTPS listener (`DescribeListenerCertificates`, names from ACM) and fires when none covers the origin `DomainName` (one-label wildcards), unless Host is forwarded and an alias is covered. A certificate that could not be read keeps it under the bar.",
     differs: "The certificate's dates do not matter (expiry is `cf.origin_cert_expired`), and the protocols do agree (disagreement is `cf.origin_tls_protocol_mismatch`). A raw `*.elb.amazonaws.com` origin name is called out, because no ACM certificate can cover it.",
     detect: Detect::PerOrigin(origin_cert_hostname_mismatch),
 };
@@ -19,15 +19,15 @@ fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<D
     if !o.uses_https() {
         return None;
     }
-    let (cert_arn, detail) = o.listener_certificate()?;
-    let Some(detail) = detail else {
-        return unverifiable_certificate(o, &ORIGIN_CERT_HOSTNAME_MISMATCH, cert_arn);
-    };
-    let mut names: Vec<String> = detail.subject_alternative_names.clone();
-    if let Some(dn) = &detail.domain_name
-        && !names.contains(dn)
-    {
-        names.push(dn.clone());
+    // Every certificate of the listener counts: ALB serves the one whose names match the
+    // host CloudFront asks for (SNI), and the default one only when none does.
+    let certs = o.listener_certificates();
+    let default = *certs.first()?;
+    let mut names: Vec<String> = Vec::new();
+    for n in certs.iter().flat_map(ListenerCert::names) {
+        if !names.contains(&n) {
+            names.push(n);
+        }
     }
     let origin_domain = o.origin.domain_name.trim_end_matches('.');
     if covered(&names, origin_domain) {
@@ -41,8 +41,12 @@ fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<D
     if host_forwarded == Some(Some(true)) && alias_covered {
         return None;
     }
+    // A certificate that could not be read may be the one that covers the host.
+    if let Some(unread) = certs.iter().find(|c| c.detail.is_none()) {
+        return unverifiable_certificate(o, &ORIGIN_CERT_HOSTNAME_MISMATCH, unread.arn);
+    }
     let mut d = o.draft(&ORIGIN_CERT_HOSTNAME_MISMATCH);
-    d.resources.push(cert_arn.to_owned());
+    d.resources.push(default.arn.to_owned());
     d.title = format!(
         "The origin certificate of {} does not cover `{origin_domain}`",
         o.id()
@@ -59,6 +63,13 @@ fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<D
         o.https_port()
     ));
     d.evidence(format!("listener certificate names: {}", names.join(", ")));
+    if certs.len() > 1 {
+        d.evidence(format!(
+            "none of the listener's {} certificates (the default and {} served by SNI) covers it",
+            certs.len(),
+            certs.len() - 1
+        ));
+    }
     match host_forwarded {
         Some(Some(true)) => d.evidence(format!(
             "the viewer Host header is forwarded, and no alias ({}) is covered either",
@@ -151,8 +162,8 @@ pub(in crate::rules) const ORIGIN_CERT_EXPIRED: Rule = Rule {
     base: 0.9,
     codes: &[502],
     sub_cause_of: None,
-    cause: "The certificate on the origin ALB's HTTPS listener has expired, so CloudFront rejects the origin handshake and serves 502.",
-    needs: "For a custom origin set to `https-only` or `match-viewer`, takes the linked ALB's HTTPS listener on the origin's HTTPS port (443 by default) and its default certificate, and fires when ACM `DescribeCertificate` shows `NotAfter` at or before now or `Status` EXPIRED.",
+    cause: "The certificate the origin ALB serves for the host CloudFront asks for has expired (its default one, or the SNI certificate covering that host), so CloudFront rejects the origin handshake and serves 502.",
+    needs: "For a custom origin set to `https-only` or `match-viewer`, picks the certificate the HTTPS listener serves for the SNI host (the origin domain, or an alias when Host is forwarded): a valid covering one if any, else an expired covering one, else the default. Fires when ACM shows it past `NotAfter` or `Status` EXPIRED.",
     differs: "Unlike `cert.renewal_risk`, which warns about certificates within 45 days of `NotAfter`, the date has already passed. The certificate's names are not checked here (that is `cf.origin_cert_hostname_mismatch`). Target certificates are ignored because the ALB does not validate them.",
     detect: Detect::PerOrigin(origin_cert_expired),
 };
@@ -161,16 +172,20 @@ fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
-    let (cert_arn, detail) = o.listener_certificate()?;
-    let Some(detail) = detail else {
+    // The certificate ALB serves for the host CloudFront asks for: an expired SNI certificate
+    // breaks the hosts it covers even when the default one is valid, and an expired default
+    // one is harmless to a host a valid SNI certificate covers.
+    let certs = o.listener_certificates();
+    let now = o.cf.s.now;
+    let (host, served) = o
+        .sni_hosts()
+        .into_iter()
+        .filter_map(|h| served_for(&certs, h, now).map(|c| (h, c)))
+        .find(|(_, c)| c.detail.is_none_or(|d| expired(d, now)))?;
+    let cert_arn = served.arn;
+    let Some(detail) = served.detail else {
         return unverifiable_certificate(o, &ORIGIN_CERT_EXPIRED, cert_arn);
     };
-    let now = o.cf.s.now;
-    let expired_by_date = detail.not_after.is_some_and(|t| t <= now);
-    let expired_status = detail.status.as_deref() == Some("EXPIRED");
-    if !(expired_by_date || expired_status) {
-        return None;
-    }
     let mut d = o.draft(&ORIGIN_CERT_EXPIRED);
     d.resources.push(cert_arn.to_owned());
     let domain = detail
@@ -190,6 +205,11 @@ fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         "certificate {domain}: Status {}, NotAfter {when}",
         detail.status.as_deref().unwrap_or("?")
     ));
+    if !served.is_default {
+        d.evidence(format!(
+            "the listener serves it by SNI for `{host}`, which it covers; its default certificate does not decide this host"
+        ));
+    }
     d.evidence(format!(
         "{}: protocol policy {}",
         o.label(),
