@@ -22,7 +22,7 @@ use crate::verdict::Verdict;
 use crate::{notify, render};
 
 /// The whole gathering must finish within this, by default.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Parser)]
 #[command(

@@ -20,7 +20,7 @@ pub enum SecretRef {
 
 impl SecretRef {
     /// For logs: which store and which name, never the value.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             SecretRef::SecretsManager(id) => format!("secretsmanager:{id}"),
             SecretRef::Parameter(name) => format!("ssm:{name}"),
@@ -110,7 +110,7 @@ fn millis(
 }
 
 /// A comma-separated list of region names (`eu-west-1,us-west-2`).
-pub fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
+pub(crate) fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
     let Some(value) = value else {
         return Ok(Vec::new());
     };
@@ -132,7 +132,7 @@ pub fn parse_regions(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
 /// The Slack Web API base must be https, or plain http to a loopback address only (a local
 /// sink): the bot token travels in its requests. The URL is parsed, not matched by prefix:
 /// `http://127.0.0.1.evil.example` and `http://127.0.0.1@evil.example` name remote hosts.
-pub fn check_slack_api_url(url: &str) -> Result<(), &'static str> {
+pub(crate) fn check_slack_api_url(url: &str) -> Result<(), &'static str> {
     let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL")?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("must not carry user information");
@@ -153,7 +153,7 @@ pub fn check_slack_api_url(url: &str) -> Result<(), &'static str> {
 
 impl Config {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub(crate) fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
     }
 

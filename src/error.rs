@@ -36,7 +36,7 @@ pub enum EventError {
 }
 
 /// Caps untrusted text quoted in an error or a verdict: at most 200 characters, one line.
-pub fn short(text: &str) -> String {
+pub(crate) fn short(text: &str) -> String {
     const MAX: usize = 200;
     let one_line: String = text
         .chars()

@@ -25,7 +25,7 @@ use crate::triage::{TriageOptions, triage};
 use crate::verdict::{Status, Verdict};
 
 /// Time kept for notifying after the gathering.
-pub const NOTIFY_RESERVE: Duration = Duration::from_secs(3);
+pub(crate) const NOTIFY_RESERVE: Duration = Duration::from_secs(3);
 
 /// Why an invocation failed. `error_type` is stable: alarms and dashboards match on it.
 #[derive(Debug, Error)]
@@ -40,7 +40,7 @@ pub enum HandlerError {
 }
 
 impl HandlerError {
-    pub fn error_type(&self) -> &'static str {
+    pub(crate) fn error_type(&self) -> &'static str {
         match self {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::NotifyFailed(_) => "NotifyFailed",
@@ -131,7 +131,7 @@ pub struct App {
 
 impl App {
     /// Builds the clients from the SDK's standard configuration.
-    pub async fn new(config: Config) -> Result<Self, StartError> {
+    pub(crate) async fn new(config: Config) -> Result<Self, StartError> {
         Self::with_sdk_config(config, load_sdk_config().await)
     }
 
@@ -269,7 +269,7 @@ fn outcome(v: &Verdict, report: Option<&Report>) -> Value {
 }
 
 /// Used when the invocation carries no usable deadline.
-pub const FALLBACK_BUDGET: Duration = Duration::from_secs(15);
+pub(crate) const FALLBACK_BUDGET: Duration = Duration::from_secs(15);
 
 /// The Lambda deadline as a tokio instant. Lambda sends epoch milliseconds; a value more than a
 /// day in the past is no deadline at all (`cargo lambda watch` sends its timeout, 600000, in
@@ -325,7 +325,7 @@ async fn guarded(
 
 impl StartError {
     /// The `errorType` Lambda shows for a failed cold start.
-    pub fn error_type(&self) -> &'static str {
+    pub(crate) fn error_type(&self) -> &'static str {
         match self {
             StartError::Config(_) => "ConfigError",
             StartError::Clients(_) => "ClientError",

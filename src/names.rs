@@ -4,11 +4,11 @@
 
 /// The region that signs the global services (CloudFront, Route 53) and holds CloudFront's
 /// metrics.
-pub const GLOBAL_REGION: &str = "us-east-1";
+pub(crate) const GLOBAL_REGION: &str = "us-east-1";
 
 /// The region field of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:...`), when it has one that
 /// is a region name: an ARN is untrusted text, and its region builds links and clients.
-pub fn region(arn: &str) -> Option<&str> {
+pub(crate) fn region(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
@@ -18,7 +18,7 @@ pub fn region(arn: &str) -> Option<&str> {
 }
 
 /// The account field of an ARN, when it is an account id (twelve digits).
-pub fn account(arn: &str) -> Option<&str> {
+pub(crate) fn account(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
@@ -28,7 +28,7 @@ pub fn account(arn: &str) -> Option<&str> {
 }
 
 /// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
+pub(crate) fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -39,7 +39,7 @@ pub fn partition(region: &str) -> &'static str {
 }
 
 /// The load balancer ARN for a `LoadBalancer` metric dimension (`app/NAME/ID`).
-pub fn load_balancer_arn(region: &str, account: &str, dimension: &str) -> String {
+pub(crate) fn load_balancer_arn(region: &str, account: &str, dimension: &str) -> String {
     format!(
         "arn:{}:elasticloadbalancing:{region}:{account}:loadbalancer/{dimension}",
         partition(region)
@@ -47,7 +47,7 @@ pub fn load_balancer_arn(region: &str, account: &str, dimension: &str) -> String
 }
 
 /// The target group ARN for a `TargetGroup` metric dimension (`targetgroup/NAME/ID`).
-pub fn target_group_arn(region: &str, account: &str, dimension: &str) -> String {
+pub(crate) fn target_group_arn(region: &str, account: &str, dimension: &str) -> String {
     format!(
         "arn:{}:elasticloadbalancing:{region}:{account}:{dimension}",
         partition(region)
@@ -55,24 +55,24 @@ pub fn target_group_arn(region: &str, account: &str, dimension: &str) -> String 
 }
 
 /// The `LoadBalancer` metric dimension (`app/NAME/ID`) of a load balancer ARN.
-pub fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
+pub(crate) fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
     lb_arn.split_once(":loadbalancer/").map(|(_, d)| d)
 }
 
 /// The `TargetGroup` metric dimension (`targetgroup/NAME/ID`) of a target group ARN.
-pub fn target_group_dimension(tg_arn: &str) -> Option<&str> {
+pub(crate) fn target_group_dimension(tg_arn: &str) -> Option<&str> {
     tg_arn.find("targetgroup/").and_then(|i| tg_arn.get(i..))
 }
 
 /// The resource name inside a `LoadBalancer` dimension or ARN (`app/NAME/ID` → `NAME`).
-pub fn load_balancer_name(dimension_or_arn: &str) -> &str {
+pub(crate) fn load_balancer_name(dimension_or_arn: &str) -> &str {
     let d = load_balancer_dimension(dimension_or_arn).unwrap_or(dimension_or_arn);
     d.split('/').nth(1).unwrap_or(d)
 }
 
 /// The canonical form of an ELB DNS name for comparisons: lowercase, no trailing dot, no
 /// `dualstack.` prefix.
-pub fn normalize_dns(name: &str) -> String {
+pub(crate) fn normalize_dns(name: &str) -> String {
     let lower = name.trim_end_matches('.').to_ascii_lowercase();
     lower
         .strip_prefix("dualstack.")
@@ -82,7 +82,7 @@ pub fn normalize_dns(name: &str) -> String {
 
 /// The region of an ELB DNS name (`NAME-NUMBER.REGION.elb.amazonaws.com`, with `internal-`
 /// or `dualstack.` in front), or `None` when the name is not an ELB name.
-pub fn elb_dns_region(name: &str) -> Option<String> {
+pub(crate) fn elb_dns_region(name: &str) -> Option<String> {
     let n = normalize_dns(name);
     let rest = n
         .strip_suffix(".elb.amazonaws.com")
@@ -92,12 +92,12 @@ pub fn elb_dns_region(name: &str) -> Option<String> {
 }
 
 /// `name` with exactly one trailing dot.
-pub fn fqdn(name: &str) -> String {
+pub(crate) fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.'))
 }
 
 /// `SUM` (classic alarm JSON) and `Sum` (API) name the same statistic.
-pub fn normalize_stat(stat: &str) -> String {
+pub(crate) fn normalize_stat(stat: &str) -> String {
     match stat.to_ascii_lowercase().as_str() {
         "sum" => "Sum".into(),
         "average" | "avg" => "Average".into(),

@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::alarm::{Alarm, AlarmMetric};
 use crate::names;
 
-pub const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
-pub const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
+pub(crate) const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
+pub(crate) const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
 
 /// A load balancer to examine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ pub struct AlbRef {
 /// math alarm references at most 10 metrics (a hard CloudWatch limit) and each names one
 /// resource, so an alarm AWS could send never needs more; a payload naming thousands (hostile
 /// or hand-made) would otherwise fan out to thousands of API calls past any deadline.
-pub const MAX_RESOURCES: usize = 10;
+pub(crate) const MAX_RESOURCES: usize = 10;
 
 /// What to examine for one alarm.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -38,12 +38,12 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.albs.is_empty() && self.distributions.is_empty()
     }
 
     /// Whether a metric's resource is one the triage examines.
-    pub fn covers(&self, region: &str, account: Option<&str>, m: &AlarmMetric) -> bool {
+    pub(crate) fn covers(&self, region: &str, account: Option<&str>, m: &AlarmMetric) -> bool {
         if let Some(id) = m.dimensions.get("DistributionId") {
             return self.distributions.contains(id);
         }

@@ -28,7 +28,7 @@ pub struct TriageOptions {
 }
 
 /// What the alarm's state change asks of us, before any AWS call.
-pub fn transition_status(alarm: &Alarm) -> Option<(Status, String)> {
+pub(crate) fn transition_status(alarm: &Alarm) -> Option<(Status, String)> {
     let name = crate::error::short(&alarm.name);
     let prev = alarm.previous_state.as_deref().unwrap_or("unknown");
     match alarm.state.as_str() {

@@ -32,7 +32,7 @@ pub(crate) fn sane_time(t: &DateTime<Utc>) -> bool {
 
 /// An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`.
 /// Lowercase words joined by `-`, ending in a number; at most 32 characters.
-pub fn is_region(s: &str) -> bool {
+pub(crate) fn is_region(s: &str) -> bool {
     if s.is_empty() || s.len() > 32 {
         return false;
     }
@@ -50,7 +50,7 @@ pub fn is_region(s: &str) -> bool {
 }
 
 /// An AWS account id: twelve digits.
-pub fn is_account(s: &str) -> bool {
+pub(crate) fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -63,7 +63,7 @@ fn is_unsafe(c: char) -> bool {
 }
 
 /// `text` with every unsafe character replaced by a space.
-pub fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     if text.chars().any(is_unsafe) {
         text.chars()
             .map(|c| if is_unsafe(c) { ' ' } else { c })

@@ -7,14 +7,14 @@ use serde::Serialize;
 use crate::alarm::{Alarm, Envelope};
 use crate::evidence::Gap;
 
-pub const VERDICT_FORMAT: &str = "fivexx-verdict/1";
+pub(crate) const VERDICT_FORMAT: &str = "fivexx-verdict/1";
 
 /// Findings at or above this confidence are reported as causes (`docs/verdict-format.md`).
-pub const REPORTING_BAR: f64 = 0.4;
+pub(crate) const REPORTING_BAR: f64 = 0.4;
 
 /// No finding claims more: the rules read configuration and metrics, never the traffic
 /// itself, so certainty is left to the person who checks.
-pub const MAX_CONFIDENCE: f64 = 0.95;
+pub(crate) const MAX_CONFIDENCE: f64 = 0.95;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,7 +59,7 @@ pub struct AlarmSummary {
 }
 
 impl AlarmSummary {
-    pub fn of(alarm: &Alarm) -> Self {
+    pub(crate) fn of(alarm: &Alarm) -> Self {
         let primary = alarm.primary_metric();
         Self {
             name: alarm.name.clone(),
@@ -136,7 +136,7 @@ impl Verdict {
     /// alarm text and AWS answers (names, descriptions, reasons), which may carry control
     /// characters (an ESC sequence, a line break that forges a log line). Every output (JSON,
     /// text, Slack, SNS, the log) is rendered from the verdict, so this is the one place.
-    pub fn clean(&mut self) {
+    pub(crate) fn clean(&mut self) {
         use crate::untrusted::clean_in_place as c;
         let a = &mut self.alarm;
         for s in [&mut a.name, &mut a.state] {
@@ -186,6 +186,6 @@ impl Verdict {
 }
 
 /// Rounds a confidence to two decimals, within 0..=0.95.
-pub fn clamp_confidence(c: f64) -> f64 {
+pub(crate) fn clamp_confidence(c: f64) -> f64 {
     (c.clamp(0.0, MAX_CONFIDENCE) * 100.0).round() / 100.0
 }

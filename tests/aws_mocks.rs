@@ -329,7 +329,8 @@ const TARGET_HEALTH: &str = r#"
   </member>
 </TargetHealthDescriptions>"#;
 
-/// The ELBv2 side of one ALB `web`: one HTTPS listener with `CERT_ARN`, one target group.
+/// The ELBv2 side of one ALB `web`: one HTTPS listener with `CERT_ARN` (its only
+/// certificate), one target group.
 fn elb_answer(seen: &Seen) -> Reply {
     let action = seen.action().unwrap_or_default().to_owned();
     let result = match action.as_str() {
@@ -369,6 +370,12 @@ fn elb_answer(seen: &Seen) -> Reply {
   <IsDefault>true</IsDefault>
   <Actions><member><Type>forward</Type><TargetGroupArn>{TG_ARN}</TargetGroupArn></member></Actions>
 </member></Rules>"#
+        ),
+        "DescribeListenerCertificates" => format!(
+            r#"<Certificates><member>
+  <CertificateArn>{CERT_ARN}</CertificateArn>
+  <IsDefault>true</IsDefault>
+</member></Certificates>"#
         ),
         "DescribeTargetGroups" => format!(
             r#"<TargetGroups><member>

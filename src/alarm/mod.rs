@@ -32,7 +32,7 @@ pub enum Envelope {
 }
 
 impl Envelope {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Envelope::Direct => "direct",
             Envelope::Sns => "sns",

@@ -53,7 +53,7 @@ pub struct CertificateSummary {
 
 impl CertificateDetail {
     /// What `ListCertificates` would say of this certificate.
-    pub fn summary(&self) -> CertificateSummary {
+    pub(crate) fn summary(&self) -> CertificateSummary {
         CertificateSummary {
             detail: CertificateDetail {
                 certificate_arn: self.certificate_arn.clone(),

@@ -68,7 +68,7 @@ pub struct DistributionConfig {
 
 impl DistributionConfig {
     /// The default cache behaviour, then the others in their order.
-    pub fn behaviors(&self) -> impl Iterator<Item = &CacheBehavior> {
+    pub(crate) fn behaviors(&self) -> impl Iterator<Item = &CacheBehavior> {
         std::iter::once(&self.default_cache_behavior)
             .chain(self.cache_behaviors.iter().flat_map(|b| &b.items))
     }
@@ -203,7 +203,7 @@ pub struct CloudFrontWorld {
 
 // ---------------------------------------------------------------- operations
 
-pub struct GetDistributionConfig;
+pub(crate) struct GetDistributionConfig;
 
 impl Operation for GetDistributionConfig {
     const OP: Op = Op::GetDistributionConfig;

@@ -19,46 +19,46 @@ use crate::names::normalize_stat;
 
 /// The Application Load Balancer metrics fivexx reads (namespace `AWS/ApplicationELB`), named
 /// once for the gathering that asks for them and the rules that read them.
-pub mod alb_metric {
-    pub const REQUEST_COUNT: &str = "RequestCount";
-    pub const ELB_5XX: &str = "HTTPCode_ELB_5XX_Count";
-    pub const ELB_500: &str = "HTTPCode_ELB_500_Count";
-    pub const ELB_502: &str = "HTTPCode_ELB_502_Count";
-    pub const ELB_503: &str = "HTTPCode_ELB_503_Count";
-    pub const ELB_504: &str = "HTTPCode_ELB_504_Count";
-    pub const ELB_4XX: &str = "HTTPCode_ELB_4XX_Count";
-    pub const TARGET_5XX: &str = "HTTPCode_Target_5XX_Count";
-    pub const TARGET_2XX: &str = "HTTPCode_Target_2XX_Count";
-    pub const TARGET_CONNECTION_ERRORS: &str = "TargetConnectionErrorCount";
-    pub const TARGET_TLS_ERRORS: &str = "TargetTLSNegotiationErrorCount";
-    pub const CLIENT_TLS_ERRORS: &str = "ClientTLSNegotiationErrorCount";
-    pub const REJECTED_CONNECTIONS: &str = "RejectedConnectionCount";
-    pub const LAMBDA_USER_ERROR: &str = "LambdaUserError";
-    pub const LAMBDA_INTERNAL_ERROR: &str = "LambdaInternalError";
-    pub const AUTH_ERROR: &str = "ELBAuthError";
-    pub const TARGET_RESPONSE_TIME: &str = "TargetResponseTime";
-    pub const HEALTHY_HOSTS: &str = "HealthyHostCount";
-    pub const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
+pub(crate) mod alb_metric {
+    pub(crate) const REQUEST_COUNT: &str = "RequestCount";
+    pub(crate) const ELB_5XX: &str = "HTTPCode_ELB_5XX_Count";
+    pub(crate) const ELB_500: &str = "HTTPCode_ELB_500_Count";
+    pub(crate) const ELB_502: &str = "HTTPCode_ELB_502_Count";
+    pub(crate) const ELB_503: &str = "HTTPCode_ELB_503_Count";
+    pub(crate) const ELB_504: &str = "HTTPCode_ELB_504_Count";
+    pub(crate) const ELB_4XX: &str = "HTTPCode_ELB_4XX_Count";
+    pub(crate) const TARGET_5XX: &str = "HTTPCode_Target_5XX_Count";
+    pub(crate) const TARGET_2XX: &str = "HTTPCode_Target_2XX_Count";
+    pub(crate) const TARGET_CONNECTION_ERRORS: &str = "TargetConnectionErrorCount";
+    pub(crate) const TARGET_TLS_ERRORS: &str = "TargetTLSNegotiationErrorCount";
+    pub(crate) const CLIENT_TLS_ERRORS: &str = "ClientTLSNegotiationErrorCount";
+    pub(crate) const REJECTED_CONNECTIONS: &str = "RejectedConnectionCount";
+    pub(crate) const LAMBDA_USER_ERROR: &str = "LambdaUserError";
+    pub(crate) const LAMBDA_INTERNAL_ERROR: &str = "LambdaInternalError";
+    pub(crate) const AUTH_ERROR: &str = "ELBAuthError";
+    pub(crate) const TARGET_RESPONSE_TIME: &str = "TargetResponseTime";
+    pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
+    pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
 }
 
 /// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
 /// dimension `Region=Global`). Rates are percentages of all requests.
-pub mod cf_metric {
-    pub const REQUESTS: &str = "Requests";
-    pub const RATE_5XX: &str = "5xxErrorRate";
-    pub const RATE_4XX: &str = "4xxErrorRate";
-    pub const RATE_TOTAL: &str = "TotalErrorRate";
-    pub const RATE_502: &str = "502ErrorRate";
-    pub const RATE_503: &str = "503ErrorRate";
-    pub const RATE_504: &str = "504ErrorRate";
-    pub const CACHE_HIT_RATE: &str = "CacheHitRate";
-    pub const ORIGIN_LATENCY: &str = "OriginLatency";
-    pub const LAMBDA_EXECUTION_ERROR: &str = "LambdaExecutionError";
-    pub const LAMBDA_VALIDATION_ERROR: &str = "LambdaValidationError";
-    pub const LAMBDA_THROTTLES: &str = "LambdaLimitExceededErrors";
-    pub const FUNCTION_VALIDATION_ERRORS: &str = "FunctionValidationErrors";
-    pub const FUNCTION_EXECUTION_ERRORS: &str = "FunctionExecutionErrors";
-    pub const FUNCTION_THROTTLES: &str = "FunctionThrottles";
+pub(crate) mod cf_metric {
+    pub(crate) const REQUESTS: &str = "Requests";
+    pub(crate) const RATE_5XX: &str = "5xxErrorRate";
+    pub(crate) const RATE_4XX: &str = "4xxErrorRate";
+    pub(crate) const RATE_TOTAL: &str = "TotalErrorRate";
+    pub(crate) const RATE_502: &str = "502ErrorRate";
+    pub(crate) const RATE_503: &str = "503ErrorRate";
+    pub(crate) const RATE_504: &str = "504ErrorRate";
+    pub(crate) const CACHE_HIT_RATE: &str = "CacheHitRate";
+    pub(crate) const ORIGIN_LATENCY: &str = "OriginLatency";
+    pub(crate) const LAMBDA_EXECUTION_ERROR: &str = "LambdaExecutionError";
+    pub(crate) const LAMBDA_VALIDATION_ERROR: &str = "LambdaValidationError";
+    pub(crate) const LAMBDA_THROTTLES: &str = "LambdaLimitExceededErrors";
+    pub(crate) const FUNCTION_VALIDATION_ERRORS: &str = "FunctionValidationErrors";
+    pub(crate) const FUNCTION_EXECUTION_ERRORS: &str = "FunctionExecutionErrors";
+    pub(crate) const FUNCTION_THROTTLES: &str = "FunctionThrottles";
 }
 
 /// One metric, one statistic, one region.
@@ -95,7 +95,7 @@ impl MetricQuery {
         }
     }
 
-    pub fn dimension(&self, name: &str) -> Option<&str> {
+    pub(crate) fn dimension(&self, name: &str) -> Option<&str> {
         self.dimensions
             .iter()
             .find(|(k, _)| k == name)
@@ -127,7 +127,7 @@ impl Series {
     }
 
     /// Datapoints with `from <= t < to`.
-    pub fn between(
+    pub(crate) fn between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -137,26 +137,26 @@ impl Series {
             .filter(move |(t, _)| *t >= from && *t < to)
     }
 
-    pub fn sum_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    pub(crate) fn sum_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
         self.between(from, to).map(|(_, v)| v).sum()
     }
 
-    pub fn max_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn max_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
         self.between(from, to).map(|(_, v)| *v).reduce(f64::max)
     }
 
-    pub fn min_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn min_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
         self.between(from, to).map(|(_, v)| *v).reduce(f64::min)
     }
 
-    pub fn mean_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn mean_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
         let (n, s) = self
             .between(from, to)
             .fold((0usize, 0.0), |(n, s), (_, v)| (n + 1, s + v));
         (n > 0).then(|| s / n as f64)
     }
 
-    pub fn value_at(&self, t: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn value_at(&self, t: DateTime<Utc>) -> Option<f64> {
         self.points
             .binary_search_by_key(&t, |(ts, _)| *ts)
             .ok()
@@ -176,12 +176,12 @@ impl Metrics {
         self.series.insert(query, series);
     }
 
-    pub fn get(&self, query: &MetricQuery) -> Option<&Series> {
+    pub(crate) fn get(&self, query: &MetricQuery) -> Option<&Series> {
         self.series.get(query)
     }
 
     /// The series of `name`/`stat` whose dimensions are exactly `dimensions`, in any region.
-    pub fn find(
+    pub(crate) fn find(
         &self,
         namespace: &str,
         name: &str,
@@ -201,12 +201,8 @@ impl Metrics {
         })
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&MetricQuery, &Series)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&MetricQuery, &Series)> {
         self.series.iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.series.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -272,7 +268,7 @@ pub struct Datapoint {
 }
 
 impl Datapoint {
-    pub fn stat(&self, stat: &str) -> Option<f64> {
+    pub(crate) fn stat(&self, stat: &str) -> Option<f64> {
         match stat {
             "Sum" => self.sum,
             "Average" => self.average,
@@ -283,7 +279,7 @@ impl Datapoint {
         }
     }
 
-    pub fn set_stat(&mut self, stat: &str, value: f64) {
+    pub(crate) fn set_stat(&mut self, stat: &str, value: f64) {
         match stat {
             "Sum" => self.sum = Some(value),
             "Average" => self.average = Some(value),

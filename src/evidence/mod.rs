@@ -20,7 +20,7 @@ pub mod elb;
 pub mod gather;
 pub mod port;
 pub mod record;
-pub mod route53;
+pub(crate) mod route53;
 pub mod sdk;
 pub mod world;
 
@@ -70,11 +70,11 @@ pub struct AlbEvidence {
 
 impl AlbEvidence {
     /// `app/NAME/ID`, the `LoadBalancer` metric dimension.
-    pub fn dimension(&self) -> &str {
+    pub(crate) fn dimension(&self) -> &str {
         names::load_balancer_dimension(&self.arn).unwrap_or(&self.arn)
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.load_balancer
             .as_ref()
             .and_then(|lb| lb.load_balancer_name.as_deref())
@@ -82,7 +82,7 @@ impl AlbEvidence {
     }
 
     /// The target groups in focus: the alarm's, else all of them.
-    pub fn focused_target_groups(&self) -> Vec<&TargetGroupEvidence> {
+    pub(crate) fn focused_target_groups(&self) -> Vec<&TargetGroupEvidence> {
         let all = self.target_groups.as_deref().unwrap_or_default();
         let focused: Vec<_> = all
             .iter()

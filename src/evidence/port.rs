@@ -37,7 +37,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 15] = [
+    pub(crate) const ALL: [Op; 15] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -80,7 +80,7 @@ impl Op {
         }
     }
 
-    pub fn from_iam_name(name: &str) -> Option<Op> {
+    pub(crate) fn from_iam_name(name: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|op| op.iam_name() == name)
     }
 }
@@ -99,7 +99,7 @@ pub struct SourceError {
 }
 
 impl SourceError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             code: code.into(),
             message: message.into(),

@@ -111,7 +111,7 @@ impl<P: Port> Port for Recorder<'_, P> {
 }
 
 /// Appends the items of `items` that `list` does not hold yet.
-pub fn push_unique<T: PartialEq + Clone>(list: &mut Vec<T>, items: &[T]) {
+pub(crate) fn push_unique<T: PartialEq + Clone>(list: &mut Vec<T>, items: &[T]) {
     for item in items {
         if !list.contains(item) {
             list.push(item.clone());

@@ -22,7 +22,7 @@ pub struct HostedZone {
 
 impl HostedZone {
     /// The zone id without its `/hostedzone/` prefix, as `ListResourceRecordSets` keys it.
-    pub fn short_id(&self) -> &str {
+    pub(crate) fn short_id(&self) -> &str {
         self.id.trim_start_matches("/hostedzone/")
     }
 }
@@ -93,7 +93,7 @@ pub struct Route53World {
 // ---------------------------------------------------------------- operations
 
 /// Every hosted zone of the account (`ListHostedZonesByName` without a name, all pages).
-pub struct ListHostedZones;
+pub(crate) struct ListHostedZones;
 
 impl Operation for ListHostedZones {
     const OP: Op = Op::ListHostedZonesByName;
@@ -144,14 +144,14 @@ impl Operation for ListHostedZones {
 
 /// The records of one zone with one name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordName {
+pub(crate) struct RecordName {
     /// The zone id, with or without `/hostedzone/`.
     pub zone_id: String,
     /// A fully qualified name, trailing dot optional.
     pub name: String,
 }
 
-pub struct ListResourceRecordSets;
+pub(crate) struct ListResourceRecordSets;
 
 impl Operation for ListResourceRecordSets {
     const OP: Op = Op::ListResourceRecordSets;

@@ -46,7 +46,7 @@ pub fn retry_config() -> RetryConfig {
 /// `aws-smithy-runtime` builds it (through `build_with_connector_fn`, which is hidden from the
 /// crate's docs), with ring instead of aws-lc-rs as rustls's crypto provider: aws-lc-rs's C
 /// library is compiled in every clean build (`docs/decisions.md`). `tests/cli.rs` checks the proxy.
-pub fn https_client() -> SharedHttpClient {
+pub(crate) fn https_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector = Connector::builder().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -69,7 +69,7 @@ pub fn sdk_defaults() -> ConfigLoader {
 }
 
 /// Loads the SDK's standard configuration with fivexx's HTTPS client, timeouts and retries.
-pub async fn load_sdk_config() -> SdkConfig {
+pub(crate) async fn load_sdk_config() -> SdkConfig {
     sdk_defaults().load().await
 }
 
@@ -109,13 +109,13 @@ impl AwsSdk {
     }
 
     /// Regions where CloudFront origins behind custom names may live (besides the home region).
-    pub fn with_origin_regions(mut self, regions: Vec<String>) -> Self {
+    pub(crate) fn with_origin_regions(mut self, regions: Vec<String>) -> Self {
         self.origin_regions = regions;
         self
     }
 
     /// The region of the SDK configuration, if any.
-    pub fn home_region(&self) -> Option<String> {
+    pub(crate) fn home_region(&self) -> Option<String> {
         self.config.region().map(|r| r.to_string())
     }
 

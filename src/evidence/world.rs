@@ -22,7 +22,7 @@ use super::route53::Route53World;
 use crate::error::InputError;
 use crate::names;
 
-pub const WORLD_FORMAT: &str = "fivexx-world/1";
+pub(crate) const WORLD_FORMAT: &str = "fivexx-world/1";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -78,14 +78,14 @@ pub struct Fault {
 
 impl Fault {
     /// The error this fault makes an operation fail with.
-    pub fn error(&self) -> SourceError {
+    pub(crate) fn error(&self) -> SourceError {
         SourceError::new(&self.code, &self.message)
     }
 }
 
 impl World {
     /// An empty world, ready to be filled by a recording.
-    pub fn new(region: &str, account: Option<String>, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(region: &str, account: Option<String>, now: DateTime<Utc>) -> Self {
         Self {
             format: WORLD_FORMAT.to_owned(),
             now: Some(now),

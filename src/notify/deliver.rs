@@ -20,9 +20,9 @@ use crate::config::{Config, SecretRef, SlackTarget};
 use crate::verdict::Verdict;
 
 /// At most this many attempts per Slack message.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
 /// First backoff after a 5xx or a transport error; doubles each time.
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
@@ -48,7 +48,7 @@ pub enum DeliveryError {
 
 /// What happened on each configured channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// Slack attempts made, or why it failed; `None` when Slack is not configured.
     pub slack: Option<Result<u32, DeliveryError>>,
     /// The SNS message id, or why it failed; `None` when SNS is not configured.
@@ -57,7 +57,7 @@ pub struct Report {
 
 impl Report {
     /// Every configured channel failed (and at least one was configured).
-    pub fn all_failed(&self) -> bool {
+    pub(crate) fn all_failed(&self) -> bool {
         let outcomes: Vec<bool> = [
             self.slack.as_ref().map(Result::is_ok),
             self.sns.as_ref().map(Result::is_ok),
@@ -70,7 +70,7 @@ impl Report {
 }
 
 /// Clients and configuration, built once at cold start.
-pub struct Delivery {
+pub(crate) struct Delivery {
     http: reqwest::Client,
     sns: aws_sdk_sns::Client,
     secrets: aws_sdk_secretsmanager::Client,
@@ -86,7 +86,7 @@ fn short(s: &str) -> String {
 
 /// A secret's string: the value itself, or a JSON object's `url` / `webhook_url` / `token` /
 /// `bot_token` member.
-pub fn secret_value(raw: &str) -> String {
+pub(crate) fn secret_value(raw: &str) -> String {
     let trimmed = raw.trim();
     if trimmed.starts_with('{')
         && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed)
@@ -110,7 +110,7 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
 }
 
 impl Delivery {
-    pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, DeliveryError> {
+    pub(crate) fn new(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, DeliveryError> {
         let http = http_client_builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(8))
@@ -128,7 +128,7 @@ impl Delivery {
         })
     }
 
-    pub fn config(&self) -> &Config {
+    pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
@@ -181,7 +181,7 @@ impl Delivery {
     }
 
     /// Posts and publishes the verdict on every configured channel, concurrently.
-    pub async fn deliver(&self, v: &Verdict, until: Instant) -> Report {
+    pub(crate) async fn deliver(&self, v: &Verdict, until: Instant) -> Report {
         let slack = async {
             match &self.config.slack {
                 Some(target) => Some(self.to_slack(target, v, until).await),

@@ -4,7 +4,7 @@ use crate::names;
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), so no resource name can
 /// break out of a URL or a Slack link.
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -20,7 +20,7 @@ pub fn encode(s: &str) -> String {
 /// characters, each percent-encoded to at most 3) stays well under it; a longer one comes from
 /// a hand-made or hostile payload, and its link is left out rather than cut (a cut link is a
 /// broken link, and an uncapped one overflows Slack's 3,000-character element).
-pub const MAX_URL: usize = 1000;
+pub(crate) const MAX_URL: usize = 1000;
 
 /// The console's host for a region; only for a region name, so no payload text can become
 /// part of a URL's host or break out of a Slack link (`<!channel>` as a region).
@@ -34,7 +34,7 @@ fn capped(l: Link) -> Option<Link> {
 
 /// A labelled console link.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub(crate) struct Link {
     pub label: String,
     pub url: String,
 }
@@ -42,7 +42,7 @@ pub struct Link {
 /// The console page of a resource ARN (load balancer, target group, certificate) or a
 /// `cloudfront:distribution/ID` reference; `None` for anything else, for an ARN whose region
 /// is no region name, and for a URL longer than [`MAX_URL`].
-pub fn for_resource(resource: &str) -> Option<Link> {
+pub(crate) fn for_resource(resource: &str) -> Option<Link> {
     link_for(resource).and_then(capped)
 }
 
@@ -91,7 +91,7 @@ fn link_for(resource: &str) -> Option<Link> {
 
 /// The CloudWatch console page of an alarm; `None` when `region` is no region name or the
 /// URL would be longer than [`MAX_URL`].
-pub fn for_alarm(name: &str, region: &str) -> Option<Link> {
+pub(crate) fn for_alarm(name: &str, region: &str) -> Option<Link> {
     capped(Link {
         label: "Alarm".into(),
         url: format!(

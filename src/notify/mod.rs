@@ -5,12 +5,12 @@
 //! reasons, resource names) is untrusted: escaped for Slack and capped in length.
 
 pub mod deliver;
-pub mod links;
+pub(crate) mod links;
 pub mod slack;
 pub mod sns;
 
 /// Unicode block sparkline of per-minute values; missing minutes are blank.
-pub fn sparkline(values: &[Option<f64>]) -> String {
+pub(crate) fn sparkline(values: &[Option<f64>]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let (Some(min), Some(max)) = (
@@ -33,7 +33,7 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
 }
 
 /// Cuts `text` to at most `max` characters, ending with `…` when cut.
-pub fn cap(text: &str, max: usize) -> String {
+pub(crate) fn cap(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -10,11 +10,11 @@ use super::links::{self, Link};
 use super::{cap, sparkline};
 use crate::verdict::{Status, Verdict};
 
-pub const MAX_BLOCKS: usize = 50;
-pub const MAX_SECTION: usize = 3000;
-pub const MAX_HEADER: usize = 150;
+pub(crate) const MAX_BLOCKS: usize = 50;
+pub(crate) const MAX_SECTION: usize = 3000;
+pub(crate) const MAX_HEADER: usize = 150;
 /// Kept below Slack's ~13k total so escaping and JSON never push it over.
-pub const MAX_TOTAL: usize = 12_000;
+pub(crate) const MAX_TOTAL: usize = 12_000;
 
 /// Escapes the three characters Slack treats as markup (so no `<!channel>`, user mention or
 /// spoofed `<url|label>` link can come from alarm text), then caps, never cutting an entity
@@ -273,7 +273,7 @@ fn fallback(v: &Verdict) -> String {
 }
 
 /// Minutes between the alarm entering ALARM and leaving it, when the payload says.
-pub fn resolved_after_minutes(v: &Verdict) -> Option<i64> {
+pub(crate) fn resolved_after_minutes(v: &Verdict) -> Option<i64> {
     let end = chrono::DateTime::parse_from_rfc3339(v.alarm.changed_at.as_deref()?).ok()?;
     let start =
         chrono::DateTime::parse_from_rfc3339(v.alarm.previous_changed_at.as_deref()?).ok()?;

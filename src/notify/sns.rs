@@ -13,7 +13,7 @@ use crate::render::text;
 use crate::verdict::Verdict;
 
 /// SNS subjects must be under 100 ASCII characters, without line breaks or control characters.
-pub const MAX_SUBJECT: usize = 99;
+pub(crate) const MAX_SUBJECT: usize = 99;
 /// SNS takes at most 256 KiB per `Publish`: message, subject and message attributes, in bytes.
 pub const MAX_PUBLISH_BYTES: usize = 262_144;
 /// The email body's first cap, in bytes: room under [`MAX_PUBLISH_BYTES`] for the subject, the
@@ -103,7 +103,7 @@ pub fn body(v: &Verdict, max_bytes: usize) -> String {
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary, ending with `…` when cut.
-pub fn cap_bytes(text: &str, max: usize) -> String {
+pub(crate) fn cap_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
@@ -120,7 +120,7 @@ pub fn cap_bytes(text: &str, max: usize) -> String {
 }
 
 /// The Amazon Q Developer in chat applications custom notification (version 1.0).
-pub fn chat_notification(v: &Verdict) -> Value {
+pub(crate) fn chat_notification(v: &Verdict) -> Value {
     let top = v.findings.first();
     let mut description = v.summary.clone();
     if let Some(f) = top {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::verdict::Verdict;
 
 /// How many findings a person sees in full.
-pub const TOP_FINDINGS: usize = 3;
+pub(crate) const TOP_FINDINGS: usize = 3;
 
 pub fn render(v: &Verdict) -> String {
     let mut out = String::new();

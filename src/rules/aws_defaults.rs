@@ -2,27 +2,27 @@
 //! default, and a rule that compares against the setting must compare against that.
 
 /// ALB `idle_timeout.timeout_seconds` (Elastic Load Balancing: "the default is 60 seconds").
-pub const IDLE_TIMEOUT_S: f64 = 60.0;
+pub(crate) const IDLE_TIMEOUT_S: f64 = 60.0;
 
 /// Target group health check timeout for HTTP and HTTPS targets (instances and IPs).
-pub const HEALTH_CHECK_TIMEOUT_S: i32 = 5;
+pub(crate) const HEALTH_CHECK_TIMEOUT_S: i32 = 5;
 /// The same for a Lambda target group, whose function may need a cold start.
-pub const LAMBDA_HEALTH_CHECK_TIMEOUT_S: i32 = 30;
+pub(crate) const LAMBDA_HEALTH_CHECK_TIMEOUT_S: i32 = 30;
 /// Target group health check interval for HTTP and HTTPS targets.
-pub const HEALTH_CHECK_INTERVAL_S: i32 = 30;
+pub(crate) const HEALTH_CHECK_INTERVAL_S: i32 = 30;
 /// The same for a Lambda target group.
-pub const LAMBDA_HEALTH_CHECK_INTERVAL_S: i32 = 35;
+pub(crate) const LAMBDA_HEALTH_CHECK_INTERVAL_S: i32 = 35;
 /// The HTTP codes a health check expects unless its matcher says otherwise.
-pub const HEALTH_CHECK_MATCHER: &str = "200";
+pub(crate) const HEALTH_CHECK_MATCHER: &str = "200";
 
 /// A CloudFront custom origin's `HTTPSPort` and `HTTPPort`.
-pub const ORIGIN_HTTPS_PORT: i32 = 443;
-pub const ORIGIN_HTTP_PORT: i32 = 80;
+pub(crate) const ORIGIN_HTTPS_PORT: i32 = 443;
+pub(crate) const ORIGIN_HTTP_PORT: i32 = 80;
 /// A CloudFront custom origin's `OriginReadTimeout`, in seconds.
-pub const ORIGIN_READ_TIMEOUT_S: i32 = 30;
+pub(crate) const ORIGIN_READ_TIMEOUT_S: i32 = 30;
 
 /// The health check timeout and interval of a target group whose answer omits them.
-pub fn health_check_timing(target_type: Option<&str>) -> (i32, i32) {
+pub(crate) fn health_check_timing(target_type: Option<&str>) -> (i32, i32) {
     if target_type == Some("lambda") {
         (
             LAMBDA_HEALTH_CHECK_TIMEOUT_S,

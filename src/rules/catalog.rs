@@ -48,16 +48,16 @@ pub enum Detect {
 
 impl Rule {
     /// A finding of this rule at its base confidence.
-    pub fn draft(&'static self) -> Draft {
+    pub(crate) fn draft(&'static self) -> Draft {
         Draft::new(self)
     }
 
     /// Its place in [`RULES`] (the catalogue order); unregistered rules sort last.
-    pub fn order(id: &str) -> usize {
+    pub(crate) fn order(id: &str) -> usize {
         RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
     }
 
-    pub fn get(id: &str) -> Option<&'static Rule> {
+    pub(crate) fn get(id: &str) -> Option<&'static Rule> {
         RULES.iter().copied().find(|r| r.id == id)
     }
 }
@@ -65,7 +65,7 @@ impl Rule {
 /// Every rule, in catalogue order: CloudFront's origin and edge causes (the most specific
 /// configuration faults), the ALB causes from the most to the least specific, then the
 /// broad ones, the link, the guards, the warnings and the supporting finding.
-pub const RULES: &[&Rule] = &[
+pub(crate) const RULES: &[&Rule] = &[
     &cloudfront::ORIGIN_CERT_EXPIRED,
     &cloudfront::ORIGIN_CERT_HOSTNAME_MISMATCH,
     &cloudfront::ORIGIN_TLS_PROTOCOL_MISMATCH,

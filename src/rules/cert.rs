@@ -10,7 +10,7 @@ use crate::evidence::acm::CertificateDetail;
 pub const RENEWAL_HORIZON_DAYS: i64 = 45;
 
 /// Why a certificate will not renew by itself, if it will not.
-pub fn wont_renew(c: &CertificateDetail) -> Option<String> {
+pub(crate) fn wont_renew(c: &CertificateDetail) -> Option<String> {
     if c.kind.as_deref() == Some("IMPORTED") {
         return Some("it is imported, and ACM never renews imported certificates".into());
     }
@@ -96,4 +96,61 @@ fn renewal_risk(ctx: &Ctx<'_>) -> Vec<Draft> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testkit::*;
+
+    // ---------------------------------------------------------------- cert.renewal_risk
+
+    #[test]
+    fn renewal_risk_warns_beside_the_answer() {
+        let o = alb_503_outage(
+            Alb::new()
+                .targets(&[
+                    ("unused", Some("Target.NotInUse")),
+                    ("unused", Some("Target.NotInUse")),
+                    ("draining", Some("Target.DeregistrationInProgress")),
+                ])
+                .https(expiring_certificate(), TLS12_13),
+        )
+        .evaluate();
+        assert_answer(&o, "alb.no_routable_targets");
+        let f = finding(&o, "cert.renewal_risk");
+        assert!(f.codes.is_empty(), "no 5xx yet: {:?}", f.codes);
+        assert_evidence(f, "email-validated");
+    }
+
+    #[test]
+    fn renewal_risk_for_an_imported_certificate() {
+        let mut c = certificate("*.example.com", &["example.com"]);
+        c.kind = Some("IMPORTED".into());
+        c.renewal_eligibility = Some("INELIGIBLE".into());
+        c.renewal_summary = None;
+        c.not_after = Some(now() + Duration::days(30));
+        let o = keepalive()
+            .alb(Alb::new().idle_timeout(120).https(c, TLS12_13))
+            .evaluate();
+        let f = finding(&o, "cert.renewal_risk");
+        assert_evidence(f, "imported");
+    }
+
+    #[test]
+    fn renewal_risk_silent_for_a_renewing_dns_certificate() {
+        let mut c = renewal(
+            certificate("*.example.com", &["example.com"]),
+            "PENDING_AUTO_RENEWAL",
+        );
+        c.not_after = Some(now() + Duration::days(20));
+        let o = cf_502_origin_unreachable(Alb::new().https(c, TLS12_13), Dist::new()).evaluate();
+        assert_silent(&o, "cert.renewal_risk");
+    }
+
+    #[test]
+    fn renewal_risk_silent_for_an_expired_certificate() {
+        let o = cf_cert_expired(Dist::new()).evaluate();
+        assert_silent(&o, "cert.renewal_risk");
+        assert_answer(&o, "cf.origin_cert_expired");
+    }
 }

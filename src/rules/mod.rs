@@ -10,14 +10,17 @@
 //! signal (at most 0.95), -0.15 when a competing rule fits the same evidence as well, -0.2
 //! when a key input is missing (and say which).
 
-pub mod alb;
-pub mod aws_defaults;
+pub(crate) mod alb;
+pub(crate) mod aws_defaults;
 pub mod catalog;
 pub mod cert;
-pub mod cloudfront;
-pub mod rank;
-pub mod signals;
-pub mod tls;
+pub(crate) mod cloudfront;
+pub(crate) mod rank;
+pub(crate) mod signals;
+pub(crate) mod tls;
+
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use crate::alarm::Alarm;
 use crate::evidence::{AlbEvidence, Evidence};
@@ -40,7 +43,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Cause => "cause",
             Kind::Link => "link",
@@ -52,12 +55,12 @@ impl Kind {
 
 /// What one independent signal pointing the same way adds: the same step for every rule,
 /// so the number of corroborations, not their wording, moves a finding.
-pub const CORROBORATION: f64 = 0.1;
+pub(crate) const CORROBORATION: f64 = 0.1;
 /// What a key input that could not be read takes away: a finding resting on less evidence
 /// says so in its number (and names the input).
-pub const MISSING_INPUT: f64 = 0.2;
+pub(crate) const MISSING_INPUT: f64 = 0.2;
 /// What a finding loses when another cause fits the same evidence as well.
-pub const COMPETING: f64 = 0.15;
+pub(crate) const COMPETING: f64 = 0.15;
 
 /// A finding being built.
 #[derive(Debug, Clone)]
@@ -80,7 +83,7 @@ pub struct Draft {
 
 impl Draft {
     /// A finding of `rule` at its base confidence.
-    pub fn new(rule: &'static Rule) -> Self {
+    pub(crate) fn new(rule: &'static Rule) -> Self {
         Self {
             rule: rule.id,
             kind: rule.kind,
@@ -97,13 +100,13 @@ impl Draft {
     }
 
     /// An independent corroborating signal: +0.1 and its evidence line.
-    pub fn corroborate(&mut self, line: impl Into<String>) {
+    pub(crate) fn corroborate(&mut self, line: impl Into<String>) {
         self.confidence += CORROBORATION;
         self.evidence.push(line.into());
     }
 
     /// A key input is missing: -0.2, named.
-    pub fn missing(&mut self, what: impl Into<String>) {
+    pub(crate) fn missing(&mut self, what: impl Into<String>) {
         let what = what.into();
         self.confidence -= MISSING_INPUT;
         self.evidence.push(format!("missing: {what}"));
@@ -111,22 +114,22 @@ impl Draft {
     }
 
     /// A competing rule fits as well: -0.15.
-    pub fn competes(&mut self, other: &str) {
+    pub(crate) fn competes(&mut self, other: &str) {
         self.confidence -= COMPETING;
         self.evidence.push(format!(
             "{other} fits the same evidence: confidence lowered"
         ));
     }
 
-    pub fn evidence(&mut self, line: impl Into<String>) {
+    pub(crate) fn evidence(&mut self, line: impl Into<String>) {
         self.evidence.push(line.into());
     }
 
-    pub fn step(&mut self, line: impl Into<String>) {
+    pub(crate) fn step(&mut self, line: impl Into<String>) {
         self.next_steps.push(line.into());
     }
 
-    pub fn finish(self) -> Finding {
+    pub(crate) fn finish(self) -> Finding {
         Finding {
             rule: self.rule.to_owned(),
             confidence: clamp_confidence(self.confidence),
@@ -183,7 +186,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn alb(&self, arn: &str) -> Option<&AlbCtx<'a>> {
+    pub(crate) fn alb(&self, arn: &str) -> Option<&AlbCtx<'a>> {
         self.albs.iter().find(|a| a.alb.arn == arn)
     }
 }
@@ -207,7 +210,7 @@ pub fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
 const NOT_A_NUMBER: &str = "an unreadable number";
 
 /// `12,345` for counts.
-pub fn count(v: f64) -> String {
+pub(crate) fn count(v: f64) -> String {
     if !v.is_finite() || v.abs() >= 1e15 {
         return NOT_A_NUMBER.into();
     }
@@ -224,7 +227,7 @@ pub fn count(v: f64) -> String {
 }
 
 /// `1.1%` for shares in 0..=1.
-pub fn pct(share: f64) -> String {
+pub(crate) fn pct(share: f64) -> String {
     if !share.is_finite() || share.abs() >= 1e7 {
         return NOT_A_NUMBER.into();
     }
@@ -237,7 +240,7 @@ pub fn pct(share: f64) -> String {
 }
 
 /// `12.5 s` for seconds.
-pub fn secs(v: f64) -> String {
+pub(crate) fn secs(v: f64) -> String {
     if !v.is_finite() {
         return NOT_A_NUMBER.into();
     }

@@ -35,7 +35,7 @@ fn is_cause(d: &Draft) -> bool {
 }
 
 /// Applies the precedence rules and decides the status.
-pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
+pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     for d in &mut drafts {
         d.confidence = d.confidence.min(MAX_CONFIDENCE);
     }
@@ -200,5 +200,159 @@ pub fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         status: Status::Inconclusive,
         summary,
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testkit::*;
+
+    // ---------------------------------------------------------------- ranking
+
+    #[test]
+    fn ranking_sub_cause_above_all_targets_unhealthy_which_stays_among_findings() {
+        // The catalogue's example: connection errors and Target.Timeout on every target.
+        let o = unreachable().evaluate();
+        assert_answer(&o, "alb.target_unreachable");
+        assert_above(&o, "alb.target_unreachable", "alb.all_targets_unhealthy");
+        assert_evidence(
+            finding(&o, "alb.all_targets_unhealthy"),
+            "explained by alb.target_unreachable",
+        );
+    }
+
+    #[test]
+    fn ranking_sub_cause_wins_even_with_less_confidence_of_its_own() {
+        // Every target unhealthy (Target.ResponseCodeMismatch: the application answers errors
+        // while it restarts), and from W on it refuses connections: ELB 502 with connection
+        // errors. target_connection_refused fires on its own evidence at 0.55 (no
+        // Target.FailedHealthChecks, no flapping), below the 0.8 of the state it explains, and
+        // is still the answer.
+        let o = Scenario::new(alb_alarm(ELB_5XX))
+            .alb(Alb::new().all_targets(3, "unhealthy", Some("Target.ResponseCodeMismatch")))
+            .requests()
+            .elb(502, step(0.3))
+            .alb_count("TargetConnectionErrorCount", step(0.3))
+            .target_2xx(|m| if in_w(m) { 0.3 } else { 1.0 })
+            .evaluate();
+        assert_answer(&o, "alb.target_connection_refused");
+        assert!(o.findings[0].confidence < 0.8, "{}", show(&o));
+        assert_above(
+            &o,
+            "alb.target_connection_refused",
+            "alb.all_targets_unhealthy",
+        );
+        assert_evidence(
+            finding(&o, "alb.all_targets_unhealthy"),
+            "explained by alb.target_connection_refused",
+        );
+    }
+
+    #[test]
+    fn ranking_alb_answer_above_passthrough_for_a_cloudfront_alarm() {
+        let o = cf_passthrough_keepalive().evaluate();
+        assert_answer(&o, "alb.keepalive_shorter_than_idle");
+        assert_above(
+            &o,
+            "alb.keepalive_shorter_than_idle",
+            "cf.origin_passthrough",
+        );
+    }
+
+    #[test]
+    fn ranking_app_5xx_at_the_origin_above_passthrough() {
+        // The application behind the ALB answers 503 to 20% of requests from W on; CloudFront
+        // passes them on (no caching): the answer is the ALB rule, the link stands beside it.
+        let o = Scenario::new(cf_alarm(CF_5XX))
+            .dist(Dist::new())
+            .alb(https_alb())
+            .cf_requests(1.0)
+            .cf_errors(503, step(0.2))
+            .requests()
+            .target_5xx(step(0.2))
+            .target_2xx(|m| if in_w(m) { 0.8 } else { 1.0 })
+            .evaluate();
+        assert_answer(&o, "alb.target_app_5xx");
+        assert_above(&o, "alb.target_app_5xx", "cf.origin_passthrough");
+    }
+
+    #[test]
+    fn ranking_renewal_risk_never_above_a_cause() {
+        // The cause (no_routable_targets, base 0.65) is less sure than the warning's base (0.7).
+        let o = alb_503_outage(
+            Alb::new()
+                .targets(&[
+                    ("unused", Some("Target.NotInUse")),
+                    ("unused", Some("Target.NotInUse")),
+                    ("draining", Some("Target.DeregistrationInProgress")),
+                ])
+                .https(expiring_certificate(), TLS12_13),
+        )
+        .evaluate();
+        assert_answer(&o, "alb.no_routable_targets");
+        assert_above(&o, "alb.no_routable_targets", "cert.renewal_risk");
+    }
+
+    #[test]
+    fn ranking_below_the_bar_is_inconclusive_and_says_what_is_missing() {
+        // CloudFront 502 from an HTTPS origin whose listener certificate could not be read: the
+        // certificate rules are candidates below 0.4, not a diagnosis.
+        let o = cf_502_origin_unreachable(https_alb().certificates_unreadable(), Dist::new())
+            .gap(
+                "acm:DescribeCertificate",
+                "AccessDeniedException: User is not authorized to perform: acm:DescribeCertificate",
+            )
+            .evaluate();
+        assert_eq!(o.status, Status::Inconclusive, "{}", show(&o));
+        assert!(!o.findings.is_empty(), "{}", show(&o));
+        assert!(
+            o.findings.iter().all(|f| f.confidence < 0.4),
+            "{}",
+            show(&o)
+        );
+        assert!(
+            o.summary.contains("cf.origin_cert_"),
+            "the summary names the best candidate: {}",
+            o.summary
+        );
+        assert!(
+            o.summary.contains("acm:DescribeCertificate"),
+            "the summary says what is missing: {}",
+            o.summary
+        );
+        assert_evidence(&o.findings[0], "missing: acm:DescribeCertificate");
+    }
+
+    #[test]
+    fn ranking_missing_key_input_lowers_confidence_by_0_2_and_names_it() {
+        let with = deregistration(draining_alb().deregistration_delay(300)).evaluate();
+        let without = deregistration(draining_alb().tg_attributes_unreadable()).evaluate();
+        let a = finding(&with, "alb.deregistration_inflight");
+        let b = finding(&without, "alb.deregistration_inflight");
+        assert!(
+            (a.confidence - b.confidence - 0.2).abs() < 1e-9,
+            "with {:.2}, without {:.2}",
+            a.confidence,
+            b.confidence
+        );
+        assert_evidence(b, "missing: target group attributes (deregistration delay)");
+        assert!(!a.evidence.iter().any(|e| e.starts_with("missing")));
+    }
+
+    #[test]
+    fn ranking_missing_waf_association_lowers_lb_generated_500() {
+        // With an authenticate action the 500s are explained without the WAF association; without
+        // one, the unread WAF association is the missing key input.
+        let with = lb_500(Alb::new().authenticate_oidc(), false).evaluate();
+        let without = lb_500(Alb::new(), false).evaluate();
+        let a = finding(&with, "alb.lb_generated_500");
+        let b = finding(&without, "alb.lb_generated_500");
+        assert!(
+            (a.confidence - b.confidence - 0.2).abs() < 1e-9,
+            "with {:.2}, without {:.2}",
+            a.confidence,
+            b.confidence
+        );
+        assert_evidence(b, "missing: the WAF web ACL association");
     }
 }

@@ -4,7 +4,7 @@
 /// Whether certificate name `pattern` covers host `host` (case-insensitive; a wildcard
 /// `*.example.com` covers exactly one leftmost label: `a.example.com`, not `example.com` nor
 /// `a.b.example.com`).
-pub fn name_matches(pattern: &str, host: &str) -> bool {
+pub(crate) fn name_matches(pattern: &str, host: &str) -> bool {
     let p = pattern.trim_end_matches('.').to_ascii_lowercase();
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     if let Some(rest) = p.strip_prefix("*.") {
@@ -17,7 +17,7 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
 }
 
 /// Whether any of `names` covers `host`.
-pub fn covered(names: &[String], host: &str) -> bool {
+pub(crate) fn covered(names: &[String], host: &str) -> bool {
     names.iter().any(|n| name_matches(n, host))
 }
 
@@ -26,7 +26,7 @@ pub fn covered(names: &[String], host: &str) -> bool {
 /// `ELBSecurityPolicy-TLS13-1-3-*` is TLS 1.3 only, `-TLS13-1-2-*` 1.2 and 1.3, `-TLS-1-2-*` and
 /// `-FS-1-2-*` 1.2 only, `-TLS-1-1-*`/`-FS-1-1-*` 1.1 and 1.2, the older ones 1.0 to 1.2.
 /// `None` for a name this table does not know.
-pub fn policy_protocols(policy: &str) -> Option<Vec<&'static str>> {
+pub(crate) fn policy_protocols(policy: &str) -> Option<Vec<&'static str>> {
     let p = policy;
     if !p.starts_with("ELBSecurityPolicy") {
         return None;

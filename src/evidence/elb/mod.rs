@@ -201,7 +201,7 @@ pub struct TargetGroup {
 
 impl TargetGroup {
     /// The name, or the ARN when the name is missing.
-    pub fn display_name(&self) -> &str {
+    pub(crate) fn display_name(&self) -> &str {
         self.target_group_name
             .as_deref()
             .unwrap_or(&self.target_group_arn)

@@ -15,7 +15,7 @@ use crate::names::{self, GLOBAL_REGION};
 use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
 
 /// GetMetricData accepts at most 500 queries a call.
-pub const MAX_QUERIES_PER_CALL: usize = 500;
+pub(crate) const MAX_QUERIES_PER_CALL: usize = 500;
 
 /// Adds to `queries` those of `extra` it does not hold yet (the alarm's own metrics).
 pub(super) fn add_missing(queries: &mut Vec<MetricQuery>, extra: &[MetricQuery]) {
@@ -88,7 +88,7 @@ const ALB_TG_SUMS: [&str; 5] = [
 const LATENCY_STATS: [&str; 3] = ["Average", "Maximum", "p99"];
 
 /// The metric queries for one load balancer and its target groups (`docs/rules.md`, "Metrics read").
-pub fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
+pub(crate) fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
     alb_queries_for(
         &alb.region,
         alb.dimension(),
@@ -162,7 +162,7 @@ pub(super) fn alb_queries_for<'t>(
 }
 
 /// The CloudFront metric queries for one distribution (us-east-1, `Region=Global`).
-pub fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
+pub(crate) fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
     let dims = [("DistributionId", distribution_id), ("Region", "Global")];
     let r = GLOBAL_REGION;
     let mut out = vec![MetricQuery::new(

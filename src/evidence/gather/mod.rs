@@ -44,14 +44,14 @@ use tokio::time::Instant;
 
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
-pub use self::metrics::{MAX_QUERIES_PER_CALL, alb_queries, cloudfront_queries};
+pub(crate) use self::metrics::{alb_queries, cloudfront_queries};
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
 use super::{AlbEvidence, Evidence, GatherStats};
 use crate::scope::Scope;
 
 /// How far back metrics are read.
-pub const LOOKBACK_MINUTES: i64 = 120;
+pub(crate) const LOOKBACK_MINUTES: i64 = 120;
 
 /// What a gathering needs besides the port.
 #[derive(Debug, Clone)]

@@ -4,6 +4,8 @@
 
 mod routing;
 mod targets;
+#[cfg(test)]
+mod tests;
 
 pub(super) use self::routing::{
     ALL_TARGETS_UNHEALTHY, CONNECTION_LIMIT, DEREGISTRATION_INFLIGHT, KEEPALIVE_SHORTER_THAN_IDLE,
@@ -43,7 +45,7 @@ const MOSTLY_SERVED: f64 = 0.5;
 
 /// Target health of one group, counted.
 #[derive(Debug, Clone, Default)]
-pub struct Health {
+pub(crate) struct Health {
     pub total: usize,
     /// Targets per state (`healthy`, `unhealthy`, `unused`, `draining`, `initial`, ...).
     pub states: BTreeMap<String, usize>,
@@ -54,7 +56,7 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn of(tg: &TargetGroupEvidence) -> Option<Self> {
+    pub(crate) fn of(tg: &TargetGroupEvidence) -> Option<Self> {
         let list = tg.health.as_ref()?;
         let mut h = Health {
             total: list.len(),
@@ -79,12 +81,12 @@ impl Health {
         Some(h)
     }
 
-    pub fn n(&self, state: &str) -> usize {
+    pub(crate) fn n(&self, state: &str) -> usize {
         self.states.get(state).copied().unwrap_or(0)
     }
 
     /// The most common reason and its count.
-    pub fn dominant_reason(&self) -> Option<(&str, usize)> {
+    pub(crate) fn dominant_reason(&self) -> Option<(&str, usize)> {
         self.reasons
             .iter()
             .max_by_key(|(_, n)| **n)
@@ -92,7 +94,7 @@ impl Health {
     }
 
     /// `3/3 targets unhealthy: Target.Timeout (Request timed out)`.
-    pub fn describe(&self, state: &str) -> String {
+    pub(crate) fn describe(&self, state: &str) -> String {
         let mut s = format!("{}/{} targets {state}", self.n(state), self.total);
         if let Some((reason, _)) = self.dominant_reason() {
             s.push_str(&format!(": {reason}"));
@@ -106,7 +108,7 @@ impl Health {
 
 /// The target groups that receive traffic: those forwarded to by a listener's default action
 /// or one of its rules, narrowed to the alarm's target groups when it names some.
-pub fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
+pub(crate) fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
     let focused = a.alb.focused_target_groups();
     let Some(listeners) = &a.alb.listeners else {
         return focused;

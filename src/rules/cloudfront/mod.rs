@@ -5,6 +5,8 @@
 
 mod edge;
 mod origin;
+#[cfg(test)]
+mod tests;
 mod tls;
 
 pub(super) use self::edge::{
@@ -221,7 +223,7 @@ fn served_for<'a>(
 
 /// Whether the Host header CloudFront sends is the viewer's (`Some(true)`), the origin
 /// domain (`Some(false)`), or unknown because the policy could not be read (`None`).
-pub fn forwards_host(
+pub(crate) fn forwards_host(
     behavior: &CacheBehavior,
     policies: &std::collections::BTreeMap<String, OriginRequestPolicy>,
 ) -> Option<bool> {

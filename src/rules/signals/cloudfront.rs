@@ -28,7 +28,7 @@ pub struct CfSignals {
 
 impl CfSignals {
     /// The code whose rate is at least half of the 5xx rate, if any.
-    pub fn dominant(&self) -> Option<u16> {
+    pub(crate) fn dominant(&self) -> Option<u16> {
         let total = self.rate_5xx?;
         if total <= 0.0 {
             return None;
@@ -45,14 +45,14 @@ impl CfSignals {
     }
 
     /// The per-minute CloudFront 5xx count at `t` (rate x requests).
-    pub fn errors_at(&self, e: &Evidence, id: &str, t: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn errors_at(&self, e: &Evidence, id: &str, t: DateTime<Utc>) -> Option<f64> {
         let v = cf_view(&e.metrics, id, cf_metric::RATE_5XX, "Average");
         let r = cf_view(&e.metrics, id, cf_metric::REQUESTS, "Sum");
         Some(v.at(t)? / 100.0 * r.at(t)?)
     }
 }
 
-pub fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a> {
+pub(crate) fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a> {
     View {
         series: m.find(
             CLOUDFRONT_NAMESPACE,
@@ -63,7 +63,7 @@ pub fn cf_view<'a>(m: &'a Metrics, id: &str, name: &str, stat: &str) -> View<'a>
     }
 }
 
-pub fn cf_signals(
+pub(crate) fn cf_signals(
     alarm: &Alarm,
     e: &Evidence,
     dist: &crate::evidence::DistributionEvidence,

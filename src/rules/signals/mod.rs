@@ -8,7 +8,7 @@
 
 mod cloudfront;
 
-pub use self::cloudfront::{CfSignals, cf_signals, cf_view};
+pub(crate) use self::cloudfront::{CfSignals, cf_signals};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -19,25 +19,25 @@ use crate::evidence::{AlbEvidence, Evidence};
 use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
 
 /// A code is "dominant" at this share of ELB 5xx.
-pub const DOMINANT: f64 = 0.5;
+pub(crate) const DOMINANT: f64 = 0.5;
 /// Rank correlation at or above this is "load correlated".
-pub const CORRELATED: f64 = 0.6;
+pub(crate) const CORRELATED: f64 = 0.6;
 /// A timeout is "reached" at this fraction of the configured value.
-pub const REACHED: f64 = 0.9;
+pub(crate) const REACHED: f64 = 0.9;
 /// A code accounts for "nearly all" ELB 5xx at this share: room for a few stray other
 /// codes, not for a second cause.
-pub const NEARLY_ALL: f64 = 0.8;
+pub(crate) const NEARLY_ALL: f64 = 0.8;
 /// Errors below this share of requests are every service's background, not an incident.
-pub const NOISE_RATIO: f64 = 0.001;
+pub(crate) const NOISE_RATIO: f64 = 0.001;
 /// The same floor for CloudFront's rates, which are percentages.
-pub const NOISE_RATE_PCT: f64 = 0.1;
+pub(crate) const NOISE_RATE_PCT: f64 = 0.1;
 /// The alarm window W is the alarm's evaluation periods, at least this many minutes (fewer
 /// minutes give no shape to read) ...
-pub const MIN_WINDOW_MINUTES: i64 = 5;
+pub(crate) const MIN_WINDOW_MINUTES: i64 = 5;
 /// ... and at most this many (an alarm evaluated over hours says nothing about its onset).
-pub const MAX_WINDOW_MINUTES: i64 = 60;
+pub(crate) const MAX_WINDOW_MINUTES: i64 = 60;
 /// A rank correlation needs this many minutes: fewer pairs correlate by chance.
-pub const MIN_CORRELATION_PAIRS: usize = 9;
+pub(crate) const MIN_CORRELATION_PAIRS: usize = 9;
 /// The errors are "chronic" when the hour before already ran at this fraction of the
 /// window's error ratio: an old problem, not this alarm's onset.
 const CHRONIC: f64 = 0.3;
@@ -62,17 +62,17 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn minutes(&self) -> i64 {
+    pub(crate) fn minutes(&self) -> i64 {
         (self.end - self.start).num_minutes()
     }
 
-    pub fn each_minute(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    pub(crate) fn each_minute(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
         (0..self.minutes()).map(|i| self.start + Duration::minutes(i))
     }
 }
 
 /// W and B for an alarm.
-pub fn windows(alarm: &Alarm, e: &Evidence) -> (Span, Span) {
+pub(crate) fn windows(alarm: &Alarm, e: &Evidence) -> (Span, Span) {
     let changed = alarm.changed_at.unwrap_or(e.now).min(e.now);
     let end = changed
         .duration_trunc(Duration::minutes(1))
@@ -98,49 +98,45 @@ pub fn windows(alarm: &Alarm, e: &Evidence) -> (Span, Span) {
 
 /// One series read as a per-minute function.
 #[derive(Debug, Clone, Copy)]
-pub struct View<'a> {
+pub(crate) struct View<'a> {
     pub series: Option<&'a Series>,
 }
 
 impl<'a> View<'a> {
-    pub fn present(&self) -> bool {
-        self.series.is_some_and(|s| !s.is_empty())
-    }
-
-    pub fn at(&self, t: DateTime<Utc>) -> Option<f64> {
+    pub(crate) fn at(&self, t: DateTime<Utc>) -> Option<f64> {
         self.series.and_then(|s| s.value_at(t))
     }
 
     /// Sum over a span; missing minutes add nothing.
-    pub fn sum(&self, span: Span) -> f64 {
+    pub(crate) fn sum(&self, span: Span) -> f64 {
         self.series
             .map_or(0.0, |s| s.sum_between(span.start, span.end))
     }
 
-    pub fn max(&self, span: Span) -> Option<f64> {
+    pub(crate) fn max(&self, span: Span) -> Option<f64> {
         self.series
             .and_then(|s| s.max_between(span.start, span.end))
     }
 
-    pub fn min(&self, span: Span) -> Option<f64> {
+    pub(crate) fn min(&self, span: Span) -> Option<f64> {
         self.series
             .and_then(|s| s.min_between(span.start, span.end))
     }
 
-    pub fn mean(&self, span: Span) -> Option<f64> {
+    pub(crate) fn mean(&self, span: Span) -> Option<f64> {
         self.series
             .and_then(|s| s.mean_between(span.start, span.end))
     }
 
     /// Datapoints inside the span.
-    pub fn count(&self, span: Span) -> usize {
+    pub(crate) fn count(&self, span: Span) -> usize {
         self.series
             .map_or(0, |s| s.between(span.start, span.end).count())
     }
 }
 
 /// Spearman rank correlation of paired samples; `None` below 5 pairs or with no variance.
-pub fn rank_correlation(pairs: &[(f64, f64)]) -> Option<f64> {
+pub(crate) fn rank_correlation(pairs: &[(f64, f64)]) -> Option<f64> {
     if pairs.len() < 5 {
         return None;
     }
@@ -198,7 +194,7 @@ pub struct StepOnset {
 /// Finds a step onset in per-minute `ratio` (with `demand` to check that load held steady):
 /// from at most 10% of the plateau to at least 80% within two minutes, staying above half of
 /// the plateau afterwards, demand within x0.7..x1.43 across the step.
-pub fn step_onset(
+pub(crate) fn step_onset(
     minutes: &[(DateTime<Utc>, Option<f64>, Option<f64>)],
     plateau: f64,
     min_plateau: f64,
@@ -304,12 +300,12 @@ fn alb_view<'a>(m: &'a Metrics, lb: &str, name: &str, stat: &str) -> View<'a> {
     }
 }
 
-pub fn share(part: f64, whole: f64) -> f64 {
+pub(crate) fn share(part: f64, whole: f64) -> f64 {
     if whole > 0.0 { part / whole } else { 0.0 }
 }
 
 /// Computes the ALB signals for one load balancer.
-pub fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals {
+pub(crate) fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> AlbSignals {
     let (w, b) = windows(alarm, e);
     let m = &e.metrics;
     let lb = alb.dimension();

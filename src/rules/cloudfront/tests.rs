@@ -1,0 +1,514 @@
+//! Rule tests: each rule's positive case and its near misses (the evidence of the causes it
+//! is told apart from).
+
+use crate::rules::testkit::*;
+
+// ---------------------------------------------------------------- cf.origin_cert_hostname_mismatch
+
+#[test]
+fn hostname_mismatch_is_the_answer_for_a_raw_elb_origin_name() {
+    let o = cf_hostname_mismatch(Dist::new()).evaluate();
+    assert_answer(&o, "cf.origin_cert_hostname_mismatch");
+    let f = &o.findings[0];
+    assert_evidence(f, "*.elb.amazonaws.com");
+    assert_evidence(f, "ClientTLSNegotiationErrorCount");
+}
+
+#[test]
+fn hostname_mismatch_when_the_host_header_is_excluded() {
+    // Managed-AllViewerExceptHostHeader: Host is the origin domain, which no name covers.
+    let o = cf_hostname_mismatch(Dist::new().origin_request_policy(
+        ALL_VIEWER_EXCEPT_HOST,
+        "Managed-AllViewerExceptHostHeader",
+        "allExcept",
+        &["host"],
+    ))
+    .evaluate();
+    assert_answer(&o, "cf.origin_cert_hostname_mismatch");
+}
+
+#[test]
+fn hostname_mismatch_silent_when_the_forwarded_host_is_covered() {
+    // Managed-AllViewer forwards the viewer's Host (www.example.com), which the certificate
+    // covers: the handshake succeeds.
+    let o = cf_hostname_mismatch(Dist::new().origin_request_policy(
+        ALL_VIEWER,
+        "Managed-AllViewer",
+        "allViewer",
+        &[],
+    ))
+    .evaluate();
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+}
+
+#[test]
+fn hostname_mismatch_silent_when_the_names_match_but_the_certificate_expired() {
+    let o = cf_cert_expired(Dist::new()).evaluate();
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+    assert_answer(&o, "cf.origin_cert_expired");
+}
+
+// ---------------------------------------------------------------- SNI certificates
+
+/// A default certificate for another domain, and the origin's own name served by SNI.
+fn sni_origin(origin_cert: crate::evidence::acm::CertificateDetail) -> Scenario {
+    cf_502_origin_unreachable(
+        Alb::new()
+            .https(certificate("www.other.org", &["other.org"]), TLS12_13)
+            .sni(origin_cert),
+        Dist::new(),
+    )
+}
+
+#[test]
+fn a_valid_sni_certificate_for_the_origin_is_no_hostname_mismatch() {
+    let o = sni_origin(certificate(ORIGIN_DOMAIN, &[])).evaluate();
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+    assert_silent(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn an_expired_sni_certificate_breaks_the_host_it_serves_while_the_default_is_valid() {
+    let mut c = renewal(certificate(ORIGIN_DOMAIN, &[]), "FAILED");
+    c.not_after = Some(now() - Duration::days(2));
+    c.status = Some("EXPIRED".into());
+    let o = sni_origin(c).evaluate();
+    assert_answer(&o, "cf.origin_cert_expired");
+    let f = &o.findings[0];
+    assert!(
+        f.resources.iter().any(|r| r.ends_with("-sni1")),
+        "{:?}",
+        f.resources
+    );
+    assert_evidence(f, "serves it by SNI");
+    assert_silent(&o, "cf.origin_cert_hostname_mismatch");
+}
+
+#[test]
+fn an_expired_default_certificate_is_harmless_to_a_host_a_valid_sni_certificate_covers() {
+    let o = cf_502_origin_unreachable(
+        Alb::new()
+            .https(expired_certificate(), TLS12_13)
+            .sni(certificate(ORIGIN_DOMAIN, &[])),
+        Dist::new(),
+    )
+    .evaluate();
+    assert_silent(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn no_certificate_of_the_listener_covering_the_origin_is_a_hostname_mismatch() {
+    let o = sni_origin(certificate("api.example.net", &[])).evaluate();
+    assert_answer(&o, "cf.origin_cert_hostname_mismatch");
+    assert_evidence(&o.findings[0], "none of the listener's 2 certificates");
+}
+
+#[test]
+fn an_sni_certificate_near_expiry_is_a_renewal_risk() {
+    let mut c = validated_by(certificate("api.example.com", &[]), "EMAIL");
+    c.not_after = Some(now() + Duration::days(20));
+    let o = cf_502_origin_unreachable(
+        Alb::new()
+            .https(certificate("*.example.com", &["example.com"]), TLS12_13)
+            .sni(c),
+        Dist::new(),
+    )
+    .evaluate();
+    assert_fires(&o, "cert.renewal_risk");
+}
+
+// ---------------------------------------------------------------- cf.origin_cert_expired
+
+#[test]
+fn origin_cert_expired_is_the_answer_for_an_expired_listener_certificate() {
+    let o = cf_cert_expired(Dist::new()).evaluate();
+    assert_answer(&o, "cf.origin_cert_expired");
+    let f = &o.findings[0];
+    assert_eq!(f.codes, vec![502]);
+    assert_evidence(f, "renewal FAILED");
+    assert_silent(&o, "cert.renewal_risk");
+}
+
+#[test]
+fn origin_cert_expired_by_status_alone() {
+    let mut c = certificate("*.example.com", &["example.com"]);
+    c.status = Some("EXPIRED".into());
+    c.not_after = None;
+    let o = cf_502_origin_unreachable(Alb::new().https(c, TLS12_13), Dist::new()).evaluate();
+    assert_answer(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn origin_cert_expired_silent_for_a_certificate_not_yet_expired() {
+    // cert.renewal_risk's evidence: expires in 20 days and will not renew by itself.
+    let o = cf_502_origin_unreachable(
+        Alb::new().https(expiring_certificate(), TLS12_13),
+        Dist::new(),
+    )
+    .evaluate();
+    assert_silent(&o, "cf.origin_cert_expired");
+    assert_fires(&o, "cert.renewal_risk");
+    assert_ne!(
+        o.status,
+        Status::Diagnosed,
+        "a warning is no diagnosis: {}",
+        show(&o)
+    );
+}
+
+// ---------------------------------------------------------------- cf.origin_tls_protocol_mismatch
+
+#[test]
+fn tls_protocol_mismatch_is_the_answer_for_a_tls13_only_listener() {
+    let o = cf_tls_mismatch(TLS13_ONLY).evaluate();
+    assert_answer(&o, "cf.origin_tls_protocol_mismatch");
+    assert_evidence(&o.findings[0], "TLSv1.2");
+}
+
+#[test]
+fn tls_protocol_mismatch_silent_when_a_protocol_is_shared() {
+    let o = cf_tls_mismatch(TLS12_13).evaluate();
+    assert_silent(&o, "cf.origin_tls_protocol_mismatch");
+}
+
+// ---------------------------------------------------------------- cf.origin_port_mismatch
+
+#[test]
+fn port_mismatch_is_the_answer_for_https_only_with_only_an_http_listener() {
+    let o = cf_502_origin_unreachable(Alb::new(), Dist::new()).evaluate();
+    assert_answer(&o, "cf.origin_port_mismatch");
+    assert_evidence(&o.findings[0], "HTTP:80");
+}
+
+#[test]
+fn port_mismatch_silent_when_the_https_listener_exists() {
+    // The listener is there; the handshake fails on protocols instead.
+    let o = cf_tls_mismatch(TLS13_ONLY).evaluate();
+    assert_silent(&o, "cf.origin_port_mismatch");
+    assert_answer(&o, "cf.origin_tls_protocol_mismatch");
+}
+
+#[test]
+fn port_mismatch_silent_for_http_only_to_an_http_listener() {
+    let o =
+        cf_502_origin_unreachable(Alb::new(), Dist::new().protocol_policy("http-only")).evaluate();
+    assert_silent(&o, "cf.origin_port_mismatch");
+}
+
+// ---------------------------------------------------------------- cf.origin_dns_failure
+
+#[test]
+fn origin_dns_failure_is_the_answer_when_the_origin_alb_is_gone() {
+    let o = Scenario::new(cf_alarm(CF_5XX))
+        .dist(Dist::new().origin_gone("web-old-1234567890.us-east-1.elb.amazonaws.com"))
+        .gap(
+            "origin-resolution",
+            "NoLoadBalancerFound: no load balancer has that DNS name",
+        )
+        .cf_requests(10.0)
+        .cf_errors(502, step(0.5))
+        .evaluate();
+    assert_answer(&o, "cf.origin_dns_failure");
+}
+
+#[test]
+fn origin_dns_failure_silent_when_the_origin_alb_exists() {
+    let o = cf_hostname_mismatch(Dist::new()).evaluate();
+    assert_silent(&o, "cf.origin_dns_failure");
+    assert_answer(&o, "cf.origin_cert_hostname_mismatch");
+}
+
+// ---------------------------------------------------------------- cf.origin_blocked_or_private
+
+#[test]
+fn blocked_or_private_is_the_answer_for_an_internal_alb_origin() {
+    let o = cf_internal_origin(Dist::new()).evaluate();
+    assert_answer(&o, "cf.origin_blocked_or_private");
+    let f = &o.findings[0];
+    assert_eq!(f.codes, vec![504]);
+    assert_evidence(f, "OriginLatency has no data");
+}
+
+#[test]
+fn blocked_or_private_silent_for_a_vpc_origin() {
+    let o = cf_internal_origin(Dist::new().vpc_origin()).evaluate();
+    assert_silent(&o, "cf.origin_blocked_or_private");
+}
+
+#[test]
+fn blocked_or_private_silent_when_the_origin_is_reachable_but_slow() {
+    let o = cf_slow_origin(60, false).evaluate();
+    assert_silent(&o, "cf.origin_blocked_or_private");
+    assert_answer(&o, "cf.origin_read_timeout");
+}
+
+// ---------------------------------------------------------------- cf.origin_read_timeout
+
+#[test]
+fn origin_read_timeout_is_the_answer_when_cloudfront_times_out_first() {
+    let o = cf_slow_origin(60, false).evaluate();
+    assert_answer(&o, "cf.origin_read_timeout");
+    let f = &o.findings[0];
+    assert_evidence(f, "OriginReadTimeout 30 s");
+    assert_evidence(f, "TargetResponseTime");
+    assert!(
+        f.next_steps[0].contains("Fix origin latency or capacity first"),
+        "fix the origin first, raise OriginReadTimeout last: {:#?}",
+        f.next_steps
+    );
+}
+
+#[test]
+fn origin_read_timeout_yields_to_the_alb_when_its_idle_timeout_is_not_longer() {
+    // ALB idle timeout 30 s = OriginReadTimeout, and the ALB answers 504 itself.
+    let o = cf_slow_origin(30, true).evaluate();
+    assert_silent(&o, "cf.origin_read_timeout");
+    assert_answer(&o, "alb.target_response_timeout");
+    assert_above(&o, "alb.target_response_timeout", "cf.origin_passthrough");
+}
+
+#[test]
+fn origin_read_timeout_silent_for_an_unreachable_origin() {
+    let o = cf_internal_origin(Dist::new()).evaluate();
+    assert_silent(&o, "cf.origin_read_timeout");
+    assert_answer(&o, "cf.origin_blocked_or_private");
+}
+
+// ---------------------------------------------------------------- cf.origin_passthrough
+
+#[test]
+fn passthrough_links_cloudfront_to_the_alb_answer() {
+    let o = cf_passthrough_keepalive().evaluate();
+    let f = finding(&o, "cf.origin_passthrough");
+    assert_evidence(f, "tracks the ALB's");
+    assert_evidence(f, "explained by alb.keepalive_shorter_than_idle");
+    assert_answer(&o, "alb.keepalive_shorter_than_idle");
+}
+
+#[test]
+fn passthrough_silent_when_the_origin_has_no_errors() {
+    let o = cf_edge_503().evaluate();
+    assert_silent(&o, "cf.origin_passthrough");
+    let o = cf_cert_expired(Dist::new()).evaluate();
+    assert_silent(&o, "cf.origin_passthrough");
+    assert_answer(&o, "cf.origin_cert_expired");
+}
+
+// ---------------------------------------------------------------- cf.origin_capacity_503
+
+#[test]
+fn origin_capacity_503_fires_when_origin_503s_follow_load() {
+    let o = cf_origin_capacity().evaluate();
+    let f = finding(&o, "cf.origin_capacity_503");
+    assert_eq!(f.codes, vec![503]);
+    assert_evidence(f, "503ErrorRate rises with Requests");
+    assert_eq!(o.status, Status::Diagnosed, "{}", show(&o));
+}
+
+/// `docs/rules.md`: `cf.origin_passthrough` is "a linking finding: the verdict's answer
+/// (`findings[0]`) is the ALB rule that explains the origin's errors, and this finding stands
+/// beside it as evidence". Here the rule that explains the origin's 503s is
+/// `cf.origin_capacity_503`; the link must not stand above it.
+#[test]
+fn catalogue_origin_capacity_503_is_the_answer_not_the_passthrough_link() {
+    let o = cf_origin_capacity().evaluate();
+    assert_answer(&o, "cf.origin_capacity_503");
+    assert_above(&o, "cf.origin_capacity_503", "cf.origin_passthrough");
+}
+
+#[test]
+fn origin_capacity_503_silent_when_the_origin_is_clean() {
+    let o = cf_edge_503().evaluate();
+    assert_silent(&o, "cf.origin_capacity_503");
+    assert_fires(&o, "guard.cf_edge_capacity");
+}
+
+#[test]
+fn origin_capacity_503_not_the_answer_when_lambda_edge_is_throttled() {
+    let o = cf_lambda_throttle().elb(503, with_load).evaluate();
+    assert_not_answer(&o, "cf.origin_capacity_503");
+    assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
+}
+
+/// `docs/rules.md`: `cf.origin_capacity_503` needs "no Lambda@Edge errors".
+#[test]
+fn catalogue_origin_capacity_503_silent_with_lambda_edge_errors() {
+    let o = cf_lambda_throttle().elb(503, with_load).evaluate();
+    assert_silent(&o, "cf.origin_capacity_503");
+}
+
+// ---------------------------------------------------------------- cf.lambda_edge_validation_error
+
+#[test]
+fn lambda_edge_validation_error_is_the_answer_for_invalid_function_responses() {
+    let o = cf_lambda_validation().evaluate();
+    assert_answer(&o, "cf.lambda_edge_validation_error");
+    assert_eq!(o.findings[0].codes, vec![502]);
+}
+
+#[test]
+fn lambda_edge_validation_error_silent_without_an_association() {
+    let o = cf_with_clean_origin(Dist::new())
+        .cf_errors(502, step(0.3))
+        .lambda_edge_metric("LambdaValidationError", step(0.3))
+        .evaluate();
+    assert_silent(&o, "cf.lambda_edge_validation_error");
+}
+
+#[test]
+fn lambda_edge_validation_error_silent_for_a_cloudfront_function_error() {
+    let o = cf_function_error().evaluate();
+    assert_silent(&o, "cf.lambda_edge_validation_error");
+    assert_answer(&o, "cf.function_error");
+}
+
+// ---------------------------------------------------------------- cf.lambda_edge_execution_or_throttle
+
+#[test]
+fn lambda_edge_throttle_is_the_answer_when_throttles_follow_requests() {
+    let o = cf_lambda_throttle().evaluate();
+    assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
+    let f = &o.findings[0];
+    assert_eq!(f.codes, vec![503]);
+    assert_evidence(f, "throttling follows Requests");
+}
+
+#[test]
+fn lambda_edge_execution_error_is_the_answer_for_a_failing_function() {
+    let o = cf_with_clean_origin(Dist::new().lambda_edge())
+        .cf_errors(503, step(0.2))
+        .lambda_edge_metric("LambdaExecutionError", step(0.2))
+        .evaluate();
+    assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
+}
+
+#[test]
+fn lambda_edge_execution_silent_for_validation_errors() {
+    let o = cf_lambda_validation().evaluate();
+    assert_silent(&o, "cf.lambda_edge_execution_or_throttle");
+    assert_answer(&o, "cf.lambda_edge_validation_error");
+}
+
+// ---------------------------------------------------------------- cf.function_error
+
+#[test]
+fn function_error_is_the_answer_for_a_failing_cloudfront_function() {
+    let o = cf_function_error().evaluate();
+    assert_answer(&o, "cf.function_error");
+}
+
+#[test]
+fn function_error_silent_for_lambda_edge_errors() {
+    let o = cf_lambda_validation().evaluate();
+    assert_silent(&o, "cf.function_error");
+    assert_answer(&o, "cf.lambda_edge_validation_error");
+}
+
+#[test]
+fn function_error_silent_without_an_association() {
+    let o = cf_with_clean_origin(Dist::new())
+        .cf_errors(503, step(0.3))
+        .function_metric("FunctionExecutionErrors", step(0.3))
+        .evaluate();
+    assert_silent(&o, "cf.function_error");
+}
+
+// ---------------------------------------------------------------- guard.waf_not_5xx
+
+#[test]
+fn waf_guard_warns_beside_the_answer_when_a_web_acl_is_attached() {
+    let o = cf_cert_expired(Dist::new().web_acl()).evaluate();
+    assert_answer(&o, "cf.origin_cert_expired");
+    let f = finding(&o, "guard.waf_not_5xx");
+    assert_evidence(f, "403");
+    assert_above(&o, "cf.origin_cert_expired", "guard.waf_not_5xx");
+}
+
+#[test]
+fn waf_guard_silent_without_a_web_acl() {
+    let o = cf_cert_expired(Dist::new()).evaluate();
+    assert_silent(&o, "guard.waf_not_5xx");
+    assert_answer(&o, "cf.origin_cert_expired");
+}
+
+#[test]
+fn waf_guard_is_never_the_answer_even_alone() {
+    // CloudFront 503 nothing explains, with a web ACL attached: the guard says WAF is not the
+    // reason, and the verdict stays inconclusive rather than blaming (or crediting) WAF.
+    let o = cf_with_clean_origin(Dist::new().web_acl())
+        .cf_errors(503, step(0.05))
+        .evaluate();
+    let f = finding(&o, "guard.waf_not_5xx");
+    assert!(f.codes.is_empty(), "WAF explains no code: {:?}", f.codes);
+    assert_ne!(o.status, Status::Diagnosed, "{}", show(&o));
+    assert!(
+        !o.summary.contains("guard.waf_not_5xx"),
+        "the guard is no candidate cause: {}",
+        o.summary
+    );
+}
+
+// ---------------------------------------------------------------- guard.cf_edge_capacity
+
+#[test]
+fn edge_capacity_is_at_most_0_3_and_never_a_diagnosis() {
+    let o = cf_edge_503().evaluate();
+    let f = finding(&o, "guard.cf_edge_capacity");
+    assert!(f.confidence <= 0.3, "{}", show(&o));
+    assert!(
+        f.next_steps.iter().any(|s| s.contains("AWS Support")),
+        "{:#?}",
+        f.next_steps
+    );
+    assert_eq!(o.status, Status::Inconclusive, "{}", show(&o));
+    assert!(
+        o.summary.contains("guard.cf_edge_capacity"),
+        "{}",
+        o.summary
+    );
+}
+
+#[test]
+fn edge_capacity_silent_when_503s_follow_load_at_the_origin() {
+    let s = cf_origin_capacity();
+    assert!(drafted(&s, "guard.cf_edge_capacity").is_none());
+    assert_fires(&s.evaluate(), "cf.origin_capacity_503");
+}
+
+#[test]
+fn edge_capacity_silent_when_the_origin_answers_5xx() {
+    let s = cf_edge_503().elb(503, step(0.05));
+    assert!(drafted(&s, "guard.cf_edge_capacity").is_none());
+}
+
+#[test]
+fn edge_capacity_not_the_answer_with_lambda_edge_errors() {
+    let o = cf_with_clean_origin(Dist::new().lambda_edge())
+        .cf_errors(503, step(0.2))
+        .lambda_edge_metric("LambdaExecutionError", step(0.2))
+        .evaluate();
+    assert_not_answer(&o, "guard.cf_edge_capacity");
+    assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
+}
+
+/// `docs/rules.md`: `guard.cf_edge_capacity` is "CloudFront 503 with no origin errors, no function
+/// errors, no load anomaly". Checked on the drafts: at 0.3 the guard is dropped from a
+/// diagnosed verdict, but it is drafted, with the evidence line "no function errors".
+#[test]
+fn catalogue_edge_capacity_silent_with_lambda_edge_errors() {
+    let s = cf_with_clean_origin(Dist::new().lambda_edge())
+        .cf_errors(503, step(0.2))
+        .lambda_edge_metric("LambdaExecutionError", step(0.2));
+    let d = drafted(&s, "guard.cf_edge_capacity");
+    assert!(
+        d.is_none(),
+        "drafted despite Lambda@Edge execution errors: {:?}",
+        d.map(|d| d.evidence)
+    );
+}
+
+#[test]
+fn edge_capacity_is_drafted_for_a_clean_origin() {
+    let d = drafted(&cf_edge_503(), "guard.cf_edge_capacity").expect("should fire");
+    assert_eq!(d.kind, Kind::Cause);
+}
