@@ -31,7 +31,7 @@ impl<T> Default for Items<T> {
 }
 
 impl<T> Items<T> {
-    pub fn new(items: Vec<T>) -> Self {
+    pub(crate) fn new(items: Vec<T>) -> Self {
         Self {
             quantity: i32::try_from(items.len()).unwrap_or(i32::MAX),
             items,

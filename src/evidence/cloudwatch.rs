@@ -113,7 +113,7 @@ impl Series {
     /// Every datapoint, from CloudWatch or a world, enters here: a value that is not a finite
     /// count of sane size, or a time outside the years a triage reasons about, is left out
     /// (that minute reads as missing), so no rule sums its way to infinity.
-    pub fn new(mut points: Vec<(DateTime<Utc>, f64)>) -> Self {
+    pub(crate) fn new(mut points: Vec<(DateTime<Utc>, f64)>) -> Self {
         points.retain(|(t, v)| {
             crate::untrusted::sane_time(t) && crate::untrusted::metric_value(*v).is_some()
         });
@@ -172,7 +172,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn insert(&mut self, query: MetricQuery, series: Series) {
+    pub(crate) fn insert(&mut self, query: MetricQuery, series: Series) {
         self.series.insert(query, series);
     }
 

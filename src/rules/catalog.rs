@@ -13,7 +13,7 @@ use crate::evidence::TargetGroupEvidence;
 
 /// One cause of the catalogue.
 #[derive(Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Stable id, part of the verdict contract (`alb.target_unreachable`).
     pub id: &'static str,
     pub kind: Kind,
@@ -35,15 +35,15 @@ pub struct Rule {
 
 /// How a rule is run, and on what.
 #[derive(Debug, Clone, Copy)]
-pub enum Detect {
+pub(crate) enum Detect {
     /// Once per load balancer, with the target groups its listeners route to.
-    PerAlb(fn(&AlbCtx<'_>, &[&TargetGroupEvidence]) -> Option<Draft>),
+    Alb(fn(&AlbCtx<'_>, &[&TargetGroupEvidence]) -> Option<Draft>),
     /// Once per custom origin of each distribution.
-    PerOrigin(fn(&Ctx<'_>, &OriginCtx<'_, '_>) -> Option<Draft>),
+    Origin(fn(&Ctx<'_>, &OriginCtx<'_, '_>) -> Option<Draft>),
     /// Once per distribution, with its origins.
-    PerDistribution(fn(&Ctx<'_>, &CfCtx<'_>, &[OriginCtx<'_, '_>]) -> Vec<Draft>),
+    Distribution(fn(&Ctx<'_>, &CfCtx<'_>, &[OriginCtx<'_, '_>]) -> Vec<Draft>),
     /// Once per triage.
-    PerTriage(fn(&Ctx<'_>) -> Vec<Draft>),
+    Triage(fn(&Ctx<'_>) -> Vec<Draft>),
 }
 
 impl Rule {
@@ -99,7 +99,7 @@ pub(crate) const RULES: &[&Rule] = &[
 ];
 
 /// Runs every registered rule on everything in `ctx`, in catalogue order.
-pub fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
+pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
     let routed: Vec<Vec<&TargetGroupEvidence>> = ctx.albs.iter().map(alb::routed_groups).collect();
     let origins: Vec<Vec<OriginCtx<'_, '_>>> = ctx
         .cfs
@@ -109,22 +109,22 @@ pub fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
     for rule in RULES {
         match rule.detect {
-            Detect::PerAlb(f) => {
+            Detect::Alb(f) => {
                 for (a, r) in ctx.albs.iter().zip(&routed) {
                     out.extend(f(a, r));
                 }
             }
-            Detect::PerOrigin(f) => {
+            Detect::Origin(f) => {
                 for o in origins.iter().flatten() {
                     out.extend(f(ctx, o));
                 }
             }
-            Detect::PerDistribution(f) => {
+            Detect::Distribution(f) => {
                 for (cf, os) in ctx.cfs.iter().zip(&origins) {
                     out.extend(f(ctx, cf, os));
                 }
             }
-            Detect::PerTriage(f) => out.extend(f(ctx)),
+            Detect::Triage(f) => out.extend(f(ctx)),
         }
     }
     out

@@ -45,7 +45,7 @@ pub(super) const RENEWAL_RISK: Rule = Rule {
     cause: "A certificate on the load balancer expires within 45 days and ACM will not renew it on its own.",
     needs: "For each ACM certificate on a listener of the ALBs in scope (the default ones and those served by SNI), fires when `NotAfter` falls in the next 45 days and the certificate is IMPORTED, EMAIL-validated, `RenewalEligibility` INELIGIBLE, or has a `RenewalStatus` that is missing or other than PENDING_AUTO_RENEWAL or SUCCESS.",
     differs: "A warning for a certificate that has not expired yet; once `NotAfter` passes, the case belongs to `cf.origin_cert_expired`. Ranking keeps it 0.05 below the best cause, so it never outranks an explanation of the current errors.",
-    detect: Detect::PerTriage(renewal_risk),
+    detect: Detect::Triage(renewal_risk),
 };
 
 fn renewal_risk(ctx: &Ctx<'_>) -> Vec<Draft> {

@@ -31,7 +31,7 @@ use self::signals::{AlbSignals, CfSignals};
 
 /// What a finding is, for ranking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A cause of the current errors.
     Cause,
     /// Links a CloudFront alarm to the origin's answer (`cf.origin_passthrough`).
@@ -64,7 +64,7 @@ pub(crate) const COMPETING: f64 = 0.15;
 
 /// A finding being built.
 #[derive(Debug, Clone)]
-pub struct Draft {
+pub(crate) struct Draft {
     pub rule: &'static str,
     pub kind: Kind,
     pub confidence: f64,
@@ -143,19 +143,19 @@ impl Draft {
 }
 
 /// One load balancer with its signals.
-pub struct AlbCtx<'a> {
+pub(crate) struct AlbCtx<'a> {
     pub alb: &'a AlbEvidence,
     pub s: AlbSignals,
 }
 
 /// One distribution with its signals.
-pub struct CfCtx<'a> {
+pub(crate) struct CfCtx<'a> {
     pub dist: &'a crate::evidence::DistributionEvidence,
     pub s: CfSignals,
 }
 
 /// What every rule reads.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub alarm: &'a Alarm,
     pub e: &'a Evidence,
     pub albs: Vec<AlbCtx<'a>>,
@@ -163,7 +163,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(alarm: &'a Alarm, e: &'a Evidence) -> Self {
+    pub(crate) fn new(alarm: &'a Alarm, e: &'a Evidence) -> Self {
         Self {
             alarm,
             e,
@@ -192,14 +192,14 @@ impl<'a> Ctx<'a> {
 }
 
 /// The rules' answer.
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub status: Status,
     pub summary: String,
     pub findings: Vec<Finding>,
 }
 
 /// Runs every rule and ranks the findings.
-pub fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
+pub(crate) fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
     let ctx = Ctx::new(alarm, e);
     let drafts = catalog::detect(&ctx);
     rank::rank(&ctx, drafts)

@@ -13,7 +13,7 @@ pub(in crate::rules) const NO_REGISTERED_TARGETS: Rule = Rule {
     cause: "The target group the listener forwards to has no registered targets, so the ALB answers 503 to everything routed there.",
     needs: "Needs `DescribeTargetHealth` to return zero targets for a routed target group, and `HTTPCode_ELB_503_Count` above 0 and at least 80% of ELB 5xx. If no ALB metrics could be read at all, it still fires, 0.2 lower.",
     differs: "Here there are no targets, rather than targets that cannot be used. Registered but all unused, draining or initial is `alb.no_routable_targets`; all unhealthy is `alb.all_targets_unhealthy`, which fails open and so is not a 503.",
-    detect: Detect::PerAlb(no_registered_targets),
+    detect: Detect::Alb(no_registered_targets),
 };
 
 fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -78,7 +78,7 @@ pub(in crate::rules) const NO_ROUTABLE_TARGETS: Rule = Rule {
     cause: "Targets are registered but none can take traffic (all unused, draining or still initial), so the ALB answers 503.",
     needs: "Needs ELB 503 at least 80% of ELB 5xx, and a routed target group whose targets, per `DescribeTargetHealth`, are all `unused`, `draining` or `initial`, with none healthy or unhealthy.",
     differs: "Unlike `alb.no_registered_targets`, the group does have targets. Unlike `alb.all_targets_unhealthy`, none is `unhealthy`: unhealthy targets fail open and produce 502/504, not 503.",
-    detect: Detect::PerAlb(no_routable_targets),
+    detect: Detect::Alb(no_routable_targets),
 };
 
 fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -138,7 +138,7 @@ pub(in crate::rules) const ALL_TARGETS_UNHEALTHY: Rule = Rule {
     cause: "Every target in the routed target group fails its health checks; the ALB fails open, and users see 502/504 or application errors.",
     needs: "Fires when `DescribeTargetHealth` shows every target of a routed group as `unhealthy`. The dominant reason code picks the advice; `HealthyHostCount` Minimum 0 is noted; `HTTPCode_Target_2XX_Count` at half of `RequestCount` or more adds confidence.",
     differs: "It is the answer only when no sub-cause rule (unreachable, refused, overloaded, response timeout, TLS, Lambda, app 5xx) fires for the same ALB. 2xx still flowing points to a bad health check, and fail-open is not the 503 of the no-target rules.",
-    detect: Detect::PerAlb(all_targets_unhealthy),
+    detect: Detect::Alb(all_targets_unhealthy),
 };
 
 fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -250,7 +250,7 @@ pub(in crate::rules) const KEEPALIVE_SHORTER_THAN_IDLE: Rule = Rule {
     cause: "The targets' keep-alive timeout is shorter than the ALB idle timeout, so the ALB sometimes reuses a connection the target just closed and gets a 502.",
     needs: "Needs ELB 502 at least half of ELB 5xx but under 5% of demand, zero target connection and TLS errors, no unhealthy or draining routed targets, and a ratio that is neither peak-only nor over twice as high at high load as at low load.",
     differs: "The rate is low and flat across load, unlike overload. There are no connection errors (`alb.target_connection_refused`) and no draining targets (`alb.deregistration_inflight`). At a 502 ratio of 5% or more it stops firing and `alb.malformed_target_response` remains.",
-    detect: Detect::PerAlb(keepalive_shorter_than_idle),
+    detect: Detect::Alb(keepalive_shorter_than_idle),
 };
 
 fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -352,7 +352,7 @@ pub(in crate::rules) const DEREGISTRATION_INFLIGHT: Rule = Rule {
     cause: "Targets are being deregistered during a deploy or scale-in, and requests still in flight on them are cut off with 502.",
     needs: "Needs ELB 502 above 0 and at least one `draining` target in a routed group per `DescribeTargetHealth`. A `deregistration_delay.timeout_seconds` of 0 or below `TargetResponseTime` Maximum, and a non-chronic step onset, add confidence; unread attributes cost 0.2.",
     differs: "It is tied to draining targets at triage time. `alb.keepalive_shorter_than_idle` will not fire while any target drains, and describes steady 502s outside deploys.",
-    detect: Detect::PerAlb(deregistration_inflight),
+    detect: Detect::Alb(deregistration_inflight),
 };
 
 fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -415,7 +415,7 @@ pub(in crate::rules) const LB_GENERATED_500: Rule = Rule {
     cause: "The ALB itself returns 500, usually because an authenticate action (OIDC/Cognito) or a WAF web ACL evaluation is failing.",
     needs: "Fires when `HTTPCode_ELB_500_Count` is above 0 and at least half of ELB 5xx. `ELBAuthError` above 0 adds confidence, and an authenticate action on a listener is noted; otherwise it loses 0.2, because the WAF association is not read.",
     differs: "The 500 comes from the load balancer, not the application (`alb.target_app_5xx` reads target 5xx). WAF is implicated only for evaluation errors, never for ordinary blocks, which return 403 (`guard.waf_not_5xx`).",
-    detect: Detect::PerAlb(lb_generated_500),
+    detect: Detect::Alb(lb_generated_500),
 };
 
 fn lb_generated_500(a: &AlbCtx<'_>, _: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -473,7 +473,7 @@ pub(in crate::rules) const CONNECTION_LIMIT: Rule = Rule {
     cause: "The load balancer is rejecting client connections because it has reached its connection limit.",
     needs: "Fires whenever `RejectedConnectionCount` is above 0 in the window, as a supporting finding at 0.3 that ranking keeps below the best cause.",
     differs: "It is never the answer on its own. The same signal adds confidence to `alb.target_overloaded`, the load-type cause it usually comes with.",
-    detect: Detect::PerAlb(connection_limit),
+    detect: Detect::Alb(connection_limit),
 };
 
 fn connection_limit(a: &AlbCtx<'_>, _: &[&TargetGroupEvidence]) -> Option<Draft> {

@@ -12,7 +12,7 @@ pub(in crate::rules) const TARGET_CONNECTION_REFUSED: Rule = Rule {
     cause: "Targets refuse or reset the ALB's connections (process down, wrong port, full backlog), so the ALB returns 502.",
     needs: "Fires on `TargetConnectionErrorCount` above 0 with ELB 502 at least half of ELB 5xx. Targets reporting `Target.FailedHealthChecks`, or a mix of healthy and unhealthy targets, add confidence; with neither it loses 0.15.",
     differs: "A refused connection fails fast as 502, whereas a filtered network times out as 504 (`alb.target_unreachable`). The connection errors exclude `alb.keepalive_shorter_than_idle` and `alb.malformed_target_response`.",
-    detect: Detect::PerAlb(target_connection_refused),
+    detect: Detect::Alb(target_connection_refused),
 };
 
 fn target_connection_refused(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -72,7 +72,7 @@ pub(in crate::rules) const TARGET_UNREACHABLE: Rule = Rule {
     cause: "The ALB cannot open connections to its targets (a security group, NACL or route drops the packets), so requests time out with 504.",
     needs: "Needs ELB 504 at least half of ELB 5xx and `TargetConnectionErrorCount` above 0, plus at least one of: every routed target unhealthy with `Target.Timeout`, no `TargetResponseTime` data in the window, or a step onset. Load correlation lowers it.",
     differs: "Connection errors separate it from `alb.target_response_timeout`, where targets connect and then answer slowly. The step, missing latency or all-Timeout health separates it from `alb.target_overloaded`, and 504 rather than 502 from `alb.target_connection_refused`.",
-    detect: Detect::PerAlb(target_unreachable),
+    detect: Detect::Alb(target_unreachable),
 };
 
 fn target_unreachable(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -169,7 +169,7 @@ pub(in crate::rules) const TARGET_OVERLOADED: Rule = Rule {
     cause: "The targets run out of capacity as traffic rises, so failed connections and slow answers turn into 502/504.",
     needs: "Needs ELB 502+504 above 0 and errors that follow load (error or connection-error ratio rank-correlated with demand at 0.6+, or errors only at peaks), plus one of: connection errors following load, `TargetResponseTime` p99 tracking demand, or some `Target.Timeout` targets beside healthy ones.",
     differs: "The errors track RequestCount, whereas `alb.target_unreachable` and `alb.target_connection_refused` describe failures that occur at any load. `RejectedConnectionCount` adds confidence here.",
-    detect: Detect::PerAlb(target_overloaded),
+    detect: Detect::Alb(target_overloaded),
 };
 
 fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -235,7 +235,7 @@ pub(in crate::rules) const TARGET_RESPONSE_TIMEOUT: Rule = Rule {
     cause: "Targets accept the connection but take longer than the ALB idle timeout to answer, so the ALB gives up with 504.",
     needs: "Needs ELB 504 at least half of ELB 5xx, `TargetResponseTime` Maximum at 90% or more of `idle_timeout.timeout_seconds` (60 s if unset), and no routed group with unhealthy targets. Zero connection errors and all targets healthy add confidence.",
     differs: "No connection failure is required, unlike `alb.target_unreachable`; load correlation only changes the advice. Behind CloudFront, when the idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, `cf.origin_read_timeout` steps aside for this rule.",
-    detect: Detect::PerAlb(target_response_timeout),
+    detect: Detect::Alb(target_response_timeout),
 };
 
 fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -305,7 +305,7 @@ pub(in crate::rules) const TARGET_TLS_HANDSHAKE: Rule = Rule {
     cause: "The ALB cannot complete TLS with its HTTPS targets (protocol or cipher mismatch, or plain HTTP on the TLS port), so requests end in 502.",
     needs: "Fires when `TargetTLSNegotiationErrorCount` is above 0 in the window and a routed target group uses Protocol HTTPS. A dominant ELB 502 share and a step onset add confidence.",
     differs: "The connection opens but the handshake fails, unlike `alb.target_connection_refused`. Target certificate expiry is never blamed (the ALB does not validate target certificates), and any TLS errors rule out the keep-alive and malformed-response rules.",
-    detect: Detect::PerAlb(target_tls_handshake),
+    detect: Detect::Alb(target_tls_handshake),
 };
 
 fn target_tls_handshake(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -371,7 +371,7 @@ pub(in crate::rules) const MALFORMED_TARGET_RESPONSE: Rule = Rule {
     cause: "Targets send responses the ALB cannot parse (oversized or invalid headers, broken chunked encoding), so it replies 502.",
     needs: "Needs ELB 502 at least half of ELB 5xx, no connection or TLS errors, no load correlation, and every routed group healthy with no unhealthy targets. A step onset or a 502 ratio of 5%+ adds confidence; below 5% it loses 0.15 to the keep-alive rule.",
     differs: "This is what is left once connection, TLS and load causes are excluded. A low, steady rate favours `alb.keepalive_shorter_than_idle`; a higher or step-shaped rate favours this rule.",
-    detect: Detect::PerAlb(malformed_target_response),
+    detect: Detect::Alb(malformed_target_response),
 };
 
 fn malformed_target_response(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -424,7 +424,7 @@ pub(in crate::rules) const LAMBDA_TARGET_ERROR: Rule = Rule {
     cause: "The Lambda function behind the ALB fails its invocations, so the ALB returns 502/504.",
     needs: "Needs a routed target group with TargetType `lambda`, and `LambdaUserError` plus `LambdaInternalError` above 0 in the window (the larger of the per-load-balancer and per-target-group readings). ELB 502s add confidence.",
     differs: "It applies only to Lambda target groups, where connection, TLS and health-reason signals do not exist. The Lambda error metrics show the function failed, not the network or a timeout.",
-    detect: Detect::PerAlb(lambda_target_error),
+    detect: Detect::Alb(lambda_target_error),
 };
 
 fn lambda_target_error(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
@@ -468,7 +468,7 @@ pub(in crate::rules) const TARGET_APP_5XX: Rule = Rule {
     cause: "The application on the targets is returning 5xx itself; the load balancer only passes those responses on.",
     needs: "Needs `HTTPCode_Target_5XX_Count` to be at least 90% of all 5xx (ELB plus target), and either 0.1% of `RequestCount` and at least 10 responses, or three times the previous hour's ratio. A step onset adds confidence; a load-correlated ratio takes 0.15 off.",
     differs: "ELB-generated codes are near zero, so the connection, TLS, timeout and no-target rules do not fit. A step with steady load points to a deploy or dependency; a ratio that rises with load points to capacity.",
-    detect: Detect::PerAlb(target_app_5xx),
+    detect: Detect::Alb(target_app_5xx),
 };
 
 fn target_app_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {

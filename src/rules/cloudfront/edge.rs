@@ -70,7 +70,7 @@ pub(in crate::rules) const LAMBDA_EDGE_VALIDATION_ERROR: Rule = Rule {
     cause: "A Lambda@Edge function on the distribution returns a response that CloudFront rejects as invalid, so viewers get 502.",
     needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`) summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
     differs: "The function ran but built a bad response (502). Crashes and throttles are `cf.lambda_edge_execution_or_throttle` (503), and CloudFront Functions belong to `cf.function_error`.",
-    detect: Detect::PerDistribution(lambda_edge_validation_error),
+    detect: Detect::Distribution(lambda_edge_validation_error),
 };
 
 fn lambda_edge_validation_error(
@@ -112,7 +112,7 @@ pub(in crate::rules) const LAMBDA_EDGE_EXECUTION_OR_THROTTLE: Rule = Rule {
     cause: "A Lambda@Edge function on the distribution fails while running or is throttled, so CloudFront answers 503.",
     needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`) summing above 0 over the window. Throttles together with a load-correlated 5xx rate add confidence.",
     differs: "This is a runtime failure, not a malformed response (the validation-error rule, 502). Any edge-function errors suppress `cf.origin_capacity_503` and `guard.cf_edge_capacity`.",
-    detect: Detect::PerDistribution(lambda_edge_execution_or_throttle),
+    detect: Detect::Distribution(lambda_edge_execution_or_throttle),
 };
 
 fn lambda_edge_execution_or_throttle(
@@ -162,7 +162,7 @@ pub(in crate::rules) const FUNCTION_ERROR: Rule = Rule {
     cause: "A CloudFront Function on the distribution fails validation, errors or is throttled, producing 502/503 at the edge.",
     needs: "For each function in a behaviour's `FunctionAssociations`, sums `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`) over the window, and fires when the total is above 0.",
     differs: "This covers CloudFront Functions, not Lambda@Edge (the `cf.lambda_edge_*` rules). Its errors also exclude `cf.origin_capacity_503` and `guard.cf_edge_capacity`, so the origin is not blamed.",
-    detect: Detect::PerDistribution(function_error),
+    detect: Detect::Distribution(function_error),
 };
 
 fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
@@ -208,7 +208,7 @@ pub(in crate::rules) const WAF_NOT_5XX: Rule = Rule {
     cause: "A WAF web ACL is attached, but WAF blocks return 403, so WAF is not why the distribution is serving 5xx.",
     needs: "A warning with base 0.5 that fires when the distribution's `WebACLId` is non-empty and its mean `5xxErrorRate` over the window is above 0. WAF rule actions and custom responses are not read.",
     differs: "It clears WAF for an engineer who would suspect it, and never outranks a cause. WAF is implicated only through `alb.lb_generated_500` (ELB 500s from WAF evaluation), or when a WAF custom response returns a 5xx code.",
-    detect: Detect::PerDistribution(waf_not_5xx),
+    detect: Detect::Distribution(waf_not_5xx),
 };
 
 /// `guard.waf_not_5xx`: a web ACL is attached, so a person may suspect WAF; WAF blocks with
@@ -251,7 +251,7 @@ pub(in crate::rules) const EDGE_CAPACITY: Rule = Rule {
     cause: "CloudFront is answering 503 while its origins are clean, which may be a rare capacity constraint at the edge.",
     needs: "Needs `503ErrorRate` dominant without load correlation, no Lambda@Edge or Function errors, and every custom origin linked to an ALB with no ELB or target 5xx in the window. It stays at 0.3, below the reporting bar.",
     differs: "It is what remains after `cf.origin_capacity_503` (load-correlated, origin erroring) and the edge-function rules are ruled out. Below the bar it can only appear as a candidate in an inconclusive verdict, pointing to AWS Support.",
-    detect: Detect::PerDistribution(edge_capacity_rule),
+    detect: Detect::Distribution(edge_capacity_rule),
 };
 
 /// `guard.cf_edge_capacity`: CloudFront 503 with no origin, function or load explanation.

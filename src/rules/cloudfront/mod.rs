@@ -44,7 +44,7 @@ const SLOW_TARGETS: f64 = 0.5;
 const PASSTHROUGH_SHARE: f64 = 0.3;
 
 /// One origin with what was found behind it.
-pub struct OriginCtx<'a, 'b> {
+pub(crate) struct OriginCtx<'a, 'b> {
     pub cf: &'a CfCtx<'b>,
     pub cfg: &'a DistributionConfig,
     pub origin: &'a Origin,

@@ -13,7 +13,7 @@ pub(in crate::rules) const ORIGIN_PORT_MISMATCH: Rule = Rule {
     cause: "CloudFront connects to the origin ALB with a protocol and port where the ALB has no matching listener, so connections are refused (502) or dropped (504).",
     needs: "Reads the linked ALB's listeners. For `https-only`/`match-viewer` it expects HTTPS on `HTTPSPort` (443 by default), otherwise HTTP on `HTTPPort` (80 by default), and fires when no listener has that port and protocol. A dominant 502 or 504 rate, or a step onset, adds confidence.",
     differs: "Nothing suitable listens on that port, whereas the TLS and certificate rules assume a working HTTPS listener. The ALB exists (unlike `cf.origin_dns_failure`), and the problem is listeners, not the internal scheme that `cf.origin_blocked_or_private` reads.",
-    detect: Detect::PerOrigin(origin_port_mismatch),
+    detect: Detect::Origin(origin_port_mismatch),
 };
 
 fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -95,7 +95,7 @@ pub(in crate::rules) const ORIGIN_DNS_FAILURE: Rule = Rule {
     cause: "The origin points at a load balancer name that no longer exists (usually a deleted or recreated ALB), so CloudFront cannot resolve it and returns 502.",
     needs: "Follows the origin domain, directly or through a Route 53 alias/CNAME, to an ELB-style DNS name, and fires when `DescribeLoadBalancers` in that region lists no load balancer with that name. It never checks whether other names resolve.",
     differs: "No ALB could be linked at all, so the listener, certificate and scheme rules cannot apply. Once the name maps to an existing ALB, this rule is silent and those rules take over.",
-    detect: Detect::PerOrigin(origin_dns_failure),
+    detect: Detect::Origin(origin_dns_failure),
 };
 
 fn origin_dns_failure(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -132,7 +132,7 @@ pub(in crate::rules) const ORIGIN_BLOCKED_OR_PRIVATE: Rule = Rule {
     cause: "The origin is an internal ALB that CloudFront cannot reach without a VPC origin, so origin requests time out with 504.",
     needs: "Fires when the linked ALB's `Scheme` is `internal` and the origin has no `VpcOriginConfig`; security groups are not checked. Confidence rises with no `OriginLatency` data in the window, a dominant 504 rate, or ALB `RequestCount` below 20% of the previous hour's mean.",
     differs: "Unlike `cf.origin_read_timeout`, the origin is never reached (no latency data), not reached and slow. Unlike `cf.origin_port_mismatch`, the listeners may be fine: the load balancer's scheme is what blocks CloudFront.",
-    detect: Detect::PerOrigin(origin_blocked_or_private),
+    detect: Detect::Origin(origin_blocked_or_private),
 };
 
 fn origin_blocked_or_private(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -189,7 +189,7 @@ pub(in crate::rules) const ORIGIN_READ_TIMEOUT: Rule = Rule {
     cause: "The origin answers more slowly than the origin's `OriginReadTimeout`, so CloudFront stops waiting and returns 504.",
     needs: "Needs `504ErrorRate` at least half of `5xxErrorRate`, and `OriginLatency` p99 (or Maximum if p99 is missing) at 90% or more of `OriginReadTimeout` (30 s if unset). ALB `TargetResponseTime` at half the timeout or more, and a load-correlated rate, add confidence.",
     differs: "The origin is reached but slow, unlike `cf.origin_blocked_or_private`, where there is no latency at all. If the ALB idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, this rule stays silent and `alb.target_response_timeout` explains the errors.",
-    detect: Detect::PerOrigin(origin_read_timeout),
+    detect: Detect::Origin(origin_read_timeout),
 };
 
 fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -276,7 +276,7 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
     cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
     needs: "Needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
-    detect: Detect::PerOrigin(origin_passthrough),
+    detect: Detect::Origin(origin_passthrough),
 };
 
 fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -356,7 +356,7 @@ pub(in crate::rules) const ORIGIN_CAPACITY_503: Rule = Rule {
     cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers.",
     needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence.",
     differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
-    detect: Detect::PerOrigin(origin_capacity_503),
+    detect: Detect::Origin(origin_capacity_503),
 };
 
 fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {

@@ -12,7 +12,7 @@ pub(in crate::rules) const ORIGIN_CERT_HOSTNAME_MISMATCH: Rule = Rule {
     cause: "CloudFront reaches the origin ALB over HTTPS, but none of the listener's certificates (the default one or those served by SNI) covers the origin domain or the Host CloudFront sends, so every origin handshake fails with 502.",
     needs: "With `https-only`/`match-viewer`, reads every certificate of the HTTPS listener (`DescribeListenerCertificates`, names from ACM) and fires when none covers the origin `DomainName` (one-label wildcards), unless Host is forwarded and an alias is covered. A certificate that could not be read keeps it under the bar.",
     differs: "The certificate's dates do not matter (expiry is `cf.origin_cert_expired`), and the protocols do agree (disagreement is `cf.origin_tls_protocol_mismatch`). A raw `*.elb.amazonaws.com` origin name is called out, because no ACM certificate can cover it.",
-    detect: Detect::PerOrigin(origin_cert_hostname_mismatch),
+    detect: Detect::Origin(origin_cert_hostname_mismatch),
 };
 
 fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -165,7 +165,7 @@ pub(in crate::rules) const ORIGIN_CERT_EXPIRED: Rule = Rule {
     cause: "The certificate the origin ALB serves for the host CloudFront asks for has expired (its default one, or the SNI certificate covering that host), so CloudFront rejects the origin handshake and serves 502.",
     needs: "For a custom origin set to `https-only` or `match-viewer`, picks the certificate the HTTPS listener serves for the SNI host (the origin domain, or an alias when Host is forwarded): a valid covering one if any, else an expired covering one, else the default. Fires when ACM shows it past `NotAfter` or `Status` EXPIRED.",
     differs: "Unlike `cert.renewal_risk`, which warns about certificates within 45 days of `NotAfter`, the date has already passed. The certificate's names are not checked here (that is `cf.origin_cert_hostname_mismatch`). Target certificates are ignored because the ALB does not validate them.",
-    detect: Detect::PerOrigin(origin_cert_expired),
+    detect: Detect::Origin(origin_cert_expired),
 };
 
 fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
@@ -260,7 +260,7 @@ pub(in crate::rules) const ORIGIN_TLS_PROTOCOL_MISMATCH: Rule = Rule {
     cause: "CloudFront and the origin ALB's HTTPS listener share no TLS version, so the origin handshake fails and viewers get 502.",
     needs: "For an HTTPS origin, a built-in table maps the listener's `SslPolicy` name to its protocols; unknown policy names give no finding. Fires when none of the origin's `OriginSslProtocols` (TLSv1.2 if unset) is in that set, e.g. a TLS13-1-3 policy against TLSv1.2.",
     differs: "The certificate's validity and names play no part (those are the two certificate rules). A listener does exist on the right port (otherwise `cf.origin_port_mismatch`); only the protocol sets fail to overlap.",
-    detect: Detect::PerOrigin(origin_tls_protocol_mismatch),
+    detect: Detect::Origin(origin_tls_protocol_mismatch),
 };
 
 fn origin_tls_protocol_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {

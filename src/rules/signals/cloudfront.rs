@@ -5,11 +5,10 @@ use crate::evidence::cloudwatch::cf_metric;
 
 /// The facts about one distribution's errors (rates are percentages of all requests).
 #[derive(Debug, Clone)]
-pub struct CfSignals {
+pub(crate) struct CfSignals {
     /// The triage clock.
     pub now: DateTime<Utc>,
     pub w: Span,
-    pub requests: f64,
     pub rate_5xx: Option<f64>,
     pub rate_502: Option<f64>,
     pub rate_503: Option<f64>,
@@ -139,7 +138,6 @@ pub(crate) fn cf_signals(
     CfSignals {
         now: e.now,
         w,
-        requests: req.sum(w),
         rate_5xx,
         rate_502: rate(cf_metric::RATE_502),
         rate_503: rate(cf_metric::RATE_503),

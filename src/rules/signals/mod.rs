@@ -56,7 +56,7 @@ const STEADY_LOAD: std::ops::RangeInclusive<f64> = 0.7..=1.43;
 
 /// A half-open time range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
+pub(crate) struct Span {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
@@ -186,7 +186,7 @@ fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 
 /// A step from about zero to a plateau within two periods, with no change in load.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepOnset {
+pub(crate) struct StepOnset {
     pub at: DateTime<Utc>,
     pub plateau: f64,
 }
@@ -237,7 +237,7 @@ pub(crate) fn step_onset(
 
 /// The facts about one load balancer's errors.
 #[derive(Debug, Clone)]
-pub struct AlbSignals {
+pub(crate) struct AlbSignals {
     pub w: Span,
     pub b: Span,
     pub requests: f64,

@@ -129,7 +129,7 @@ impl Default for Alb {
 }
 
 impl Alb {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let tg = TargetGroup {
             target_group_arn: TG_ARN.to_owned(),
             target_group_name: Some(TG_NAME.to_owned()),
@@ -203,7 +203,7 @@ impl Alb {
     }
 
     /// `idle_timeout.timeout_seconds`.
-    pub fn idle_timeout(mut self, secs: u32) -> Self {
+    pub(crate) fn idle_timeout(mut self, secs: u32) -> Self {
         if let Some(a) = self.0.attributes.as_mut() {
             a.retain(|a| a.key != "idle_timeout.timeout_seconds");
             a.push(attr("idle_timeout.timeout_seconds", &secs.to_string()));
@@ -212,13 +212,13 @@ impl Alb {
     }
 
     /// `DescribeLoadBalancerAttributes` could not be read.
-    pub fn attributes_unreadable(mut self) -> Self {
+    pub(crate) fn attributes_unreadable(mut self) -> Self {
         self.0.attributes = None;
         self
     }
 
     /// Scheme `internal`, DNS name `internal-...`.
-    pub fn internal(mut self) -> Self {
+    pub(crate) fn internal(mut self) -> Self {
         if let Some(lb) = self.0.load_balancer.as_mut() {
             lb.scheme = Some("internal".into());
             lb.dns_name = Some(format!("internal-{LB_DNS}"));
@@ -227,7 +227,7 @@ impl Alb {
     }
 
     /// The targets of `web-tg`, one `(state, reason)` per target.
-    pub fn targets(mut self, list: &[(&str, Option<&str>)]) -> Self {
+    pub(crate) fn targets(mut self, list: &[(&str, Option<&str>)]) -> Self {
         if let Some(tg) = self.tg() {
             tg.health = Some(
                 list.iter()
@@ -240,13 +240,13 @@ impl Alb {
     }
 
     /// `n` targets, all in the same state.
-    pub fn all_targets(self, n: usize, state: &str, reason: Option<&str>) -> Self {
+    pub(crate) fn all_targets(self, n: usize, state: &str, reason: Option<&str>) -> Self {
         let list: Vec<(&str, Option<&str>)> = (0..n).map(|_| (state, reason)).collect();
         self.targets(&list)
     }
 
     /// `DescribeTargetHealth` could not be read.
-    pub fn health_unreadable(mut self) -> Self {
+    pub(crate) fn health_unreadable(mut self) -> Self {
         if let Some(tg) = self.tg() {
             tg.health = None;
         }
@@ -254,7 +254,7 @@ impl Alb {
     }
 
     /// The target group's protocol (`HTTP`, `HTTPS`).
-    pub fn tg_protocol(mut self, protocol: &str) -> Self {
+    pub(crate) fn tg_protocol(mut self, protocol: &str) -> Self {
         if let Some(tg) = self.tg() {
             tg.target_group.protocol = Some(protocol.to_owned());
             tg.target_group.port = Some(if protocol == "HTTPS" { 8443 } else { 8080 });
@@ -264,7 +264,7 @@ impl Alb {
     }
 
     /// A Lambda target group: one function, health checks disabled (the default).
-    pub fn lambda_target(mut self) -> Self {
+    pub(crate) fn lambda_target(mut self) -> Self {
         if let Some(tg) = self.tg() {
             tg.target_group.target_type = Some("lambda".into());
             tg.target_group.protocol = None;
@@ -280,7 +280,7 @@ impl Alb {
     }
 
     /// `deregistration_delay.timeout_seconds` of `web-tg`.
-    pub fn deregistration_delay(mut self, secs: u32) -> Self {
+    pub(crate) fn deregistration_delay(mut self, secs: u32) -> Self {
         if let Some(tg) = self.tg()
             && let Some(a) = tg.attributes.as_mut()
         {
@@ -294,7 +294,7 @@ impl Alb {
     }
 
     /// `DescribeTargetGroupAttributes` could not be read.
-    pub fn tg_attributes_unreadable(mut self) -> Self {
+    pub(crate) fn tg_attributes_unreadable(mut self) -> Self {
         if let Some(tg) = self.tg() {
             tg.attributes = None;
         }
@@ -302,14 +302,14 @@ impl Alb {
     }
 
     /// The alarm names `web-tg` (a `TargetGroup` dimension).
-    pub fn focus_tg(mut self) -> Self {
+    pub(crate) fn focus_tg(mut self) -> Self {
         self.0.focus_target_groups = vec![TG_ARN.to_owned()];
         self
     }
 
     /// Adds an HTTPS:443 listener forwarding to `web-tg` with `cert` (read from ACM) and
     /// `ssl_policy`.
-    pub fn https(mut self, cert: CertificateDetail, ssl_policy: &str) -> Self {
+    pub(crate) fn https(mut self, cert: CertificateDetail, ssl_policy: &str) -> Self {
         if let Some(ls) = self.0.listeners.as_mut() {
             ls.push(Listener {
                 listener_arn: HTTPS_LISTENER_ARN.to_owned(),
@@ -332,7 +332,7 @@ impl Alb {
 
     /// Adds `cert` to the HTTPS listener (added first) as a certificate it serves by SNI,
     /// under an ARN of its own.
-    pub fn sni(mut self, mut cert: CertificateDetail) -> Self {
+    pub(crate) fn sni(mut self, mut cert: CertificateDetail) -> Self {
         let Some(l) = self
             .0
             .listeners
@@ -355,13 +355,13 @@ impl Alb {
 
     /// `acm:DescribeCertificate` could not be read: the listeners name certificates whose
     /// details are unknown.
-    pub fn certificates_unreadable(mut self) -> Self {
+    pub(crate) fn certificates_unreadable(mut self) -> Self {
         self.0.certificates.clear();
         self
     }
 
     /// An `authenticate-oidc` action in front of the forward on every listener.
-    pub fn authenticate_oidc(mut self) -> Self {
+    pub(crate) fn authenticate_oidc(mut self) -> Self {
         for l in self.0.listeners.iter_mut().flatten() {
             l.default_actions.insert(
                 0,

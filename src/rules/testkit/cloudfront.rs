@@ -17,7 +17,7 @@ impl Default for Dist {
 }
 
 impl Dist {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let origin = Origin {
             id: ORIGIN_ID.to_owned(),
             domain_name: ORIGIN_DOMAIN.to_owned(),
@@ -80,7 +80,7 @@ impl Dist {
     }
 
     /// The origin's domain; an ELB DNS name is linked directly, any other through Route 53.
-    pub fn origin_domain(mut self, domain: &str) -> Self {
+    pub(crate) fn origin_domain(mut self, domain: &str) -> Self {
         if let Some(o) = self.origin() {
             o.domain_name = domain.to_owned();
         }
@@ -96,14 +96,14 @@ impl Dist {
     }
 
     /// `OriginProtocolPolicy` (`https-only`, `http-only`, `match-viewer`).
-    pub fn protocol_policy(mut self, policy: &str) -> Self {
+    pub(crate) fn protocol_policy(mut self, policy: &str) -> Self {
         if let Some(c) = self.custom() {
             c.origin_protocol_policy = Some(policy.to_owned());
         }
         self
     }
 
-    pub fn ssl_protocols(mut self, protocols: &[&str]) -> Self {
+    pub(crate) fn ssl_protocols(mut self, protocols: &[&str]) -> Self {
         if let Some(c) = self.custom() {
             c.origin_ssl_protocols = Some(Items::new(
                 protocols.iter().map(|p| (*p).to_owned()).collect(),
@@ -113,7 +113,7 @@ impl Dist {
     }
 
     /// `OriginReadTimeout` in seconds.
-    pub fn read_timeout(mut self, secs: i32) -> Self {
+    pub(crate) fn read_timeout(mut self, secs: i32) -> Self {
         if let Some(c) = self.custom() {
             c.origin_read_timeout = Some(secs);
         }
@@ -122,7 +122,7 @@ impl Dist {
 
     /// The default behaviour uses origin request policy `id` (read with
     /// `GetOriginRequestPolicy`).
-    pub fn origin_request_policy(
+    pub(crate) fn origin_request_policy(
         mut self,
         id: &str,
         name: &str,
@@ -150,7 +150,7 @@ impl Dist {
     }
 
     /// The origin is the ELB name `elb_dns`, and no load balancer has that name any more.
-    pub fn origin_gone(mut self, elb_dns: &str) -> Self {
+    pub(crate) fn origin_gone(mut self, elb_dns: &str) -> Self {
         self = self.origin_domain(elb_dns);
         if let Some(l) = self.0.origins.first_mut() {
             l.alb_arn = None;
@@ -163,7 +163,7 @@ impl Dist {
     }
 
     /// The origin is a CloudFront VPC origin.
-    pub fn vpc_origin(mut self) -> Self {
+    pub(crate) fn vpc_origin(mut self) -> Self {
         if let Some(o) = self.origin() {
             o.vpc_origin_config = Some(serde_json::json!({
                 "VpcOriginId": "vo_0a1b2c3d4e5f",
@@ -174,7 +174,7 @@ impl Dist {
         self
     }
 
-    pub fn web_acl(mut self) -> Self {
+    pub(crate) fn web_acl(mut self) -> Self {
         if let Some(c) = self.cfg() {
             c.web_acl_id = Some(format!(
                 "arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/cdn-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
@@ -184,7 +184,7 @@ impl Dist {
     }
 
     /// A Lambda@Edge function on the default behaviour's origin-response.
-    pub fn lambda_edge(mut self) -> Self {
+    pub(crate) fn lambda_edge(mut self) -> Self {
         if let Some(c) = self.cfg() {
             c.default_cache_behavior.lambda_function_associations =
                 Some(Items::new(vec![LambdaFunctionAssociation {
@@ -196,7 +196,7 @@ impl Dist {
     }
 
     /// A CloudFront Function on the default behaviour's viewer-request.
-    pub fn function(mut self) -> Self {
+    pub(crate) fn function(mut self) -> Self {
         if let Some(c) = self.cfg() {
             c.default_cache_behavior.function_associations =
                 Some(Items::new(vec![FunctionAssociation {

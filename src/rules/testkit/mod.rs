@@ -243,7 +243,7 @@ fn cf_query(name: &str, dims: &[(&str, &str)], stat: &str) -> MetricQuery {
 }
 
 impl Scenario {
-    pub fn new(alarm: Alarm) -> Self {
+    pub(crate) fn new(alarm: Alarm) -> Self {
         Self {
             alarm,
             albs: Vec::new(),
@@ -255,18 +255,18 @@ impl Scenario {
         }
     }
 
-    pub fn alb(mut self, alb: Alb) -> Self {
+    pub(crate) fn alb(mut self, alb: Alb) -> Self {
         self.albs.push(alb.0);
         self
     }
 
-    pub fn dist(mut self, dist: Dist) -> Self {
+    pub(crate) fn dist(mut self, dist: Dist) -> Self {
         self.distributions.push(dist.0);
         self
     }
 
     /// A source that could not be read.
-    pub fn gap(mut self, source: &str, reason: &str) -> Self {
+    pub(crate) fn gap(mut self, source: &str, reason: &str) -> Self {
         self.gaps.push(Gap {
             source: source.to_owned(),
             reason: reason.to_owned(),
@@ -278,7 +278,7 @@ impl Scenario {
     // ------------------------------------------------------------ ALB metrics
 
     /// AWS/ApplicationELB `name`/`stat` on the load balancer: `value(m)` per minute.
-    pub fn alb_metric(
+    pub(crate) fn alb_metric(
         mut self,
         name: &str,
         stat: &str,
@@ -289,7 +289,12 @@ impl Scenario {
     }
 
     /// AWS/ApplicationELB `name`/`stat` on `web-tg` (LoadBalancer and TargetGroup dimensions).
-    pub fn tg_metric(mut self, name: &str, stat: &str, value: impl Fn(i64) -> Option<f64>) -> Self {
+    pub(crate) fn tg_metric(
+        mut self,
+        name: &str,
+        stat: &str,
+        value: impl Fn(i64) -> Option<f64>,
+    ) -> Self {
         self.metrics.insert(
             MetricQuery::new(
                 REGION,
@@ -305,7 +310,7 @@ impl Scenario {
 
     /// A count metric on the load balancer: `share(m)` of [`load`], no datapoint where it is 0
     /// (ELB publishes counts only when they are non-zero).
-    pub fn alb_count(self, name: &str, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn alb_count(self, name: &str, share: impl Fn(i64) -> f64) -> Self {
         self.alb_metric(name, "Sum", move |m| {
             let v = (share(m) * load(m)).round();
             (v > 0.0).then_some(v)
@@ -313,17 +318,17 @@ impl Scenario {
     }
 
     /// `RequestCount` = [`load`] in every minute.
-    pub fn requests(self) -> Self {
+    pub(crate) fn requests(self) -> Self {
         self.alb_metric("RequestCount", "Sum", |m| Some(load(m)))
     }
 
     /// `RequestCount` = [`load`] before W only: in W no request reaches a target.
-    pub fn requests_stop_in_w(self) -> Self {
+    pub(crate) fn requests_stop_in_w(self) -> Self {
         self.alb_metric("RequestCount", "Sum", |m| (!in_w(m)).then(|| load(m)))
     }
 
     /// `HTTPCode_ELB_{code}_Count` = `share(m)` of load (also added to `HTTPCode_ELB_5XX_Count`).
-    pub fn elb(mut self, code: u16, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn elb(mut self, code: u16, share: impl Fn(i64) -> f64) -> Self {
         for m in 1..=HISTORY {
             let v = (share(m) * load(m)).round();
             if v > 0.0 {
@@ -334,29 +339,34 @@ impl Scenario {
     }
 
     /// `HTTPCode_Target_5XX_Count` = `share(m)` of load.
-    pub fn target_5xx(self, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn target_5xx(self, share: impl Fn(i64) -> f64) -> Self {
         self.alb_count("HTTPCode_Target_5XX_Count", share)
     }
 
     /// `HTTPCode_Target_2XX_Count` = `share(m)` of load.
-    pub fn target_2xx(self, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn target_2xx(self, share: impl Fn(i64) -> f64) -> Self {
         self.alb_count("HTTPCode_Target_2XX_Count", share)
     }
 
     /// `TargetResponseTime` `stat` in seconds, every minute.
-    pub fn response_time(self, stat: &str, secs: impl Fn(i64) -> Option<f64>) -> Self {
+    pub(crate) fn response_time(self, stat: &str, secs: impl Fn(i64) -> Option<f64>) -> Self {
         self.alb_metric("TargetResponseTime", stat, secs)
     }
 
     /// `HealthyHostCount` Minimum of `web-tg`.
-    pub fn healthy_hosts(self, n: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn healthy_hosts(self, n: impl Fn(i64) -> f64) -> Self {
         self.tg_metric("HealthyHostCount", "Minimum", move |m| Some(n(m)))
     }
 
     // ------------------------------------------------------------ CloudFront metrics
 
     /// AWS/CloudFront `name`/`stat` of the distribution (DistributionId, Region=Global).
-    pub fn cf_metric(mut self, name: &str, stat: &str, value: impl Fn(i64) -> Option<f64>) -> Self {
+    pub(crate) fn cf_metric(
+        mut self,
+        name: &str,
+        stat: &str,
+        value: impl Fn(i64) -> Option<f64>,
+    ) -> Self {
         self.metrics.insert(
             cf_query(
                 name,
@@ -369,13 +379,13 @@ impl Scenario {
     }
 
     /// CloudFront `Requests` = `per_alb_request` x [`load`] every minute.
-    pub fn cf_requests(self, per_alb_request: f64) -> Self {
+    pub(crate) fn cf_requests(self, per_alb_request: f64) -> Self {
         self.cf_metric("Requests", "Sum", move |m| Some(per_alb_request * load(m)))
     }
 
     /// CloudFront `{code}ErrorRate` (percent of all requests) = `share(m)` x 100, every
     /// minute; added to `5xxErrorRate`. Code 500 has no rate metric of its own.
-    pub fn cf_errors(mut self, code: u16, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn cf_errors(mut self, code: u16, share: impl Fn(i64) -> f64) -> Self {
         for m in 1..=HISTORY {
             *self.cf_5xx.entry(m).or_default() += share(m) * 100.0;
         }
@@ -388,13 +398,13 @@ impl Scenario {
     }
 
     /// `OriginLatency` `stat` in milliseconds.
-    pub fn origin_latency(self, stat: &str, ms: impl Fn(i64) -> Option<f64>) -> Self {
+    pub(crate) fn origin_latency(self, stat: &str, ms: impl Fn(i64) -> Option<f64>) -> Self {
         self.cf_metric("OriginLatency", stat, ms)
     }
 
     /// A Lambda@Edge metric of the distribution (`LambdaValidationError`, ...): `share(m)` of
     /// ten times [`load`], no datapoint where 0.
-    pub fn lambda_edge_metric(self, name: &str, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn lambda_edge_metric(self, name: &str, share: impl Fn(i64) -> f64) -> Self {
         self.cf_metric(name, "Sum", move |m| {
             let v = (share(m) * 10.0 * load(m)).round();
             (v > 0.0).then_some(v)
@@ -402,7 +412,7 @@ impl Scenario {
     }
 
     /// A CloudFront Functions metric of [`FUNCTION_NAME`] (FunctionName, Region=Global).
-    pub fn function_metric(mut self, name: &str, share: impl Fn(i64) -> f64) -> Self {
+    pub(crate) fn function_metric(mut self, name: &str, share: impl Fn(i64) -> f64) -> Self {
         self.metrics.insert(
             cf_query(
                 name,
@@ -419,7 +429,7 @@ impl Scenario {
 
     // ------------------------------------------------------------ out
 
-    pub fn evidence(&self) -> Evidence {
+    pub(crate) fn evidence(&self) -> Evidence {
         let mut metrics = self.metrics.clone();
         if !self.elb_5xx.is_empty() {
             let totals = self.elb_5xx.clone();
@@ -454,7 +464,7 @@ impl Scenario {
     }
 
     /// Runs every rule: `crate::rules::evaluate`.
-    pub fn evaluate(&self) -> Outcome {
+    pub(crate) fn evaluate(&self) -> Outcome {
         rules::evaluate(&self.alarm, &self.evidence())
     }
 }
