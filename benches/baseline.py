@@ -120,6 +120,12 @@ def gather_alb(c: Clients, lb: dict, now: datetime, names_needed: bool = False) 
     for listener in listeners:
         la = listener["ListenerArn"]
         rules[la] = all_pages(c.elbv2.describe_rules, "Rules", ListenerArn=la)
+        # As fivexx: every certificate of a secure listener, its SNI ones beside the default.
+        if listener.get("Protocol") in ("HTTPS", "TLS"):
+            every = all_pages(c.elbv2.describe_listener_certificates, "Certificates", ListenerArn=la)
+            known = {x["CertificateArn"] for x in listener.get("Certificates", [])}
+            listener["Certificates"] = listener.get("Certificates", []) + [
+                x for x in every if x["CertificateArn"] not in known]
         for cert in listener.get("Certificates", []):
             ca = cert["CertificateArn"]
             if ca in certs:

@@ -1,4 +1,4 @@
-//! A small builder of rule inputs for `tests/rules.rs`: an [`Alarm`], a load balancer (listeners,
+//! A small builder of rule inputs for the rule tests: an [`Alarm`], a load balancer (listeners,
 //! one target group with its health and attributes, listener certificates), a CloudFront
 //! distribution (one custom origin and its link to the load balancer) and per-minute metric
 //! series over the two hours before `now`.
