@@ -48,13 +48,18 @@ impl<'a, P: Port> Calls<'a, P> {
     /// Past the deadline a call is not started at all: `timeout_at` would still run a call
     /// that answers at once (a world), so a huge world could keep the triage busy past it.
     async fn within_deadline<T>(&self, fut: impl Future<Output = Answer<T>>) -> Answer<T> {
-        let late = || SourceError::new("DeadlineExceeded", "no answer before the triage deadline");
         if Instant::now() >= self.deadline {
-            return Err(late());
+            return Err(SourceError::new(
+                "DeadlineExceeded",
+                "not sent: the triage deadline had passed",
+            ));
         }
         match tokio::time::timeout_at(self.deadline, fut).await {
             Ok(answer) => answer,
-            Err(_) => Err(late()),
+            Err(_) => Err(SourceError::new(
+                "DeadlineExceeded",
+                "no answer before the triage deadline",
+            )),
         }
     }
 
