@@ -60,6 +60,19 @@ struct SeededAlb {
     cert_not_after: DateTime<Utc>,
 }
 
+/// Imports a self-signed certificate into ACM; its ARN.
+async fn import_certificate(acm: &aws_sdk_acm::Client, cert: &moto::SelfSigned) -> String {
+    acm.import_certificate()
+        .certificate(Blob::new(cert.cert_pem.as_bytes()))
+        .private_key(Blob::new(cert.key_pem.as_bytes()))
+        .send()
+        .await
+        .expect("ImportCertificate")
+        .certificate_arn()
+        .expect("a certificate ARN")
+        .to_owned()
+}
+
 /// An ALB `web` in moto's default VPC: two IP target groups with two targets each, an HTTPS
 /// listener (imported self-signed certificate) forwarding to the first group, an HTTP
 /// listener forwarding to the second, and `idle_timeout.timeout_seconds` set.
@@ -139,16 +152,7 @@ async fn seed_alb(moto: &MotoServer, cfg: &SdkConfig, cert_days: i64) -> SeededA
     }
 
     let cert = moto::self_signed("www.example.com", cert_days);
-    let cert_arn = acm
-        .import_certificate()
-        .certificate(Blob::new(cert.cert_pem.as_bytes()))
-        .private_key(Blob::new(cert.key_pem.as_bytes()))
-        .send()
-        .await
-        .expect("ImportCertificate")
-        .certificate_arn()
-        .expect("a certificate ARN")
-        .to_owned();
+    let cert_arn = import_certificate(&acm, &cert).await;
 
     let forward = |tg: &str| {
         elb::Action::builder()
@@ -598,13 +602,7 @@ async fn a_certificate_far_from_expiry_is_read_from_the_list() {
     let seeded = seed_alb(&moto, &cfg, 200).await;
     // Another certificate of the account, on no listener: listed, never recorded.
     let other = moto::self_signed("other.example.com", 200);
-    aws_sdk_acm::Client::new(&cfg)
-        .import_certificate()
-        .certificate(Blob::new(other.cert_pem.as_bytes()))
-        .private_key(Blob::new(other.key_pem.as_bytes()))
-        .send()
-        .await
-        .expect("ImportCertificate");
+    import_certificate(&aws_sdk_acm::Client::new(&cfg), &other).await;
     let sdk = AwsSdk::new(cfg);
     let now = now();
     let alarm = alb_alarm(&seeded.dimension);
@@ -889,16 +887,7 @@ async fn an_sni_certificate_reaches_the_evidence() {
     let cfg = moto.sdk_config().await;
     let seeded = seed_alb(&moto, &cfg, CERT_DAYS).await;
     let cert = moto::self_signed("api.example.com", CERT_DAYS);
-    let sni_arn = aws_sdk_acm::Client::new(&cfg)
-        .import_certificate()
-        .certificate(Blob::new(cert.cert_pem.as_bytes()))
-        .private_key(Blob::new(cert.key_pem.as_bytes()))
-        .send()
-        .await
-        .expect("ImportCertificate")
-        .certificate_arn()
-        .expect("a certificate ARN")
-        .to_owned();
+    let sni_arn = import_certificate(&aws_sdk_acm::Client::new(&cfg), &cert).await;
     aws_sdk_elasticloadbalancingv2::Client::new(&cfg)
         .add_listener_certificates()
         .listener_arn(&seeded.https_listener)

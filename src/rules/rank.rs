@@ -21,10 +21,6 @@ const BESIDE_MARGIN: f64 = 0.05;
 /// The finding the ALB sub-causes explain.
 const ALL_TARGETS_UNHEALTHY: &str = super::alb::ALL_TARGETS_UNHEALTHY.id;
 
-fn order(rule: &str) -> usize {
-    Rule::order(rule)
-}
-
 /// Whether `rule` explains `parent` when it fires on its own evidence.
 fn is_sub_cause_of(rule: &str, parent: &str) -> bool {
     Rule::get(rule).is_some_and(|r| r.sub_cause_of == Some(parent))
@@ -129,7 +125,7 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     drafts.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
-            .then(order(a.rule).cmp(&order(b.rule)))
+            .then(Rule::order(a.rule).cmp(&Rule::order(b.rule)))
     });
     let diagnosed = drafts
         .first()

@@ -26,22 +26,7 @@ impl Operation for DescribeLoadBalancer {
     }
 
     async fn sdk(sdk: &AwsSdk, region: &str, arn: &str) -> Answer<Vec<LoadBalancer>> {
-        let client = sdk.elb(region);
-        let mut out = Vec::new();
-        sdk.paginate(
-            |m| {
-                client
-                    .describe_load_balancers()
-                    .load_balancer_arns(arn)
-                    .set_marker(m)
-                    .send()
-                    .on_worker()
-            },
-            |r| marker(r.next_marker()),
-            |r| out.extend(r.load_balancers().iter().map(load_balancer)),
-        )
-        .await?;
-        Ok(out)
+        describe_load_balancers(sdk, region, Some(arn)).await
     }
 
     fn world(w: &World, region: &str, arn: &str) -> Answer<Vec<LoadBalancer>> {
@@ -49,10 +34,7 @@ impl Operation for DescribeLoadBalancer {
     }
 
     fn record(rec: &mut Recording, _region: &str, _arn: &str, out: &Vec<LoadBalancer>) {
-        push_unique(
-            &mut rec.world.elbv2.describe_load_balancers.load_balancers,
-            out,
-        );
+        record_load_balancers(rec, out);
     }
 }
 
@@ -69,21 +51,7 @@ impl Operation for ListLoadBalancers {
     }
 
     async fn sdk(sdk: &AwsSdk, region: &str, _: &()) -> Answer<Vec<LoadBalancer>> {
-        let client = sdk.elb(region);
-        let mut out = Vec::new();
-        sdk.paginate(
-            |m| {
-                client
-                    .describe_load_balancers()
-                    .set_marker(m)
-                    .send()
-                    .on_worker()
-            },
-            |r| marker(r.next_marker()),
-            |r| out.extend(r.load_balancers().iter().map(load_balancer)),
-        )
-        .await?;
-        Ok(out)
+        describe_load_balancers(sdk, region, None).await
     }
 
     fn world(w: &World, region: &str, _: &()) -> Answer<Vec<LoadBalancer>> {
@@ -97,11 +65,40 @@ impl Operation for ListLoadBalancers {
     }
 
     fn record(rec: &mut Recording, _region: &str, _: &(), out: &Vec<LoadBalancer>) {
-        push_unique(
-            &mut rec.world.elbv2.describe_load_balancers.load_balancers,
-            out,
-        );
+        record_load_balancers(rec, out);
     }
+}
+
+/// `DescribeLoadBalancers`, every page: of one load balancer by ARN, or of the whole region.
+async fn describe_load_balancers(
+    sdk: &AwsSdk,
+    region: &str,
+    arn: Option<&str>,
+) -> Answer<Vec<LoadBalancer>> {
+    let client = sdk.elb(region);
+    let mut out = Vec::new();
+    sdk.paginate(
+        |m| {
+            client
+                .describe_load_balancers()
+                .set_load_balancer_arns(arn.map(|a| vec![a.to_owned()]))
+                .set_marker(m)
+                .send()
+                .on_worker()
+        },
+        |r| marker(r.next_marker()),
+        |r| out.extend(r.load_balancers().iter().map(load_balancer)),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Both forms of `DescribeLoadBalancers` are recorded in the one list of the world file.
+fn record_load_balancers(rec: &mut Recording, out: &[LoadBalancer]) {
+    push_unique(
+        &mut rec.world.elbv2.describe_load_balancers.load_balancers,
+        out,
+    );
 }
 
 pub struct DescribeLoadBalancerAttributes;
