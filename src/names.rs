@@ -84,11 +84,41 @@ pub(crate) fn normalize_dns(name: &str) -> String {
 /// or `dualstack.` in front), or `None` when the name is not an ELB name.
 pub(crate) fn elb_dns_region(name: &str) -> Option<String> {
     let n = normalize_dns(name);
-    let rest = n
+    let region = match n
         .strip_suffix(".elb.amazonaws.com")
-        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))?;
-    let (_, region) = rest.rsplit_once('.')?;
-    (!region.is_empty() && region.contains('-')).then(|| region.to_owned())
+        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))
+    {
+        // ALB and Classic: NAME-NUMBER.REGION.elb.amazonaws.com
+        Some(rest) => rest.rsplit_once('.')?.1,
+        // NLB: NAME-ID.elb.REGION.amazonaws.com
+        None => {
+            let rest = n
+                .strip_suffix(".amazonaws.com")
+                .or_else(|| n.strip_suffix(".amazonaws.com.cn"))?;
+            let (head, region) = rest.rsplit_once('.')?;
+            if !head.ends_with(".elb") {
+                return None;
+            }
+            region
+        }
+    };
+    crate::untrusted::is_region(region).then(|| region.to_owned())
+}
+
+/// The load balancer ARN of a listener ARN
+/// (`...:listener/app/NAME/ID/LISTENER` -> `...:loadbalancer/app/NAME/ID`).
+pub(crate) fn listener_load_balancer_arn(listener_arn: &str) -> Option<String> {
+    let (head, rest) = listener_arn.split_once(":listener/")?;
+    if !head.starts_with("arn:") || !head.contains(":elasticloadbalancing:") {
+        return None;
+    }
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [kind @ ("app" | "net"), name, id, _listener] if !name.is_empty() && !id.is_empty() => {
+            Some(format!("{head}:loadbalancer/{kind}/{name}/{id}"))
+        }
+        _ => None,
+    }
 }
 
 /// `name` with exactly one trailing dot.
@@ -112,6 +142,46 @@ pub(crate) fn normalize_stat(stat: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elb_dns_names_of_every_kind_carry_their_region() {
+        for (dns, region) in [
+            ("web-1234.us-east-1.elb.amazonaws.com", Some("us-east-1")),
+            (
+                "internal-web-1234.eu-west-1.elb.amazonaws.com.",
+                Some("eu-west-1"),
+            ),
+            (
+                "dualstack.web-1234.us-east-1.elb.amazonaws.com",
+                Some("us-east-1"),
+            ),
+            (
+                "edge-0123456789abcdef.elb.us-west-2.amazonaws.com",
+                Some("us-west-2"),
+            ),
+            ("a1b2c3.execute-api.us-east-1.amazonaws.com", None),
+            ("bucket.s3.us-east-1.amazonaws.com", None),
+            ("x.elb.<b>.amazonaws.com", None),
+        ] {
+            assert_eq!(elb_dns_region(dns).as_deref(), region, "{dns}");
+        }
+    }
+
+    #[test]
+    fn listener_arns_name_their_load_balancer() {
+        assert_eq!(
+            listener_load_balancer_arn(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/edge/0123/4567"
+            )
+            .as_deref(),
+            Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/0123")
+        );
+        assert_eq!(
+            listener_load_balancer_arn("arn:aws:servicediscovery:x:listener/a/b/c/d"),
+            None
+        );
+        assert_eq!(listener_load_balancer_arn("listener/app/a/b"), None);
+    }
 
     #[test]
     fn arn_fields() {

@@ -43,6 +43,29 @@ pub(crate) mod alb_metric {
 
 /// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
 /// dimension `Region=Global`). Rates are percentages of all requests.
+/// API Gateway metric names (`AWS/ApiGateway`): REST APIs spell the error counts
+/// `5XXError`/`4XXError` (dimensions `ApiName`, `Stage`), HTTP APIs `5xx`/`4xx` (`ApiId`,
+/// `Stage`); the rest is shared. Latencies are in milliseconds.
+pub(crate) mod apigw_metric {
+    pub(crate) const REST_5XX: &str = "5XXError";
+    pub(crate) const REST_4XX: &str = "4XXError";
+    pub(crate) const HTTP_5XX: &str = "5xx";
+    pub(crate) const HTTP_4XX: &str = "4xx";
+    pub(crate) const COUNT: &str = "Count";
+    pub(crate) const LATENCY: &str = "Latency";
+    pub(crate) const INTEGRATION_LATENCY: &str = "IntegrationLatency";
+}
+
+/// Lambda metric names (`AWS/Lambda`, dimension `FunctionName`, and `Resource` for an alias
+/// or version). `Duration` is in milliseconds.
+pub(crate) mod lambda_metric {
+    pub(crate) const INVOCATIONS: &str = "Invocations";
+    pub(crate) const ERRORS: &str = "Errors";
+    pub(crate) const THROTTLES: &str = "Throttles";
+    pub(crate) const DURATION: &str = "Duration";
+    pub(crate) const CONCURRENT: &str = "ConcurrentExecutions";
+}
+
 pub(crate) mod cf_metric {
     pub(crate) const REQUESTS: &str = "Requests";
     pub(crate) const RATE_5XX: &str = "5xxErrorRate";

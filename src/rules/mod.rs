@@ -11,6 +11,7 @@
 //! when a key input is missing (and say which).
 
 pub(crate) mod alb;
+pub(crate) mod apigw;
 pub(crate) mod aws_defaults;
 pub mod catalog;
 pub mod cert;
@@ -160,6 +161,7 @@ pub(crate) struct Ctx<'a> {
     pub e: &'a Evidence,
     pub albs: Vec<AlbCtx<'a>>,
     pub cfs: Vec<CfCtx<'a>>,
+    pub apis: Vec<apigw::ApiCtx<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -181,6 +183,14 @@ impl<'a> Ctx<'a> {
                 .map(|dist| CfCtx {
                     dist,
                     s: signals::cf_signals(alarm, e, dist),
+                })
+                .collect(),
+            apis: e
+                .apis
+                .iter()
+                .map(|api| apigw::ApiCtx {
+                    api,
+                    s: signals::api_signals(alarm, e, api),
                 })
                 .collect(),
         }

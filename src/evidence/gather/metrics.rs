@@ -8,11 +8,11 @@ use futures::future::join_all;
 use super::calls::Calls;
 use crate::evidence::AlbEvidence;
 use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
-use crate::evidence::cloudwatch::{alb_metric, cf_metric};
+use crate::evidence::cloudwatch::{alb_metric, apigw_metric, cf_metric, lambda_metric};
 use crate::evidence::elb::TargetGroup;
 use crate::evidence::port::{Port, Window};
 use crate::names::{self, GLOBAL_REGION};
-use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+use crate::scope::{ALB_NAMESPACE, APIGW_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE};
 
 /// GetMetricData accepts at most 500 queries a call.
 pub(crate) const MAX_QUERIES_PER_CALL: usize = 500;
@@ -196,6 +196,71 @@ pub(crate) fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
             cf_metric::ORIGIN_LATENCY,
             &dims,
             s,
+        ));
+    }
+    out
+}
+
+/// The metric queries for one API stage (`docs/rules.md`, "Metrics read"): REST APIs by
+/// `ApiName` (and `Stage`), HTTP APIs by `ApiId` (and `Stage`).
+pub(crate) fn api_queries(
+    region: &str,
+    http: bool,
+    key: &str,
+    stage: Option<&str>,
+) -> Vec<MetricQuery> {
+    let (id_dim, e5, e4) = if http {
+        ("ApiId", apigw_metric::HTTP_5XX, apigw_metric::HTTP_4XX)
+    } else {
+        ("ApiName", apigw_metric::REST_5XX, apigw_metric::REST_4XX)
+    };
+    let mut dims = vec![(id_dim, key)];
+    if let Some(s) = stage {
+        dims.push(("Stage", s));
+    }
+    let mut out: Vec<MetricQuery> = [e5, e4, apigw_metric::COUNT]
+        .iter()
+        .map(|m| MetricQuery::new(region, APIGW_NAMESPACE, m, &dims, "Sum"))
+        .collect();
+    for m in [apigw_metric::LATENCY, apigw_metric::INTEGRATION_LATENCY] {
+        out.extend(
+            LATENCY_STATS
+                .iter()
+                .map(|s| MetricQuery::new(region, APIGW_NAMESPACE, m, &dims, s)),
+        );
+    }
+    out
+}
+
+/// The metric queries for one integrated function: by `FunctionName`, and for an alias or
+/// version also by `FunctionName` + `Resource` (`NAME:QUALIFIER`), the series of that alias
+/// alone.
+pub(crate) fn lambda_queries(region: &str, name: &str) -> Vec<MetricQuery> {
+    let bare = crate::evidence::lambda::bare(name);
+    let mut dim_sets: Vec<Vec<(&str, &str)>> = vec![vec![("FunctionName", bare)]];
+    if bare != name {
+        dim_sets.push(vec![("FunctionName", bare), ("Resource", name)]);
+    }
+    let mut out = Vec::new();
+    for dims in &dim_sets {
+        for m in [
+            lambda_metric::INVOCATIONS,
+            lambda_metric::ERRORS,
+            lambda_metric::THROTTLES,
+        ] {
+            out.push(MetricQuery::new(region, LAMBDA_NAMESPACE, m, dims, "Sum"));
+        }
+        out.extend(
+            LATENCY_STATS.iter().map(|s| {
+                MetricQuery::new(region, LAMBDA_NAMESPACE, lambda_metric::DURATION, dims, s)
+            }),
+        );
+        out.push(MetricQuery::new(
+            region,
+            LAMBDA_NAMESPACE,
+            lambda_metric::CONCURRENT,
+            dims,
+            "Maximum",
         ));
     }
     out

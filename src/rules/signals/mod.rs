@@ -6,8 +6,10 @@
 //! non-zero; *ratios* are computed only for minutes whose demand is known, so a missing
 //! datapoint never reads as "no errors".
 
+mod apigw;
 mod cloudfront;
 
+pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
 pub(crate) use self::cloudfront::{CfSignals, cf_signals};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};

@@ -17,11 +17,13 @@
 #![allow(dead_code)] // each test uses its own part of the kit
 
 mod alb;
+mod apigw;
 mod assertions;
 mod cloudfront;
 mod fixtures;
 
 pub(crate) use self::alb::*;
+pub(crate) use self::apigw::*;
 pub(crate) use self::assertions::*;
 pub(crate) use self::cloudfront::*;
 pub(crate) use self::fixtures::*;
@@ -220,6 +222,7 @@ pub(crate) struct Scenario {
     pub alarm: Alarm,
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
+    pub apis: Vec<crate::evidence::ApiEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     /// ELB 5xx per minute, summed from the per-code series.
@@ -248,6 +251,7 @@ impl Scenario {
             alarm,
             albs: Vec::new(),
             distributions: Vec::new(),
+            apis: Vec::new(),
             metrics: Metrics::default(),
             gaps: Vec::new(),
             elb_5xx: BTreeMap::new(),
@@ -457,6 +461,7 @@ impl Scenario {
             },
             albs: self.albs.clone(),
             distributions: self.distributions.clone(),
+            apis: self.apis.clone(),
             metrics,
             gaps: self.gaps.clone(),
             stats: GatherStats::default(),
