@@ -145,7 +145,7 @@ pub(crate) const LAMBDA_PERMISSION: Rule = Rule {
     detect: Detect::Api(lambda_permission),
 };
 
-fn lambda_permission(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
+fn lambda_permission(ctx: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
     if !a.has_errors() {
         return Vec::new();
     }
@@ -204,8 +204,9 @@ fn lambda_permission(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             None => d.missing(format!("the resource policy of {} (lambda:GetPolicy)", f.name)),
         }
         let region = &f.region;
+        let account = ctx.alarm.account().unwrap_or("ACCOUNT");
         d.step(format!(
-            "Grant API Gateway the invoke permission: `aws lambda add-permission --function-name {} --statement-id apigateway-{api_id} --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn 'arn:aws:execute-api:{region}:ACCOUNT:{api_id}/*'` (ACCOUNT: this account's id).",
+            "Grant API Gateway the invoke permission: `aws lambda add-permission --function-name {} --statement-id apigateway-{api_id} --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn 'arn:aws:execute-api:{region}:{account}:{api_id}/*'`.",
             f.name
         ));
         d.step("Confirm in the stage's execution log: \"Invalid permissions on Lambda function\"; an integration re-saved in the console adds this grant, an IaC deploy must declare it.".to_owned());
@@ -491,7 +492,7 @@ pub(crate) const MALFORMED_PROXY_RESPONSE: Rule = Rule {
     codes: &[502],
     sub_cause_of: None,
     cause: "The function returns, but not in the Lambda proxy shape (`statusCode`, a string `body`, `headers`): API Gateway answers 502 \"Malformed Lambda proxy response\".",
-    needs: "Needs a REST proxy integration or an HTTP API one with payload format 1.0 (format 2.0 infers a 200), the API's 5xx with the function's Invocations flowing (at least half the 5xx count), Errors and Throttles about 0 and Duration below its timeout. A function change just before the onset adds confidence.",
+    needs: "Needs a REST proxy integration or an HTTP API one with payload format 1.0 (format 2.0 infers a 200), the API's 5xx with the function's Invocations flowing (at least half the 5xx count), Errors and Throttles about 0, Duration below its timeout and `IntegrationLatency` below the integration timeout. A function change just before the onset adds confidence.",
     differs: "A failing function shows Errors (`apigw.lambda_errors`); a refused invocation shows no invocations (`apigw.lambda_permission`) or Throttles.",
     detect: Detect::Api(malformed_proxy_response),
 };
@@ -524,7 +525,12 @@ fn malformed_proxy_response(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             (Some(d), Some(t)) => d < REACHED * t,
             _ => true,
         };
-        if !flowing || !quiet || !duration_normal {
+        // Requests that ran into the integration timeout answered 504 (or 503), not 502.
+        let integration_timed_out = a
+            .s
+            .integration_latency_max
+            .is_some_and(|l| l >= REACHED * f.integration_timeout_ms as f64);
+        if !flowing || !quiet || !duration_normal || integration_timed_out {
             continue;
         }
         let mut d = draft_for(a, &MALFORMED_PROXY_RESPONSE, f);
