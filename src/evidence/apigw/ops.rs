@@ -490,3 +490,112 @@ impl Operation for GetHttpVpcLinks {
         push_unique(&mut list.items, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::port::Port;
+
+    const WORLD: &str = r#"{"Format":"fivexx-world/1","Region":"us-east-1",
+        "APIGateway":{"GetRestApis":{"items":[{"id":"a1","name":"orders"}]},
+          "GetStage":{"a1/prod":{"stageName":"prod","variables":{"fn":"orders"}}},
+          "GetResources":{"a1":{"items":[{"id":"r","path":"/o","resourceMethods":{"POST":{"methodIntegration":{"type":"AWS_PROXY","uri":"u","timeoutInMillis":29000}}}}]}}},
+        "ApiGatewayV2":{"GetApis":{"Items":[{"ApiId":"h1","Name":"web"}]},
+          "GetStage":{"h1/$default":{"StageName":"$default"}},
+          "GetIntegrations":{"h1":{"Items":[{"IntegrationId":"i","IntegrationType":"HTTP_PROXY"}]}}}}"#;
+
+    fn stage(api: &str, stage: &str) -> StageRef {
+        StageRef {
+            api_id: api.into(),
+            stage: stage.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn world_answers_both_kinds_of_api() {
+        let w = World::parse(WORLD).unwrap();
+        let apis = w.call::<GetRestApis>("us-east-1", &()).await.unwrap();
+        assert_eq!(apis[0].name, "orders");
+        let st = w
+            .call::<GetRestStage>("us-east-1", &stage("a1", "prod"))
+            .await
+            .unwrap();
+        assert_eq!(st.variables.get("fn").map(String::as_str), Some("orders"));
+        let rs = w.call::<GetRestResources>("us-east-1", "a1").await.unwrap();
+        assert_eq!(rs[0].resource_methods.len(), 1);
+        let e = w
+            .call::<GetRestStage>("us-east-1", &stage("a1", "dev"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "NotFoundException");
+        let is = w
+            .call::<GetHttpIntegrations>("us-east-1", "h1")
+            .await
+            .unwrap();
+        assert_eq!(is[0].integration_type.as_deref(), Some("HTTP_PROXY"));
+        assert!(
+            w.call::<GetHttpStage>("us-east-1", &stage("h1", "$default"))
+                .await
+                .is_ok()
+        );
+        // A world without the section answers empty lists.
+        let empty = World::parse(r#"{"Format":"fivexx-world/1","Region":"us-east-1"}"#).unwrap();
+        assert!(
+            empty
+                .call::<GetHttpVpcLinks>("us-east-1", &())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_iam_action_fails_every_api_gateway_read() {
+        let w = World::parse(&WORLD.replacen(
+            "\"Region\":\"us-east-1\",",
+            "\"Region\":\"us-east-1\",\"Faults\":{\"apigateway:GET\":{\"Code\":\"AccessDeniedException\"}},",
+            1,
+        ))
+        .unwrap();
+        assert!(w.call::<GetRestApis>("us-east-1", &()).await.is_err());
+        assert!(
+            w.call::<GetHttpIntegrations>("us-east-1", "h1")
+                .await
+                .is_err()
+        );
+        let one = World::parse(&WORLD.replacen(
+            "\"Region\":\"us-east-1\",",
+            "\"Region\":\"us-east-1\",\"Errors\":{\"apigateway:GetResources\":{\"a1\":{\"Code\":\"TooManyRequestsException\"}}},",
+            1,
+        ))
+        .unwrap();
+        assert!(
+            one.call::<GetRestResources>("us-east-1", "a1")
+                .await
+                .is_err()
+        );
+        assert!(one.call::<GetRestApis>("us-east-1", &()).await.is_ok());
+    }
+
+    #[test]
+    fn recordings_write_the_same_shapes() {
+        let mut rec = Recording::default();
+        let w = World::parse(WORLD).unwrap();
+        let apis = GetRestApis::world(&w, "us-east-1", &()).unwrap();
+        GetRestApis::record(&mut rec, "us-east-1", &(), &apis);
+        let st = GetRestStage::world(&w, "us-east-1", &stage("a1", "prod")).unwrap();
+        GetRestStage::record(&mut rec, "us-east-1", &stage("a1", "prod"), &st);
+        let again = World::parse(&{
+            let mut out = rec.world.clone();
+            out.format = crate::evidence::world::WORLD_FORMAT.into();
+            out.region = "us-east-1".into();
+            out.to_json()
+        })
+        .unwrap();
+        assert_eq!(GetRestApis::world(&again, "us-east-1", &()).unwrap(), apis);
+        assert_eq!(
+            GetRestStage::world(&again, "us-east-1", &stage("a1", "prod")).unwrap(),
+            st
+        );
+    }
+}
