@@ -36,6 +36,7 @@ pub(crate) mod alb_metric {
     pub(crate) const LAMBDA_USER_ERROR: &str = "LambdaUserError";
     pub(crate) const LAMBDA_INTERNAL_ERROR: &str = "LambdaInternalError";
     pub(crate) const AUTH_ERROR: &str = "ELBAuthError";
+    pub(crate) const FIXED_RESPONSES: &str = "HTTP_Fixed_Response_Count";
     pub(crate) const TARGET_RESPONSE_TIME: &str = "TargetResponseTime";
     pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
     pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";

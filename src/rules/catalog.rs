@@ -78,6 +78,7 @@ pub(crate) const RULES: &[&Rule] = &[
     &cloudfront::LAMBDA_EDGE_VALIDATION_ERROR,
     &cloudfront::LAMBDA_EDGE_EXECUTION_OR_THROTTLE,
     &cloudfront::FUNCTION_ERROR,
+    &alb::FIXED_RESPONSE_5XX,
     &alb::NO_REGISTERED_TARGETS,
     &alb::TARGET_TLS_HANDSHAKE,
     &alb::TARGET_UNREACHABLE,

@@ -58,7 +58,7 @@ pub(super) async fn metric_calls<P: Port>(
     out
 }
 
-const ALB_LB_SUMS: [&str; 16] = [
+const ALB_LB_SUMS: [&str; 17] = [
     alb_metric::REQUEST_COUNT,
     alb_metric::ELB_5XX,
     alb_metric::ELB_500,
@@ -75,6 +75,7 @@ const ALB_LB_SUMS: [&str; 16] = [
     alb_metric::LAMBDA_USER_ERROR,
     alb_metric::LAMBDA_INTERNAL_ERROR,
     alb_metric::AUTH_ERROR,
+    alb_metric::FIXED_RESPONSES,
 ];
 
 const ALB_TG_SUMS: [&str; 5] = [
@@ -292,7 +293,7 @@ mod tests {
                 .collect(),
         );
         let n = alb_queries(&alb).len();
-        assert_eq!(n, 19 + 48 * 10);
+        assert_eq!(n, 20 + 48 * 10);
         assert!(n <= MAX_QUERIES_PER_CALL);
     }
 }

@@ -260,6 +260,8 @@ pub(crate) struct AlbSignals {
     pub rejected: f64,
     pub lambda_errors: f64,
     pub auth_errors: f64,
+    /// Fixed-response actions that answered (`HTTP_Fixed_Response_Count`) over W.
+    pub fixed_responses: f64,
     /// Whether CloudWatch answered for this load balancer at all (an empty answer counts; a
     /// failed GetMetricData does not).
     pub metrics_read: bool,
@@ -455,6 +457,7 @@ pub(crate) fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> Alb
                 .sum(),
         ),
         auth_errors: v(alb_metric::AUTH_ERROR).sum(w),
+        fixed_responses: v(alb_metric::FIXED_RESPONSES).sum(w),
         metrics_read: m
             .iter()
             .any(|(q, _)| q.namespace == ALB_NAMESPACE && q.dimension("LoadBalancer") == Some(lb)),

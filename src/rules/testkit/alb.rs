@@ -360,6 +360,33 @@ impl Alb {
         self
     }
 
+    /// A maintenance rule on every listener: priority 1, `path-pattern /*`, a fixed-response
+    /// `code`.
+    pub(crate) fn fixed_response_rule(mut self, code: &str) -> Self {
+        for l in self.0.listeners.iter().flatten() {
+            let rule = crate::evidence::elb::Rule {
+                rule_arn: format!("{}/maintenance", l.listener_arn),
+                priority: Some("1".into()),
+                conditions: vec![crate::evidence::elb::RuleCondition {
+                    field: "path-pattern".into(),
+                    values: vec!["/*".into()],
+                    ..Default::default()
+                }],
+                actions: vec![Action {
+                    kind: "fixed-response".into(),
+                    fixed_response_config: Some(crate::evidence::elb::FixedResponseConfig {
+                        status_code: Some(code.into()),
+                        content_type: Some("text/html".into()),
+                    }),
+                    ..Action::default()
+                }],
+                is_default: Some(false),
+            };
+            self.0.rules.entry(l.listener_arn.clone()).or_default().push(rule);
+        }
+        self
+    }
+
     /// An `authenticate-oidc` action in front of the forward on every listener.
     pub(crate) fn authenticate_oidc(mut self) -> Self {
         for l in self.0.listeners.iter_mut().flatten() {
