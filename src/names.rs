@@ -105,6 +105,23 @@ pub(crate) fn elb_dns_region(name: &str) -> Option<String> {
     crate::untrusted::is_region(region).then(|| region.to_owned())
 }
 
+/// The bucket an S3 origin domain names (`BUCKET.s3.REGION.amazonaws.com`,
+/// `BUCKET.s3.amazonaws.com`, `BUCKET.s3-website-REGION.amazonaws.com`,
+/// `BUCKET.s3-website.REGION.amazonaws.com`).
+pub(crate) fn s3_bucket(domain: &str) -> Option<String> {
+    let d = normalize_dns(domain);
+    let rest = d
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| d.strip_suffix(".amazonaws.com.cn"))?;
+    for marker in [".s3.", ".s3-website-", ".s3-website.", ".s3-"] {
+        if let Some(at) = rest.find(marker) {
+            let bucket = &rest[..at];
+            return (!bucket.is_empty()).then(|| bucket.to_owned());
+        }
+    }
+    rest.strip_suffix(".s3").map(str::to_owned)
+}
+
 /// The load balancer ARN of a listener ARN
 /// (`...:listener/app/NAME/ID/LISTENER` -> `...:loadbalancer/app/NAME/ID`).
 pub(crate) fn listener_load_balancer_arn(listener_arn: &str) -> Option<String> {
@@ -164,6 +181,23 @@ mod tests {
             ("x.elb.<b>.amazonaws.com", None),
         ] {
             assert_eq!(elb_dns_region(dns).as_deref(), region, "{dns}");
+        }
+    }
+
+    #[test]
+    fn s3_origin_domains_name_their_bucket() {
+        for (d, b) in [
+            ("acme.s3.us-east-1.amazonaws.com", Some("acme")),
+            ("acme.s3.amazonaws.com", Some("acme")),
+            (
+                "www.acme.com.s3-website-eu-west-1.amazonaws.com",
+                Some("www.acme.com"),
+            ),
+            ("acme.s3-website.eu-west-1.amazonaws.com", Some("acme")),
+            ("web-1.us-east-1.elb.amazonaws.com", None),
+            (".s3.amazonaws.com", None),
+        ] {
+            assert_eq!(s3_bucket(d).as_deref(), b, "{d}");
         }
     }
 

@@ -353,11 +353,110 @@ pub(in crate::rules) const ORIGIN_CAPACITY_503: Rule = Rule {
     base: 0.6,
     codes: &[503],
     sub_cause_of: None,
-    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers.",
-    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence.",
+    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers; an S3 origin answers 503 Slow Down when requests reach it faster than it has scaled, typically right after the cache stops absorbing them.",
+    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence. For an S3 origin: `503ErrorRate` dominant, no edge function errors, and either load-correlated errors or `CacheHitRate` in W below half of the hour before (each adds confidence).",
     differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
-    detect: Detect::Origin(origin_capacity_503),
+    detect: Detect::Distribution(origin_capacity_503_any),
 };
+
+/// CacheHitRate has "collapsed" when W's mean is below this share of the hour before's.
+const CACHE_COLLAPSE: f64 = 0.5;
+
+/// Custom origins with a linked load balancer ([`origin_capacity_503`]), and S3 origins
+/// ([`s3_slow_down`]).
+fn origin_capacity_503_any(
+    ctx: &Ctx<'_>,
+    cf: &crate::rules::CfCtx<'_>,
+    origins: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let mut out: Vec<Draft> = origins
+        .iter()
+        .filter_map(|o| origin_capacity_503(ctx, o))
+        .collect();
+    out.extend(s3_slow_down(ctx, cf));
+    out
+}
+
+/// An S3 origin answering 503 Slow Down: CloudFront's 503s dominant, no edge function
+/// errors, and the request rate reaching the bucket up (load-correlated errors, or the cache
+/// hit rate collapsed so that far more requests go through to S3).
+fn s3_slow_down(ctx: &Ctx<'_>, cf: &crate::rules::CfCtx<'_>) -> Vec<Draft> {
+    use crate::evidence::cloudwatch::cf_metric;
+    use crate::rules::signals::{Span, cf_view};
+    let s = &cf.s;
+    if s.dominant() != Some(503) || s.edge_errors > 0.0 {
+        return Vec::new();
+    }
+    let Some(cfg) = cf.dist.config.as_ref() else {
+        return Vec::new();
+    };
+    let hits = cf_view(
+        &ctx.e.metrics,
+        &cf.dist.id,
+        cf_metric::CACHE_HIT_RATE,
+        "Average",
+    );
+    let b = Span {
+        start: s.w.start - chrono::Duration::minutes(60),
+        end: s.w.start,
+    };
+    let (hit_w, hit_b) = (hits.mean(s.w), hits.mean(b));
+    let collapsed =
+        matches!((hit_w, hit_b), (Some(w), Some(b)) if b > 0.0 && w < CACHE_COLLAPSE * b);
+    if !collapsed && !s.load_correlated {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for origin in cfg
+        .origins
+        .items
+        .iter()
+        .filter(|o| o.custom_origin_config.is_none() && o.vpc_origin_config.is_none())
+    {
+        let Some(bucket) = crate::names::s3_bucket(&origin.domain_name) else {
+            continue;
+        };
+        let mut d = ORIGIN_CAPACITY_503.draft();
+        d.resources
+            .push(format!("cloudfront:distribution/{}", cf.dist.id));
+        d.title = format!(
+            "S3 bucket {bucket} slows down the origin requests of {}",
+            cf.dist.id
+        );
+        d.headline = format!(
+            "The S3 origin {bucket} of CloudFront {} answers 503 Slow Down: more requests reach it than it has scaled to ({} of requests fail).",
+            cf.dist.id,
+            pct(s.rate_503.unwrap_or(0.0) / 100.0)
+        );
+        d.evidence(rate_line(s, "503", s.rate_503));
+        d.evidence(format!("origin {}: S3 bucket {bucket}", origin.id));
+        if let (true, Some(w), Some(b)) = (collapsed, hit_w, hit_b) {
+            d.corroborate(format!(
+                "CacheHitRate fell from {} to {}: far more requests go through to S3",
+                pct(b / 100.0),
+                pct(w / 100.0)
+            ));
+            d.step(format!(
+                "Find what stopped the cache from absorbing requests to {} (a new query string or header in the cache key, an invalidation, a deploy that changed object names) and restore it.",
+                cf.dist.id
+            ));
+        }
+        if s.load_correlated {
+            d.corroborate(format!(
+                "503ErrorRate rises with Requests (rank correlation {:.2})",
+                s.load_corr.unwrap_or(0.0)
+            ));
+        }
+        d.step(format!(
+            "S3 scales per prefix (at least 5,500 GET/HEAD requests a second per partitioned prefix) and answers 503 Slow Down while it scales: spread hot objects of {bucket} over more prefixes, and let CloudFront retry (its origin connection attempts)."
+        ));
+        d.step(format!(
+            "Confirm in the bucket's request metrics (AWS/S3 5xxErrors, if enabled) or its server access logs: 503 SlowDown on {bucket}."
+        ));
+        out.push(d);
+    }
+    out
+}
 
 fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;

@@ -10,7 +10,7 @@ mod apigw;
 mod cloudfront;
 
 pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
-pub(crate) use self::cloudfront::{CfSignals, cf_signals};
+pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
