@@ -54,6 +54,11 @@ pub(crate) fn target_group_arn(region: &str, account: &str, dimension: &str) -> 
     )
 }
 
+/// Whether a `LoadBalancer` dimension (`net/NAME/ID`) or ARN names a Network Load Balancer.
+pub(crate) fn is_network_dimension(lb: &str) -> bool {
+    lb.starts_with("net/") || lb.contains(":loadbalancer/net/")
+}
+
 /// The `LoadBalancer` metric dimension (`app/NAME/ID`) of a load balancer ARN.
 pub(crate) fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
     lb_arn.split_once(":loadbalancer/").map(|(_, d)| d)
@@ -119,7 +124,9 @@ pub(crate) fn s3_bucket(domain: &str) -> Option<String> {
             return (!bucket.is_empty()).then(|| bucket.to_owned());
         }
     }
-    rest.strip_suffix(".s3").map(str::to_owned)
+    rest.strip_suffix(".s3")
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
 }
 
 /// The load balancer ARN of a listener ARN

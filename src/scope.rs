@@ -13,6 +13,7 @@ use crate::names;
 pub(crate) const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
 pub(crate) const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
 pub(crate) const APIGW_NAMESPACE: &str = "AWS/ApiGateway";
+pub(crate) const NLB_NAMESPACE: &str = "AWS/NetworkELB";
 pub(crate) const LAMBDA_NAMESPACE: &str = "AWS/Lambda";
 
 /// An API Gateway stage to examine: a REST API by name (`ApiName`, as its metrics are keyed),
@@ -103,14 +104,20 @@ pub fn scope(
         .metrics
         .iter()
         .filter(|m| {
-            [ALB_NAMESPACE, CLOUDFRONT_NAMESPACE, APIGW_NAMESPACE].contains(&m.namespace.as_str())
+            [
+                ALB_NAMESPACE,
+                NLB_NAMESPACE,
+                CLOUDFRONT_NAMESPACE,
+                APIGW_NAMESPACE,
+            ]
+            .contains(&m.namespace.as_str())
         })
         .collect();
     if ours.is_empty() {
         return Err(OutOfScope(
             match (alarm.metrics.first(), &alarm.alarm_rule) {
                 (Some(m), _) => format!(
-                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/CloudFront and AWS/ApiGateway alarms",
+                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/NetworkELB, AWS/CloudFront and AWS/ApiGateway alarms",
                     crate::error::short(&alarm.name),
                     crate::error::short(&m.name),
                     crate::error::short(&m.namespace)

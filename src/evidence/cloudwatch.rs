@@ -44,6 +44,20 @@ pub(crate) mod alb_metric {
 
 /// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
 /// dimension `Region=Global`). Rates are percentages of all requests.
+/// Network Load Balancer metric names (`AWS/NetworkELB`). Host counts carry `LoadBalancer`
+/// and `TargetGroup`; resets, TLS errors and port allocation errors carry `LoadBalancer` only.
+pub(crate) mod nlb_metric {
+    pub(crate) const TARGET_RESETS: &str = "TCP_Target_Reset_Count";
+    pub(crate) const ELB_RESETS: &str = "TCP_ELB_Reset_Count";
+    pub(crate) const CLIENT_RESETS: &str = "TCP_Client_Reset_Count";
+    pub(crate) const TARGET_TLS_ERRORS: &str = "TargetTLSNegotiationErrorCount";
+    pub(crate) const CLIENT_TLS_ERRORS: &str = "ClientTLSNegotiationErrorCount";
+    pub(crate) const PORT_ALLOCATION_ERRORS: &str = "PortAllocationErrorCount";
+    pub(crate) const NEW_FLOWS: &str = "NewFlowCount";
+    pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
+    pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
+}
+
 /// API Gateway metric names (`AWS/ApiGateway`): REST APIs spell the error counts
 /// `5XXError`/`4XXError` (dimensions `ApiName`, `Stage`), HTTP APIs `5xx`/`4xx` (`ApiId`,
 /// `Stage`); the rest is shared. Latencies are in milliseconds.

@@ -73,6 +73,15 @@ pub struct AlbEvidence {
 }
 
 impl AlbEvidence {
+    /// Whether it is a Network Load Balancer (`net/` in its ARN, or `Type` network).
+    pub(crate) fn is_network(&self) -> bool {
+        names::is_network_dimension(&self.arn)
+            || self
+                .load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.kind.as_deref() == Some("network"))
+    }
+
     /// `app/NAME/ID`, the `LoadBalancer` metric dimension.
     pub(crate) fn dimension(&self) -> &str {
         names::load_balancer_dimension(&self.arn).unwrap_or(&self.arn)

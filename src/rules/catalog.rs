@@ -9,6 +9,8 @@
 use super::alb;
 use super::apigw::{self, ApiCtx};
 use super::cloudfront::{self, OriginCtx};
+use super::nlb;
+use super::signals::NlbSignals;
 use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, cert};
 use crate::evidence::TargetGroupEvidence;
 
@@ -43,6 +45,9 @@ pub(crate) enum Detect {
     Origin(fn(&Ctx<'_>, &OriginCtx<'_, '_>) -> Option<Draft>),
     /// Once per distribution, with its origins.
     Distribution(fn(&Ctx<'_>, &CfCtx<'_>, &[OriginCtx<'_, '_>]) -> Vec<Draft>),
+    /// Once per Network Load Balancer, with its signals and the target groups its listeners
+    /// route to (ALB rules are not run on NLBs).
+    Nlb(fn(&Ctx<'_>, &AlbCtx<'_>, &NlbSignals, &[&TargetGroupEvidence]) -> Option<Draft>),
     /// Once per API stage.
     Api(fn(&Ctx<'_>, &ApiCtx<'_>) -> Vec<Draft>),
     /// Once per triage.
@@ -93,6 +98,11 @@ pub(crate) const RULES: &[&Rule] = &[
     &alb::KEEPALIVE_SHORTER_THAN_IDLE,
     &alb::MALFORMED_TARGET_RESPONSE,
     &alb::ALL_TARGETS_UNHEALTHY,
+    &nlb::NO_REGISTERED_TARGETS,
+    &nlb::TARGET_TLS_HANDSHAKE,
+    &nlb::PORT_ALLOCATION,
+    &nlb::ALL_TARGETS_UNHEALTHY,
+    &nlb::TARGET_RESETS,
     &apigw::LAMBDA_NOT_ACTIVE,
     &apigw::LAMBDA_PERMISSION,
     &apigw::LAMBDA_THROTTLED,
@@ -124,7 +134,16 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
         match rule.detect {
             Detect::Alb(f) => {
                 for (a, r) in ctx.albs.iter().zip(&routed) {
-                    out.extend(f(a, r));
+                    if a.nlb.is_none() {
+                        out.extend(f(a, r));
+                    }
+                }
+            }
+            Detect::Nlb(f) => {
+                for (a, r) in ctx.albs.iter().zip(&routed) {
+                    if let Some(s) = &a.nlb {
+                        out.extend(f(ctx, a, s, r));
+                    }
                 }
             }
             Detect::Origin(f) => {
@@ -297,7 +316,7 @@ mod tests {
             );
             let family = r.id.split('.').next().unwrap_or_default();
             assert!(
-                ["alb", "apigw", "cf", "cert", "guard"].contains(&family),
+                ["alb", "apigw", "cf", "cert", "guard", "nlb"].contains(&family),
                 "`{}`: unknown family",
                 r.id
             );
@@ -340,6 +359,7 @@ mod tests {
             include_str!("cert.rs"),
             include_str!("apigw/lambda.rs"),
             include_str!("apigw/integration.rs"),
+            include_str!("nlb/mod.rs"),
         ];
         let declared: Vec<&str> = sources
             .iter()

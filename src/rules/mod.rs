@@ -16,6 +16,7 @@ pub(crate) mod aws_defaults;
 pub mod catalog;
 pub mod cert;
 pub(crate) mod cloudfront;
+pub(crate) mod nlb;
 pub(crate) mod rank;
 pub(crate) mod signals;
 pub(crate) mod tls;
@@ -147,6 +148,8 @@ impl Draft {
 pub(crate) struct AlbCtx<'a> {
     pub alb: &'a AlbEvidence,
     pub s: AlbSignals,
+    /// A Network Load Balancer's own signals (`None` for an ALB).
+    pub nlb: Option<signals::NlbSignals>,
 }
 
 /// One distribution with its signals.
@@ -175,6 +178,9 @@ impl<'a> Ctx<'a> {
                 .map(|alb| AlbCtx {
                     alb,
                     s: signals::alb_signals(alarm, e, alb),
+                    nlb: alb
+                        .is_network()
+                        .then(|| signals::nlb_signals(alarm, e, alb)),
                 })
                 .collect(),
             cfs: e

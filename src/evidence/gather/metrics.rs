@@ -8,11 +8,13 @@ use futures::future::join_all;
 use super::calls::Calls;
 use crate::evidence::AlbEvidence;
 use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
-use crate::evidence::cloudwatch::{alb_metric, apigw_metric, cf_metric, lambda_metric};
+use crate::evidence::cloudwatch::{alb_metric, apigw_metric, cf_metric, lambda_metric, nlb_metric};
 use crate::evidence::elb::TargetGroup;
 use crate::evidence::port::{Port, Window};
 use crate::names::{self, GLOBAL_REGION};
-use crate::scope::{ALB_NAMESPACE, APIGW_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE};
+use crate::scope::{
+    ALB_NAMESPACE, APIGW_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE, NLB_NAMESPACE,
+};
 
 /// GetMetricData accepts at most 500 queries a call.
 pub(crate) const MAX_QUERIES_PER_CALL: usize = 500;
@@ -103,6 +105,9 @@ pub(super) fn alb_queries_for<'t>(
     lb: &str,
     groups: impl Iterator<Item = &'t TargetGroup>,
 ) -> Vec<MetricQuery> {
+    if names::is_network_dimension(lb) {
+        return nlb_queries_for(region, lb, groups);
+    }
     let lb_dims = [("LoadBalancer", lb)];
     let mut out: Vec<MetricQuery> = ALB_LB_SUMS
         .iter()
@@ -158,6 +163,51 @@ pub(super) fn alb_queries_for<'t>(
                 out.push(MetricQuery::new(region, ALB_NAMESPACE, m, &dims, "Sum"));
             }
         }
+    }
+    out
+}
+
+const NLB_LB_SUMS: [&str; 7] = [
+    nlb_metric::TARGET_RESETS,
+    nlb_metric::ELB_RESETS,
+    nlb_metric::CLIENT_RESETS,
+    nlb_metric::TARGET_TLS_ERRORS,
+    nlb_metric::CLIENT_TLS_ERRORS,
+    nlb_metric::PORT_ALLOCATION_ERRORS,
+    nlb_metric::NEW_FLOWS,
+];
+
+/// The metric queries for one Network Load Balancer (`net/NAME/ID`) and its target groups
+/// (`docs/rules.md`, "Metrics read").
+pub(crate) fn nlb_queries_for<'t>(
+    region: &str,
+    lb: &str,
+    groups: impl Iterator<Item = &'t TargetGroup>,
+) -> Vec<MetricQuery> {
+    let lb_dims = [("LoadBalancer", lb)];
+    let mut out: Vec<MetricQuery> = NLB_LB_SUMS
+        .iter()
+        .map(|m| MetricQuery::new(region, NLB_NAMESPACE, m, &lb_dims, "Sum"))
+        .collect();
+    for tg in groups {
+        let Some(tg_dim) = names::target_group_dimension(&tg.target_group_arn) else {
+            continue;
+        };
+        let dims = [("LoadBalancer", lb), ("TargetGroup", tg_dim)];
+        out.push(MetricQuery::new(
+            region,
+            NLB_NAMESPACE,
+            nlb_metric::HEALTHY_HOSTS,
+            &dims,
+            "Minimum",
+        ));
+        out.push(MetricQuery::new(
+            region,
+            NLB_NAMESPACE,
+            nlb_metric::UNHEALTHY_HOSTS,
+            &dims,
+            "Maximum",
+        ));
     }
     out
 }

@@ -163,7 +163,9 @@ fn idle_line(s: &AlbSignals) -> String {
     }
 }
 
-fn healths<'a>(routed: &[&'a TargetGroupEvidence]) -> Vec<(&'a TargetGroupEvidence, Health)> {
+pub(crate) fn healths<'a>(
+    routed: &[&'a TargetGroupEvidence],
+) -> Vec<(&'a TargetGroupEvidence, Health)> {
     routed
         .iter()
         .filter_map(|t| Health::of(t).map(|h| (*t, h)))

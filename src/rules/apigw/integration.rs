@@ -204,7 +204,7 @@ pub(crate) const BACKEND_PASSTHROUGH: Rule = Rule {
     codes: &[500, 502, 503, 504],
     sub_cause_of: None,
     cause: "API Gateway is passing on the 5xx of a load balancer of this account behind its integration; the cause is found on that load balancer.",
-    needs: "Needs an integration whose backend is a load balancer of this account (an HTTP integration URI naming its DNS name, a REST VPC link targeting it, an HTTP API VPC-link integration naming its listener) and that load balancer's ELB plus target 5xx above 0 and at least 30% of the API's 5xx, or following them per minute (rank correlation 0.6+).",
+    needs: "Needs an integration whose backend is a load balancer of this account (an HTTP integration URI naming its DNS name, a REST VPC link targeting it, an HTTP API VPC-link integration naming its listener) and that load balancer's ELB plus target 5xx above 0 and at least 30% of the API's 5xx, or following them per minute (rank correlation 0.6+); for a Network Load Balancer (no HTTP codes), its own trouble in W (unhealthy or no targets, rising resets, TLS or port allocation errors).",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same load balancer, and that cause is the answer.",
     detect: Detect::Api(backend_passthrough),
 };
@@ -223,6 +223,34 @@ fn backend_passthrough(ctx: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
         let Some(lb) = ctx.alb(&b.lb_arn) else {
             continue;
         };
+        if let Some(trouble) = crate::rules::nlb::trouble(lb) {
+            let mut d = a.draft(&BACKEND_PASSTHROUGH);
+            d.alb_arn = Some(b.lb_arn.clone());
+            d.resources.push(b.lb_arn.clone());
+            d.title = format!(
+                "{} passes on the failures of Network Load Balancer {}",
+                a.api.label(),
+                lb.alb.name()
+            );
+            d.headline = format!(
+                "{} answers 5xx because its backend, the Network Load Balancer {}, fails ({trouble}).",
+                a.api.label(),
+                lb.alb.name()
+            );
+            d.evidence(a.errors_line());
+            d.evidence(format!(
+                "backend NLB {} ({}: {}): {trouble}",
+                lb.alb.name(),
+                b.route,
+                b.how
+            ));
+            d.step(format!(
+                "Triage the Network Load Balancer {}: the cause is behind the VPC link, see the finding above.",
+                lb.alb.name()
+            ));
+            out.push(d);
+            continue;
+        }
         let lb_errors = lb.s.elb_5xx + lb.s.target_5xx;
         if lb_errors <= 0.0 {
             continue;

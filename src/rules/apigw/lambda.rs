@@ -526,10 +526,9 @@ fn malformed_proxy_response(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             _ => true,
         };
         // Requests that ran into the integration timeout answered 504 (or 503), not 502.
-        let integration_timed_out = a
-            .s
-            .integration_latency_max
-            .is_some_and(|l| l >= REACHED * f.integration_timeout_ms as f64);
+        let integration_timed_out =
+            a.s.integration_latency_max
+                .is_some_and(|l| l >= REACHED * f.integration_timeout_ms as f64);
         if !flowing || !quiet || !duration_normal || integration_timed_out {
             continue;
         }

@@ -24,9 +24,17 @@ fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     } else {
         ("HTTP", o.http_port())
     };
+    // An NLB passes TCP through (HTTP or HTTPS alike) and terminates TLS as HTTPS.
+    let network = a.alb.is_network();
+    let serves = |proto: Option<&str>| match proto {
+        Some(p) if p == want_proto => true,
+        Some("TCP" | "TCP_UDP") => network,
+        Some("TLS") => network && want_proto == "HTTPS",
+        _ => false,
+    };
     if listeners
         .iter()
-        .any(|l| l.port == Some(want_port) && l.protocol.as_deref() == Some(want_proto))
+        .any(|l| l.port == Some(want_port) && serves(l.protocol.as_deref()))
     {
         return None;
     }
@@ -274,13 +282,37 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
     codes: &[502, 503, 504],
     sub_cause_of: None,
     cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
-    needs: "Needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    needs: "For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
     detect: Detect::Origin(origin_passthrough),
 };
 
 fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let a = o.alb?;
+    if let Some(trouble) = crate::rules::nlb::trouble(a) {
+        // An NLB has no HTTP codes to compare: its own trouble during CloudFront's 5xx links.
+        if o.cf.s.errors_5xx <= 0.0 {
+            return None;
+        }
+        let mut d = o.draft(&ORIGIN_PASSTHROUGH);
+        d.title = format!(
+            "CloudFront {} passes on the failures of its origin NLB {}",
+            o.id(),
+            a.alb.name()
+        );
+        d.headline = format!(
+            "CloudFront {} answers 5xx because its origin, the Network Load Balancer {}, fails ({trouble}).",
+            o.id(),
+            a.alb.name()
+        );
+        d.evidence(format!("origin NLB {}: {trouble}", a.alb.name()));
+        d.evidence(rate_line(&o.cf.s, "5xx", o.cf.s.rate_5xx));
+        d.step(format!(
+            "Triage the Network Load Balancer {}: the cause is at the origin, see the finding above.",
+            a.alb.name()
+        ));
+        return Some(d);
+    }
     let s = &o.cf.s;
     let alb_errors = a.s.elb_5xx + a.s.target_5xx;
     if alb_errors <= 0.0 || s.errors_5xx <= 0.0 {

@@ -8,9 +8,11 @@
 
 mod apigw;
 mod cloudfront;
+mod nlb;
 
 pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
 pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
+pub(crate) use self::nlb::{NlbSignals, nlb_signals};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 

@@ -360,6 +360,24 @@ impl Alb {
         self
     }
 
+    /// A Network Load Balancer (`Type` network, a TCP listener) with the same names.
+    pub(crate) fn network(mut self) -> Self {
+        if let Some(lb) = &mut self.0.load_balancer {
+            lb.kind = Some("network".into());
+            lb.security_groups.clear();
+        }
+        for l in self.0.listeners.iter_mut().flatten() {
+            l.protocol = Some("TCP".into());
+        }
+        for tg in self.0.target_groups.iter_mut().flatten() {
+            if tg.target_group.protocol.as_deref() != Some("TLS") {
+                tg.target_group.protocol = Some("TCP".into());
+            }
+            tg.target_group.health_check_protocol = Some("TCP".into());
+        }
+        self
+    }
+
     /// A maintenance rule on every listener: priority 1, `path-pattern /*`, a fixed-response
     /// `code`.
     pub(crate) fn fixed_response_rule(mut self, code: &str) -> Self {
@@ -382,7 +400,11 @@ impl Alb {
                 }],
                 is_default: Some(false),
             };
-            self.0.rules.entry(l.listener_arn.clone()).or_default().push(rule);
+            self.0
+                .rules
+                .entry(l.listener_arn.clone())
+                .or_default()
+                .push(rule);
         }
         self
     }

@@ -186,6 +186,20 @@ pub(crate) fn alb_alarm(metric: &str) -> Alarm {
     )
 }
 
+/// An alarm on an AWS/NetworkELB metric of the load balancer and `web-tg`.
+pub(crate) fn nlb_alarm(metric: &str, stat: &str) -> Alarm {
+    alarm(
+        &format!("web-nlb-{}", metric.to_ascii_lowercase()),
+        AlarmMetric {
+            namespace: "AWS/NetworkELB".to_owned(),
+            name: metric.to_owned(),
+            dimensions: dims(&[("LoadBalancer", LB_DIM), ("TargetGroup", TG_DIM)]),
+            stat: Some(stat.to_owned()),
+            period: Some(60),
+        },
+    )
+}
+
 /// An alarm on a target group metric (`HealthyHostCount`, `UnHealthyHostCount`).
 pub(crate) fn tg_alarm(metric: &str, stat: &str) -> Alarm {
     alarm(
@@ -276,6 +290,43 @@ impl Scenario {
             reason: reason.to_owned(),
             resource: None,
         });
+        self
+    }
+
+    // ------------------------------------------------------------ NLB metrics
+
+    /// AWS/NetworkELB `name` (Sum) on the load balancer: `value(m)` per minute.
+    pub(crate) fn nlb_metric(mut self, name: &str, value: impl Fn(i64) -> Option<f64>) -> Self {
+        self.metrics.insert(
+            MetricQuery::new(
+                REGION,
+                "AWS/NetworkELB",
+                name,
+                &[("LoadBalancer", LB_DIM)],
+                "Sum",
+            ),
+            series(value),
+        );
+        self
+    }
+
+    /// AWS/NetworkELB `name`/`stat` on `web-tg`.
+    pub(crate) fn nlb_tg_metric(
+        mut self,
+        name: &str,
+        stat: &str,
+        value: impl Fn(i64) -> Option<f64>,
+    ) -> Self {
+        self.metrics.insert(
+            MetricQuery::new(
+                REGION,
+                "AWS/NetworkELB",
+                name,
+                &[("LoadBalancer", LB_DIM), ("TargetGroup", TG_DIM)],
+                stat,
+            ),
+            series(value),
+        );
         self
     }
 
