@@ -1,8 +1,10 @@
 //! SDK-level tests of the AWS adapter (`fivexx::evidence::sdk::AwsSdk`) with canned HTTP
 //! answers, for what moto cannot produce (see `aws_moto.rs` for everything it can):
 //!
-//! - CloudWatch `GetMetricData`: aws-sdk-cloudwatch 1.100+ speaks Smithy RPCv2 CBOR and moto
-//!   (up to 5.2.5) answers 404 (`docs/decisions.md`). The answers here are CBOR, encoded by hand.
+//! - CloudWatch `GetMetricData` answers shaped by hand (pages merged in query order, an error
+//!   code kept): aws-sdk-cloudwatch 1.100+ speaks Smithy RPCv2 CBOR, which moto 5.2.5 answers
+//!   404; against moto it goes through the shim (`scripts/cw_cbor_shim.py`, see `aws_moto.rs`).
+//!   The answers here are CBOR, encoded by hand.
 //! - target health `unhealthy` / `initial` (moto only says `healthy`, `unused`, ...);
 //! - ACM `AccessDeniedException`, and EMAIL validation with a `RenewalSummary` (moto reports
 //!   every certificate as DNS-validated and has no renewal summaries);

@@ -1,11 +1,14 @@
-# Shared by scripts/lambda-local and scripts/demo (sourced, not run): a moto server and the
-# function under `cargo lambda watch`, both on free loopback ports, stopped on exit or Ctrl-C.
+# Shared by scripts/lambda-local and scripts/demo (sourced, not run): a moto server (behind
+# its CloudWatch protocol shim) and the function under `cargo lambda watch`, all on free
+# loopback ports, stopped on exit or Ctrl-C.
 VENV="$PWD/.venv"
 export PATH="$VENV/bin:$PATH"
 WORK=$(mktemp -d)
 pids=()
 
 free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# free_ports N: N distinct free loopback ports on one line (all held until each is picked).
+free_ports() { "$VENV/bin/python" -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(*(s.getsockname()[1] for s in ss))' "$1"; }
 
 cleanup() {
   for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
@@ -26,13 +29,20 @@ wait_for_port() {
   return 1
 }
 
-# start_moto: a moto server on loopback; exports AWS_* for it.
+# start_moto: a moto server on loopback behind the CloudWatch protocol shim
+# (scripts/cw_cbor_shim.py, also on loopback: it forwards everything to moto and translates
+# CloudWatch's RPCv2 CBOR, which the Rust SDK speaks and moto answers 404); exports AWS_* for
+# the shim. Both are started at once and stopped by cleanup.
 start_moto() {
-  MOTO_PORT=$(free_port)
+  read -r MOTO_PORT SHIM_PORT <<<"$(free_ports 2)"
   setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
   pids+=($!)
+  setsid "$VENV/bin/python" scripts/cw_cbor_shim.py --port "$SHIM_PORT" --upstream "http://127.0.0.1:$MOTO_PORT" \
+    >"$WORK/shim.log" 2>&1 &
+  pids+=($!)
   wait_for_port "$MOTO_PORT" 20
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+  wait_for_port "$SHIM_PORT" 20
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$SHIM_PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 }
 

@@ -1,15 +1,20 @@
 //! A moto server (the AWS emulator) for SDK-level tests: one process per test, bound to
-//! 127.0.0.1 on a free port, killed when the guard drops.
+//! 127.0.0.1 on a free port, behind the CloudWatch protocol shim (`scripts/cw_cbor_shim.py`,
+//! also on 127.0.0.1): the shim forwards every request to moto unchanged, except CloudWatch in
+//! Smithy RPCv2 CBOR (the protocol of aws-sdk-cloudwatch, which moto 5.2.5 answers 404), which
+//! it translates to moto's awsJson protocol and back. The endpoint handed to the SDK is the
+//! shim's; both processes are killed when the guard drops.
 //!
 //! The binary is `<CARGO_MANIFEST_DIR>/.venv/bin/moto_server` (installed by `scripts/setup`),
-//! or whatever `FIVEXX_MOTO_SERVER` names. A missing binary fails the test: these tests are
-//! never skipped silently.
+//! or whatever `FIVEXX_MOTO_SERVER` names; the shim runs on the Python beside that binary
+//! (it needs botocore, which moto brings, and cbor2, which `scripts/setup` installs). A missing
+//! binary fails the test: these tests are never skipped silently.
 
 #![allow(dead_code)] // each test binary uses its own part of this helper
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +22,7 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_elasticloadbalancingv2::config::Credentials;
 use chrono::{DateTime, Datelike, Utc};
 
-/// How long moto may take to answer its first request.
+/// How long moto (behind the shim) may take to answer its first request.
 const READY_WITHIN: Duration = Duration::from_secs(15);
 
 /// The moto server binary the tests use.
@@ -28,15 +33,40 @@ pub fn moto_binary() -> PathBuf {
     }
 }
 
-/// A running moto server; killed (and reaped) on drop.
+/// The Python that runs the shim: the one installed beside the moto binary.
+fn shim_python(moto: &Path) -> PathBuf {
+    moto.with_file_name("python")
+}
+
+/// The CloudWatch RPCv2 CBOR shim.
+fn shim_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/cw_cbor_shim.py")
+}
+
+/// A running moto server and its CloudWatch shim; both killed (and reaped) on drop.
 pub struct MotoServer {
-    child: Child,
+    moto: Child,
+    shim: Child,
+    /// The shim's port: the endpoint of every client.
     port: u16,
-    log: tempfile::NamedTempFile,
+    moto_port: u16,
+    moto_log: tempfile::NamedTempFile,
+    shim_log: tempfile::NamedTempFile,
+}
+
+/// Spawns `cmd` with stdout and stderr into `log`.
+fn spawn_logged(cmd: &mut Command, log: &tempfile::NamedTempFile) -> std::io::Result<Child> {
+    let stdout = log.reopen().expect("reopen the log file");
+    let stderr = log.reopen().expect("reopen the log file");
+    cmd.stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
 }
 
 impl MotoServer {
-    /// Starts moto on a free loopback port and waits until it answers.
+    /// Starts moto and the shim in front of it, each on a free loopback port (both at once:
+    /// they start in parallel), and waits until moto answers through the shim.
     pub fn start() -> Self {
         let bin = moto_binary();
         assert!(
@@ -45,23 +75,50 @@ impl MotoServer {
              or point FIVEXX_MOTO_SERVER at a moto_server binary",
             bin.display()
         );
-        let port = free_port();
-        let log = tempfile::NamedTempFile::new().expect("temporary log file");
-        let stderr = log.reopen().expect("reopen the log file");
-        let stdout = log.reopen().expect("reopen the log file");
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start `{}`: {e}; run `scripts/setup` to (re)install moto",
-                    bin.display()
-                )
-            });
-        let mut server = Self { child, port, log };
+        let python = shim_python(&bin);
+        assert!(
+            python.is_file(),
+            "no Python beside `{}` to run the CloudWatch shim: run `scripts/setup`",
+            bin.display()
+        );
+        let [moto_port, port] = free_ports();
+        let moto_log = tempfile::NamedTempFile::new().expect("temporary log file");
+        let shim_log = tempfile::NamedTempFile::new().expect("temporary log file");
+        let mut moto = spawn_logged(
+            Command::new(&bin).args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
+            &moto_log,
+        )
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start `{}`: {e}; run `scripts/setup` to (re)install moto",
+                bin.display()
+            )
+        });
+        let shim = spawn_logged(
+            Command::new(&python).arg(shim_script()).args([
+                "--port",
+                &port.to_string(),
+                "--upstream",
+                &format!("http://127.0.0.1:{moto_port}"),
+            ]),
+            &shim_log,
+        )
+        .unwrap_or_else(|e| {
+            let _ = moto.kill();
+            let _ = moto.wait();
+            panic!(
+                "cannot start the CloudWatch shim with `{}`: {e}",
+                python.display()
+            )
+        });
+        let mut server = Self {
+            moto,
+            shim,
+            port,
+            moto_port,
+            moto_log,
+            shim_log,
+        };
         server.wait_ready();
         server
     }
@@ -69,37 +126,61 @@ impl MotoServer {
     fn wait_ready(&mut self) {
         let started = Instant::now();
         loop {
-            if let Ok((200, _)) = self.try_http("GET", "/moto-api/", &[], "") {
+            if let Ok((200, _, _)) = try_http(self.port, "GET", "/moto-api/", &[], b"") {
                 return;
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let moto_exited = self
+                .moto
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| ("moto server", s));
+            let shim_exited = self.shim.try_wait().ok().flatten().map(|s| ("the shim", s));
+            if let Some((name, status)) = moto_exited.or(shim_exited) {
                 panic!(
-                    "moto server exited ({status}) before answering on port {}:\n{}",
+                    "{name} exited ({status}) before answering (moto on port {}, the shim on \
+                     port {}):\n{}",
+                    self.moto_port,
                     self.port,
                     self.log_text()
                 );
             }
             if started.elapsed() > READY_WITHIN {
                 panic!(
-                    "moto server did not answer on port {} within {READY_WITHIN:?}:\n{}",
+                    "moto did not answer through the shim (port {}, moto on {}) within \
+                     {READY_WITHIN:?}:\n{}",
                     self.port,
+                    self.moto_port,
                     self.log_text()
                 );
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+        let read =
+            |f: &tempfile::NamedTempFile| std::fs::read_to_string(f.path()).unwrap_or_default();
+        format!(
+            "-- moto log:\n{}\n-- shim log:\n{}",
+            read(&self.moto_log),
+            read(&self.shim_log)
+        )
     }
 
+    /// The shim's port (the endpoint's).
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The endpoint every client uses: the shim, in front of moto.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// moto itself, without the shim (to show what the shim is for).
+    pub fn moto_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.moto_port)
     }
 
     /// An SDK configuration pointed at this server, with fivexx's HTTPS client, timeouts and
@@ -113,7 +194,7 @@ impl MotoServer {
             .await
     }
 
-    /// One HTTP/1.1 request to the server; the status and the body.
+    /// One HTTP/1.1 request to the endpoint (the shim); the status and the body.
     pub fn http(
         &self,
         method: &str,
@@ -121,44 +202,23 @@ impl MotoServer {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (u16, String) {
-        self.try_http(method, path, headers, body)
-            .unwrap_or_else(|e| panic!("{method} {path} on moto: {e}"))
+        let (status, _, body) = self.http_raw(false, method, path, headers, body.as_bytes());
+        (status, body)
     }
 
-    fn try_http(
+    /// One HTTP/1.1 request to the shim, or to moto itself when `direct`; the status, the
+    /// response head (status line and headers) and the body (lossy UTF-8).
+    pub fn http_raw(
         &self,
+        direct: bool,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-        body: &str,
-    ) -> std::io::Result<(u16, String)> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        stream.write_all(req.as_bytes())?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .ok_or_else(|| std::io::Error::other(format!("no HTTP status in {text:?}")))?;
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        Ok((status, body))
+        body: &[u8],
+    ) -> (u16, String, String) {
+        let port = if direct { self.moto_port } else { self.port };
+        try_http(port, method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path} on port {port}: {e}"))
     }
 
     /// The default VPC of `us-east-1` and two of its subnets (moto creates them at start).
@@ -195,15 +255,54 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in [&mut self.shim, &mut self.moto] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
-/// A port free on 127.0.0.1 right now (the listener is dropped before moto binds it).
-fn free_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local address").port()
+/// One HTTP/1.1 request to 127.0.0.1:`port`; the status, the head and the body.
+fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, String)> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut raw_req = req.into_bytes();
+    raw_req.extend_from_slice(body);
+    stream.write_all(&raw_req)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no HTTP status in {text:?}")))?;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    Ok((status, head.to_owned(), body.to_owned()))
+}
+
+/// `N` distinct ports free on 127.0.0.1 right now (the listeners are all held until every
+/// port is picked, then dropped before moto and the shim bind them).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("local address").port())
 }
 
 /// The text of every `<tag>...</tag>` in `xml`, in order.
