@@ -4,16 +4,18 @@
 //! file); the rules read it and nothing else. A source that could not be read is `None` (or
 //! absent from its map) and has a [`Gap`] naming the operation and the AWS error code.
 //!
-//! One module per AWS service ([`elb`], [`acm`], [`cloudfront`], [`route53`],
-//! [`cloudwatch`]) holds what fivexx reads of it: its answers in the API's own documented
-//! JSON shapes (PascalCase, with the services' spellings such as `DNSName`), its world-file
-//! section, and its operations ([`port::Operation`]: the SDK call, the world's answer, the
-//! recording). The same types serve the rules, the world file and `--record`; only the fields
-//! fivexx uses are modelled, unknown fields in a world are ignored (a full API answer pasted
-//! into a world loads), and every field is optional because AWS omits what is unset.
+//! One module per AWS service ([`elb`], [`clb`] (the Classic Load Balancer), [`acm`],
+//! [`cloudfront`], [`route53`], [`cloudwatch`]) holds what fivexx reads of it: its answers in
+//! the API's own documented JSON shapes (PascalCase, with the services' spellings such as
+//! `DNSName`), its world-file section, and its operations ([`port::Operation`]: the SDK call,
+//! the world's answer, the recording). The same types serve the rules, the world file and
+//! `--record`; only the fields fivexx uses are modelled, unknown fields in a world are ignored
+//! (a full API answer pasted into a world loads), and every field is optional because AWS
+//! omits what is unset.
 //! [`sdk`], [`world`] and [`record`] are the three ports; [`gather`] orders the calls.
 
 pub mod acm;
+pub mod clb;
 pub mod cloudfront;
 pub mod cloudwatch;
 pub mod elb;

@@ -17,6 +17,16 @@ use super::sdk::AwsSdk;
 use super::world::World;
 
 /// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`).
+///
+/// The Classic Load Balancer's API (`elasticloadbalancing`, version 2012-06-01) shares its IAM
+/// namespace with v2: its `DescribeLoadBalancers` and `DescribeLoadBalancerAttributes` are the
+/// same IAM actions as v2's, so [`Op::DescribeClassicLoadBalancers`] and
+/// [`Op::DescribeClassicLoadBalancerAttributes`] have the same [`Op::iam_name`] as
+/// [`Op::DescribeLoadBalancers`] and [`Op::DescribeLoadBalancerAttributes`]. A world's `Faults`
+/// entry under that name fails both APIs, as an IAM deny of the action does; an `Errors` entry
+/// fails the one whose input key it names (the Classic inputs are names, v2's ARNs, and the
+/// Classic list of a region has a key of its own: see `evidence::clb`). Gaps of either read
+/// the same IAM name, the permission to grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
     DescribeLoadBalancers,
@@ -27,6 +37,13 @@ pub enum Op {
     DescribeTargetGroups,
     DescribeTargetGroupAttributes,
     DescribeTargetHealth,
+    /// Classic `DescribeLoadBalancers` (IAM: `elasticloadbalancing:DescribeLoadBalancers`).
+    DescribeClassicLoadBalancers,
+    /// Classic `DescribeLoadBalancerAttributes` (IAM:
+    /// `elasticloadbalancing:DescribeLoadBalancerAttributes`).
+    DescribeClassicLoadBalancerAttributes,
+    /// Classic `DescribeInstanceHealth`.
+    DescribeInstanceHealth,
     DescribeCertificate,
     ListCertificates,
     GetDistributionConfig,
@@ -37,7 +54,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 15] = [
+    pub(crate) const ALL: [Op; 18] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -46,6 +63,9 @@ impl Op {
         Op::DescribeTargetGroups,
         Op::DescribeTargetGroupAttributes,
         Op::DescribeTargetHealth,
+        Op::DescribeClassicLoadBalancers,
+        Op::DescribeClassicLoadBalancerAttributes,
+        Op::DescribeInstanceHealth,
         Op::DescribeCertificate,
         Op::ListCertificates,
         Op::GetDistributionConfig,
@@ -70,6 +90,12 @@ impl Op {
                 "elasticloadbalancing:DescribeTargetGroupAttributes"
             }
             Op::DescribeTargetHealth => "elasticloadbalancing:DescribeTargetHealth",
+            // The Classic API's actions: two of them are v2's (see [`Op`]).
+            Op::DescribeClassicLoadBalancers => "elasticloadbalancing:DescribeLoadBalancers",
+            Op::DescribeClassicLoadBalancerAttributes => {
+                "elasticloadbalancing:DescribeLoadBalancerAttributes"
+            }
+            Op::DescribeInstanceHealth => "elasticloadbalancing:DescribeInstanceHealth",
             Op::DescribeCertificate => "acm:DescribeCertificate",
             Op::ListCertificates => "acm:ListCertificates",
             Op::GetDistributionConfig => "cloudfront:GetDistributionConfig",
@@ -80,6 +106,9 @@ impl Op {
         }
     }
 
+    /// The operation of an IAM name; for a name two operations share (v2 and Classic), the
+    /// first (v2's): enough to tell a world's `Faults` and `Errors` keys from misspellings,
+    /// and a world looks its faults up by name (`World::fault`), not through this.
     pub(crate) fn from_iam_name(name: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|op| op.iam_name() == name)
     }

@@ -76,6 +76,7 @@ pub(crate) async fn load_sdk_config() -> SdkConfig {
 #[derive(Clone)]
 struct RegionClients {
     elb: aws_sdk_elasticloadbalancingv2::Client,
+    elb_classic: aws_sdk_elasticloadbalancing::Client,
     acm: aws_sdk_acm::Client,
     cw: aws_sdk_cloudwatch::Client,
 }
@@ -133,6 +134,7 @@ impl AwsSdk {
                     .build();
                 RegionClients {
                     elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
+                    elb_classic: aws_sdk_elasticloadbalancing::Client::new(&cfg),
                     acm: aws_sdk_acm::Client::new(&cfg),
                     cw: aws_sdk_cloudwatch::Client::new(&cfg),
                 }
@@ -146,6 +148,11 @@ impl AwsSdk {
 
     pub(crate) fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
         self.clients(region).elb
+    }
+
+    /// The Classic Load Balancer's API (`elasticloadbalancing`, version 2012-06-01).
+    pub(crate) fn elb_classic(&self, region: &str) -> aws_sdk_elasticloadbalancing::Client {
+        self.clients(region).elb_classic
     }
 
     pub(crate) fn acm(&self, region: &str) -> aws_sdk_acm::Client {
