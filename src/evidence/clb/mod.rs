@@ -139,7 +139,7 @@ impl HealthCheckTarget {
     /// Parses `PROTOCOL:PORT[PATH]` the way AWS validates it: an `HTTP` or `HTTPS` check has a
     /// path starting with `/`, a `TCP` or `SSL` check none; the port is 1 to 65535; the
     /// protocol may be in any case (AWS stores it upper case).
-    pub fn parse(target: &str) -> Option<Self> {
+    pub(crate) fn parse(target: &str) -> Option<Self> {
         let (protocol, rest) = target.trim().split_once(':')?;
         let protocol = protocol.to_ascii_uppercase();
         let digits = rest
@@ -199,13 +199,13 @@ pub struct LoadBalancerAttributes {
 }
 
 /// AWS's idle timeout of a Classic Load Balancer that was never given one.
-pub const DEFAULT_IDLE_TIMEOUT: i32 = 60;
+pub(crate) const DEFAULT_IDLE_TIMEOUT: i32 = 60;
 
 impl LoadBalancerAttributes {
     /// The idle timeout in seconds: the time a connection may stay idle, either way, before
     /// the load balancer closes it (a 504 when the instance has not answered by then).
     ///
-    /// [`DEFAULT_IDLE_TIMEOUT`] (60 s) when unset: that is AWS's default, which applies to a
+    /// `DEFAULT_IDLE_TIMEOUT` (60 s) when unset: that is AWS's default, which applies to a
     /// load balancer whose `ConnectionSettings` were never modified, and AWS's answer always
     /// carries `ConnectionSettings`; only a world written by hand, or an attribute answer the
     /// world does not hold, leaves it out. A value outside AWS's range (1 to 4,000 s), which

@@ -16,7 +16,7 @@ use crate::evidence::world::World;
 /// The names one `DescribeLoadBalancers` request carries at most. The Classic API reference
 /// states no limit on `LoadBalancerNames`; this is v2's documented one (20 ARNs or names),
 /// kept as a bound that AWS is sure to accept. More names take several requests.
-pub const NAMES_PER_CALL: usize = 20;
+pub(crate) const NAMES_PER_CALL: usize = 20;
 
 /// What [`DescribeClassicLoadBalancers`] describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
