@@ -46,6 +46,7 @@ NO_RESOURCE_LEVEL_EXTRA = {
     "cloudwatch:GetMetricData",
     "route53:ListHostedZonesByName",
     "acm:ListCertificates",
+    "lambda:GetAccountSettings",
 }
 
 # Resource-based grants the triggers need: principal -> requires SourceAccount.
@@ -98,11 +99,25 @@ def load_template(path):
 
 
 def code_operations(port_rs):
-    """The IAM names `Op::iam_name` returns, read from the Rust source."""
+    """The IAM actions the code needs: `Op::iam_name` of every operation, except those that
+    `Op::iam_action` maps to another action (`apigateway:GET`), read from the Rust source."""
     text = Path(port_rs).read_text(encoding="utf-8")
-    start = text.find("fn iam_name")
+    names = function_arms(text, "iam_name", port_rs)
+    actions = function_arms(text, "iam_action", port_rs)
+    ops = set()
+    for variant, name in names.items():
+        ops.add(actions.get(variant, name))
+    if not ops:
+        raise SystemExit(f"check_iam: {port_rs}: no operation names in `fn iam_name`")
+    return ops
+
+
+def function_arms(text, function, port_rs):
+    """`Op::Variant => "service:Action"` arms of `fn FUNCTION` (alternatives with `|`), as a
+    map from variant to action."""
+    start = text.find(f"fn {function}")
     if start < 0:
-        raise SystemExit(f"check_iam: {port_rs}: no `fn iam_name` found")
+        raise SystemExit(f"check_iam: {port_rs}: no `fn {function}` found")
     # The function body: from its first `{` to the matching `}`.
     body_start = text.index("{", start)
     depth = 0
@@ -115,11 +130,12 @@ def code_operations(port_rs):
                 body = text[body_start : i + 1]
                 break
     else:
-        raise SystemExit(f"check_iam: {port_rs}: unbalanced `fn iam_name`")
-    ops = set(re.findall(r'"([a-z0-9-]+:[A-Za-z0-9]+)"', body))
-    if not ops:
-        raise SystemExit(f"check_iam: {port_rs}: no operation names in `fn iam_name`")
-    return ops
+        raise SystemExit(f"check_iam: {port_rs}: unbalanced `fn {function}`")
+    arms = {}
+    for variants, action in re.findall(r'((?:Op::\w+\s*\|?\s*)+)=>\s*\{?\s*"([a-z0-9-]+:[A-Za-z0-9]+)"', body):
+        for v in re.findall(r"Op::(\w+)", variants):
+            arms[v] = action
+    return arms
 
 
 # --- helpers -------------------------------------------------------------------------------

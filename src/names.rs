@@ -54,6 +54,11 @@ pub(crate) fn target_group_arn(region: &str, account: &str, dimension: &str) -> 
     )
 }
 
+/// Whether a `LoadBalancer` dimension (`net/NAME/ID`) or ARN names a Network Load Balancer.
+pub(crate) fn is_network_dimension(lb: &str) -> bool {
+    lb.starts_with("net/") || lb.contains(":loadbalancer/net/")
+}
+
 /// The `LoadBalancer` metric dimension (`app/NAME/ID`) of a load balancer ARN.
 pub(crate) fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
     lb_arn.split_once(":loadbalancer/").map(|(_, d)| d)
@@ -84,11 +89,60 @@ pub(crate) fn normalize_dns(name: &str) -> String {
 /// or `dualstack.` in front), or `None` when the name is not an ELB name.
 pub(crate) fn elb_dns_region(name: &str) -> Option<String> {
     let n = normalize_dns(name);
-    let rest = n
+    let region = match n
         .strip_suffix(".elb.amazonaws.com")
-        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))?;
-    let (_, region) = rest.rsplit_once('.')?;
-    (!region.is_empty() && region.contains('-')).then(|| region.to_owned())
+        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))
+    {
+        // ALB and Classic: NAME-NUMBER.REGION.elb.amazonaws.com
+        Some(rest) => rest.rsplit_once('.')?.1,
+        // NLB: NAME-ID.elb.REGION.amazonaws.com
+        None => {
+            let rest = n
+                .strip_suffix(".amazonaws.com")
+                .or_else(|| n.strip_suffix(".amazonaws.com.cn"))?;
+            let (head, region) = rest.rsplit_once('.')?;
+            if !head.ends_with(".elb") {
+                return None;
+            }
+            region
+        }
+    };
+    crate::untrusted::is_region(region).then(|| region.to_owned())
+}
+
+/// The bucket an S3 origin domain names (`BUCKET.s3.REGION.amazonaws.com`,
+/// `BUCKET.s3.amazonaws.com`, `BUCKET.s3-website-REGION.amazonaws.com`,
+/// `BUCKET.s3-website.REGION.amazonaws.com`).
+pub(crate) fn s3_bucket(domain: &str) -> Option<String> {
+    let d = normalize_dns(domain);
+    let rest = d
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| d.strip_suffix(".amazonaws.com.cn"))?;
+    for marker in [".s3.", ".s3-website-", ".s3-website.", ".s3-"] {
+        if let Some(at) = rest.find(marker) {
+            let bucket = &rest[..at];
+            return (!bucket.is_empty()).then(|| bucket.to_owned());
+        }
+    }
+    rest.strip_suffix(".s3")
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+}
+
+/// The load balancer ARN of a listener ARN
+/// (`...:listener/app/NAME/ID/LISTENER` -> `...:loadbalancer/app/NAME/ID`).
+pub(crate) fn listener_load_balancer_arn(listener_arn: &str) -> Option<String> {
+    let (head, rest) = listener_arn.split_once(":listener/")?;
+    if !head.starts_with("arn:") || !head.contains(":elasticloadbalancing:") {
+        return None;
+    }
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [kind @ ("app" | "net"), name, id, _listener] if !name.is_empty() && !id.is_empty() => {
+            Some(format!("{head}:loadbalancer/{kind}/{name}/{id}"))
+        }
+        _ => None,
+    }
 }
 
 /// The region of a Classic Load Balancer's DNS name (`NAME-NUMBER.REGION.elb.amazonaws.com`,
@@ -126,6 +180,63 @@ pub(crate) fn normalize_stat(stat: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elb_dns_names_of_every_kind_carry_their_region() {
+        for (dns, region) in [
+            ("web-1234.us-east-1.elb.amazonaws.com", Some("us-east-1")),
+            (
+                "internal-web-1234.eu-west-1.elb.amazonaws.com.",
+                Some("eu-west-1"),
+            ),
+            (
+                "dualstack.web-1234.us-east-1.elb.amazonaws.com",
+                Some("us-east-1"),
+            ),
+            (
+                "edge-0123456789abcdef.elb.us-west-2.amazonaws.com",
+                Some("us-west-2"),
+            ),
+            ("a1b2c3.execute-api.us-east-1.amazonaws.com", None),
+            ("bucket.s3.us-east-1.amazonaws.com", None),
+            ("x.elb.<b>.amazonaws.com", None),
+        ] {
+            assert_eq!(elb_dns_region(dns).as_deref(), region, "{dns}");
+        }
+    }
+
+    #[test]
+    fn s3_origin_domains_name_their_bucket() {
+        for (d, b) in [
+            ("acme.s3.us-east-1.amazonaws.com", Some("acme")),
+            ("acme.s3.amazonaws.com", Some("acme")),
+            (
+                "www.acme.com.s3-website-eu-west-1.amazonaws.com",
+                Some("www.acme.com"),
+            ),
+            ("acme.s3-website.eu-west-1.amazonaws.com", Some("acme")),
+            ("web-1.us-east-1.elb.amazonaws.com", None),
+            (".s3.amazonaws.com", None),
+        ] {
+            assert_eq!(s3_bucket(d).as_deref(), b, "{d}");
+        }
+    }
+
+    #[test]
+    fn listener_arns_name_their_load_balancer() {
+        assert_eq!(
+            listener_load_balancer_arn(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/edge/0123/4567"
+            )
+            .as_deref(),
+            Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/0123")
+        );
+        assert_eq!(
+            listener_load_balancer_arn("arn:aws:servicediscovery:x:listener/a/b/c/d"),
+            None
+        );
+        assert_eq!(listener_load_balancer_arn("listener/app/a/b"), None);
+    }
 
     #[test]
     fn arn_fields() {

@@ -12,6 +12,22 @@ use crate::names;
 
 pub(crate) const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
 pub(crate) const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
+pub(crate) const APIGW_NAMESPACE: &str = "AWS/ApiGateway";
+pub(crate) const NLB_NAMESPACE: &str = "AWS/NetworkELB";
+pub(crate) const LAMBDA_NAMESPACE: &str = "AWS/Lambda";
+
+/// An API Gateway stage to examine: a REST API by name (`ApiName`, as its metrics are keyed),
+/// or an HTTP API by id (`ApiId`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiRef {
+    pub region: String,
+    /// `true`: an HTTP API named by `ApiId`; `false`: a REST API named by `ApiName`.
+    pub http: bool,
+    /// The `ApiName` (REST) or `ApiId` (HTTP API) dimension.
+    pub key: String,
+    /// The `Stage` dimension; `None` when the alarm watches the whole API.
+    pub stage: Option<String>,
+}
 
 /// A load balancer to examine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,19 +49,31 @@ pub(crate) const MAX_RESOURCES: usize = 10;
 pub struct Scope {
     pub albs: Vec<AlbRef>,
     pub distributions: Vec<String>,
+    pub apis: Vec<ApiRef>,
     /// Resources the alarm names beyond [`MAX_RESOURCES`]: not examined.
     pub skipped: std::collections::BTreeSet<String>,
 }
 
 impl Scope {
     pub(crate) fn is_empty(&self) -> bool {
-        self.albs.is_empty() && self.distributions.is_empty()
+        self.albs.is_empty() && self.distributions.is_empty() && self.apis.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.albs.len() + self.distributions.len() + self.apis.len()
     }
 
     /// Whether a metric's resource is one the triage examines.
     pub(crate) fn covers(&self, region: &str, account: Option<&str>, m: &AlarmMetric) -> bool {
         if let Some(id) = m.dimensions.get("DistributionId") {
             return self.distributions.contains(id);
+        }
+        if m.namespace == APIGW_NAMESPACE {
+            return api_ref(region, m).is_some_and(|r| {
+                self.apis
+                    .iter()
+                    .any(|a| a.http == r.http && a.key == r.key && a.stage == r.stage)
+            });
         }
         match (m.dimensions.get("LoadBalancer"), account) {
             (Some(dim), Some(account)) => {
@@ -75,13 +103,21 @@ pub fn scope(
     let ours: Vec<_> = alarm
         .metrics
         .iter()
-        .filter(|m| m.namespace == ALB_NAMESPACE || m.namespace == CLOUDFRONT_NAMESPACE)
+        .filter(|m| {
+            [
+                ALB_NAMESPACE,
+                NLB_NAMESPACE,
+                CLOUDFRONT_NAMESPACE,
+                APIGW_NAMESPACE,
+            ]
+            .contains(&m.namespace.as_str())
+        })
         .collect();
     if ours.is_empty() {
         return Err(OutOfScope(
             match (alarm.metrics.first(), &alarm.alarm_rule) {
                 (Some(m), _) => format!(
-                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB and AWS/CloudFront alarms",
+                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/NetworkELB, AWS/CloudFront and AWS/ApiGateway alarms",
                     crate::error::short(&alarm.name),
                     crate::error::short(&m.name),
                     crate::error::short(&m.namespace)
@@ -104,7 +140,19 @@ pub fn scope(
     // The alarm's own order is the order of relevance: the primary metric (the one a metric
     // alarm watches, the first input of an expression) comes first.
     for m in ours {
-        let full = out.albs.len() + out.distributions.len() >= MAX_RESOURCES;
+        let full = out.len() >= MAX_RESOURCES;
+        if m.namespace == APIGW_NAMESPACE {
+            if let Some(r) = api_ref(&region, m)
+                && !out.apis.contains(&r)
+            {
+                if full {
+                    out.skip(&format!("API {}", r.key));
+                } else {
+                    out.apis.push(r);
+                }
+            }
+            continue;
+        }
         if m.namespace == CLOUDFRONT_NAMESPACE {
             if let Some(id) = m.dimensions.get("DistributionId")
                 && !out.distributions.contains(id)
@@ -149,9 +197,28 @@ pub fn scope(
     }
     if out.is_empty() {
         return Err(OutOfScope(format!(
-            "alarm `{}` has no `LoadBalancer` or `DistributionId` dimension to start from",
+            "alarm `{}` has no `LoadBalancer`, `DistributionId`, `ApiName` or `ApiId` dimension to start from",
             crate::error::short(&alarm.name)
         )));
     }
     Ok(out)
+}
+
+/// The API stage an `AWS/ApiGateway` metric names: `ApiId` (an HTTP API) or `ApiName` (a
+/// REST API), with its `Stage` when it has one.
+fn api_ref(region: &str, m: &AlarmMetric) -> Option<ApiRef> {
+    let (http, key) = match (m.dimensions.get("ApiId"), m.dimensions.get("ApiName")) {
+        (Some(id), _) => (true, id),
+        (None, Some(name)) => (false, name),
+        (None, None) => return None,
+    };
+    if key.is_empty() {
+        return None;
+    }
+    Some(ApiRef {
+        region: region.to_owned(),
+        http,
+        key: key.clone(),
+        stage: m.dimensions.get("Stage").filter(|s| !s.is_empty()).cloned(),
+    })
 }

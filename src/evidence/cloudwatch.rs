@@ -36,6 +36,7 @@ pub(crate) mod alb_metric {
     pub(crate) const LAMBDA_USER_ERROR: &str = "LambdaUserError";
     pub(crate) const LAMBDA_INTERNAL_ERROR: &str = "LambdaInternalError";
     pub(crate) const AUTH_ERROR: &str = "ELBAuthError";
+    pub(crate) const FIXED_RESPONSES: &str = "HTTP_Fixed_Response_Count";
     pub(crate) const TARGET_RESPONSE_TIME: &str = "TargetResponseTime";
     pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
     pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
@@ -43,6 +44,43 @@ pub(crate) mod alb_metric {
 
 /// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
 /// dimension `Region=Global`). Rates are percentages of all requests.
+/// Network Load Balancer metric names (`AWS/NetworkELB`). Host counts carry `LoadBalancer`
+/// and `TargetGroup`; resets, TLS errors and port allocation errors carry `LoadBalancer` only.
+pub(crate) mod nlb_metric {
+    pub(crate) const TARGET_RESETS: &str = "TCP_Target_Reset_Count";
+    pub(crate) const ELB_RESETS: &str = "TCP_ELB_Reset_Count";
+    pub(crate) const CLIENT_RESETS: &str = "TCP_Client_Reset_Count";
+    pub(crate) const TARGET_TLS_ERRORS: &str = "TargetTLSNegotiationErrorCount";
+    pub(crate) const CLIENT_TLS_ERRORS: &str = "ClientTLSNegotiationErrorCount";
+    pub(crate) const PORT_ALLOCATION_ERRORS: &str = "PortAllocationErrorCount";
+    pub(crate) const NEW_FLOWS: &str = "NewFlowCount";
+    pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
+    pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
+}
+
+/// API Gateway metric names (`AWS/ApiGateway`): REST APIs spell the error counts
+/// `5XXError`/`4XXError` (dimensions `ApiName`, `Stage`), HTTP APIs `5xx`/`4xx` (`ApiId`,
+/// `Stage`); the rest is shared. Latencies are in milliseconds.
+pub(crate) mod apigw_metric {
+    pub(crate) const REST_5XX: &str = "5XXError";
+    pub(crate) const REST_4XX: &str = "4XXError";
+    pub(crate) const HTTP_5XX: &str = "5xx";
+    pub(crate) const HTTP_4XX: &str = "4xx";
+    pub(crate) const COUNT: &str = "Count";
+    pub(crate) const LATENCY: &str = "Latency";
+    pub(crate) const INTEGRATION_LATENCY: &str = "IntegrationLatency";
+}
+
+/// Lambda metric names (`AWS/Lambda`, dimension `FunctionName`, and `Resource` for an alias
+/// or version). `Duration` is in milliseconds.
+pub(crate) mod lambda_metric {
+    pub(crate) const INVOCATIONS: &str = "Invocations";
+    pub(crate) const ERRORS: &str = "Errors";
+    pub(crate) const THROTTLES: &str = "Throttles";
+    pub(crate) const DURATION: &str = "Duration";
+    pub(crate) const CONCURRENT: &str = "ConcurrentExecutions";
+}
+
 pub(crate) mod cf_metric {
     pub(crate) const REQUESTS: &str = "Requests";
     pub(crate) const RATE_5XX: &str = "5xxErrorRate";

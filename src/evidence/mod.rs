@@ -15,11 +15,13 @@
 //! [`sdk`], [`world`] and [`record`] are the three ports; [`gather`] orders the calls.
 
 pub mod acm;
+pub mod apigw;
 pub mod clb;
 pub mod cloudfront;
 pub mod cloudwatch;
 pub mod elb;
 pub mod gather;
+pub mod lambda;
 pub mod port;
 pub mod record;
 pub(crate) mod route53;
@@ -32,9 +34,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use self::acm::CertificateDetail;
+use self::apigw::{ApiKind, Integration};
 use self::cloudfront::{DistributionConfig, OriginRequestPolicy};
 use self::cloudwatch::Metrics;
 use self::elb::{Attribute, Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription};
+use self::lambda::{AccountSettings, FunctionConcurrency, FunctionConfiguration, PolicyState};
 use self::port::Window;
 use crate::names;
 
@@ -71,6 +75,15 @@ pub struct AlbEvidence {
 }
 
 impl AlbEvidence {
+    /// Whether it is a Network Load Balancer (`net/` in its ARN, or `Type` network).
+    pub(crate) fn is_network(&self) -> bool {
+        names::is_network_dimension(&self.arn)
+            || self
+                .load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.kind.as_deref() == Some("network"))
+    }
+
     /// `app/NAME/ID`, the `LoadBalancer` metric dimension.
     pub(crate) fn dimension(&self) -> &str {
         names::load_balancer_dimension(&self.arn).unwrap_or(&self.arn)
@@ -133,6 +146,83 @@ pub struct DistributionEvidence {
     pub origins: Vec<OriginLink>,
 }
 
+/// One API Gateway stage and what it integrates with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiEvidence {
+    pub region: String,
+    pub kind: ApiKind,
+    /// The alarm's `ApiName` (REST) or `ApiId` (HTTP API): the metrics' dimension.
+    pub key: String,
+    /// The alarm's `Stage`; `None` when it watches the whole API.
+    pub stage_name: Option<String>,
+    /// The API's id, once found (REST APIs are found by name).
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// REST APIs with the alarm's name: their metrics share one series when more than one.
+    pub same_name: usize,
+    /// The stage's variables; `None` when the stage could not be read (or none was named).
+    pub stage_variables: Option<BTreeMap<String, String>>,
+    /// Every route's integration; `None` when unreadable.
+    pub integrations: Option<Vec<Integration>>,
+    pub functions: Vec<FunctionEvidence>,
+    /// Lambda's account settings in the API's region (read when a function is integrated).
+    pub account: Option<AccountSettings>,
+    /// The load balancers the integrations reach, with how each was found.
+    pub backends: Vec<BackendLink>,
+    /// Why an integration's function or backend could not be named (a stage variable the
+    /// stage does not set, a URI naming no function).
+    pub unresolved: Vec<String>,
+}
+
+impl ApiEvidence {
+    /// What the messages call it: `orders-api (prod)`.
+    pub(crate) fn label(&self) -> String {
+        let name = self.name.as_deref().unwrap_or(&self.key);
+        match &self.stage_name {
+            Some(s) => format!("{name} ({s})"),
+            None => name.to_owned(),
+        }
+    }
+}
+
+/// A function an API integrates, and what Lambda says of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionEvidence {
+    /// `name` or `name:qualifier`, as the integration names it.
+    pub name: String,
+    pub region: String,
+    /// The routes that invoke it (`POST /orders`).
+    pub routes: Vec<String>,
+    /// The integration timeout of those routes, the longest (ms).
+    pub integration_timeout_ms: i64,
+    pub config: Option<FunctionConfiguration>,
+    /// `None` when unreadable.
+    pub concurrency: Option<FunctionConcurrency>,
+    /// `None` when unreadable.
+    pub policy: Option<PolicyState>,
+}
+
+impl FunctionEvidence {
+    pub(crate) fn bare_name(&self) -> &str {
+        lambda::bare(&self.name)
+    }
+
+    /// The alias or version after `:`, if any.
+    pub(crate) fn qualifier(&self) -> Option<&str> {
+        self.name.split_once(':').map(|(_, q)| q)
+    }
+}
+
+/// An integration's backend that is a load balancer of this account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackendLink {
+    pub route: String,
+    /// The load balancer's ARN.
+    pub lb_arn: String,
+    /// How it was found (`HTTP integration URI ...`, `VPC link ...`).
+    pub how: String,
+}
+
 /// Counters for the verdict's `stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct GatherStats {
@@ -149,6 +239,7 @@ pub struct Evidence {
     pub window: Window,
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
+    pub apis: Vec<ApiEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     pub stats: GatherStats,

@@ -16,7 +16,9 @@ use super::record::Recording;
 use super::sdk::AwsSdk;
 use super::world::World;
 
-/// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`).
+/// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`). REST and HTTP
+/// APIs share `apigateway:GetStage` and `apigateway:GetVpcLinks` (their inputs never collide:
+/// API ids differ).
 ///
 /// The Classic Load Balancer's API (`elasticloadbalancing`, version 2012-06-01) shares its IAM
 /// namespace with v2: its `DescribeLoadBalancers` and `DescribeLoadBalancerAttributes` are the
@@ -51,10 +53,20 @@ pub enum Op {
     ListHostedZonesByName,
     ListResourceRecordSets,
     GetMetricData,
+    GetRestApis,
+    GetStage,
+    GetResources,
+    GetVpcLinks,
+    GetApis,
+    GetIntegrations,
+    GetFunctionConfiguration,
+    GetFunctionConcurrency,
+    GetPolicy,
+    GetAccountSettings,
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 18] = [
+    pub(crate) const ALL: [Op; 28] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -73,6 +85,16 @@ impl Op {
         Op::ListHostedZonesByName,
         Op::ListResourceRecordSets,
         Op::GetMetricData,
+        Op::GetRestApis,
+        Op::GetStage,
+        Op::GetResources,
+        Op::GetVpcLinks,
+        Op::GetApis,
+        Op::GetIntegrations,
+        Op::GetFunctionConfiguration,
+        Op::GetFunctionConcurrency,
+        Op::GetPolicy,
+        Op::GetAccountSettings,
     ];
 
     /// `service:Operation`, IAM spelling: the key of a world's `Faults` and of a gap.
@@ -103,14 +125,47 @@ impl Op {
             Op::ListHostedZonesByName => "route53:ListHostedZonesByName",
             Op::ListResourceRecordSets => "route53:ListResourceRecordSets",
             Op::GetMetricData => "cloudwatch:GetMetricData",
+            Op::GetRestApis => "apigateway:GetRestApis",
+            Op::GetStage => "apigateway:GetStage",
+            Op::GetResources => "apigateway:GetResources",
+            Op::GetVpcLinks => "apigateway:GetVpcLinks",
+            Op::GetApis => "apigateway:GetApis",
+            Op::GetIntegrations => "apigateway:GetIntegrations",
+            Op::GetFunctionConfiguration => "lambda:GetFunctionConfiguration",
+            Op::GetFunctionConcurrency => "lambda:GetFunctionConcurrency",
+            Op::GetPolicy => "lambda:GetPolicy",
+            Op::GetAccountSettings => "lambda:GetAccountSettings",
         }
     }
 
-    /// The operation of an IAM name; for a name two operations share (v2 and Classic), the
-    /// first (v2's): enough to tell a world's `Faults` and `Errors` keys from misspellings,
-    /// and a world looks its faults up by name (`World::fault`), not through this.
+    /// The IAM action that allows it, where IAM does not name actions after operations:
+    /// every API Gateway read (REST and HTTP APIs) is `apigateway:GET` on the resource's
+    /// path. infra/check_iam.py reads this function and [`Op::iam_name`]: an operation
+    /// missing here is required under its own name.
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Op::GetRestApis
+            | Op::GetStage
+            | Op::GetResources
+            | Op::GetVpcLinks
+            | Op::GetApis
+            | Op::GetIntegrations => "apigateway:GET",
+            other => other.iam_name(),
+        }
+    }
+
+    /// The operations a world's `Faults`/`Errors` key names: the operation's own name, or its
+    /// IAM action, which names every operation it allows (`apigateway:GET`, as an IAM deny
+    /// would).
+    pub(crate) fn named_by(name: &str) -> Vec<Op> {
+        Op::ALL
+            .into_iter()
+            .filter(|op| op.iam_name() == name || op.iam_action() == name)
+            .collect()
+    }
+
     pub(crate) fn from_iam_name(name: &str) -> Option<Op> {
-        Op::ALL.into_iter().find(|op| op.iam_name() == name)
+        Op::named_by(name).into_iter().next()
     }
 }
 

@@ -79,6 +79,9 @@ struct RegionClients {
     elb_classic: aws_sdk_elasticloadbalancing::Client,
     acm: aws_sdk_acm::Client,
     cw: aws_sdk_cloudwatch::Client,
+    apigateway: aws_sdk_apigateway::Client,
+    apigatewayv2: aws_sdk_apigatewayv2::Client,
+    lambda: aws_sdk_lambda::Client,
 }
 
 /// The port backed by the AWS SDK.
@@ -137,6 +140,9 @@ impl AwsSdk {
                     elb_classic: aws_sdk_elasticloadbalancing::Client::new(&cfg),
                     acm: aws_sdk_acm::Client::new(&cfg),
                     cw: aws_sdk_cloudwatch::Client::new(&cfg),
+                    apigateway: aws_sdk_apigateway::Client::new(&cfg),
+                    apigatewayv2: aws_sdk_apigatewayv2::Client::new(&cfg),
+                    lambda: aws_sdk_lambda::Client::new(&cfg),
                 }
             })
             .clone()
@@ -161,6 +167,18 @@ impl AwsSdk {
 
     pub(crate) fn cw(&self, region: &str) -> aws_sdk_cloudwatch::Client {
         self.clients(region).cw
+    }
+
+    pub(crate) fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
+        self.clients(region).apigateway
+    }
+
+    pub(crate) fn apigatewayv2(&self, region: &str) -> aws_sdk_apigatewayv2::Client {
+        self.clients(region).apigatewayv2
+    }
+
+    pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
+        self.clients(region).lambda
     }
 
     pub(crate) fn cloudfront(&self) -> &aws_sdk_cloudfront::Client {

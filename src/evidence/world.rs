@@ -14,10 +14,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::acm::AcmWorld;
+use super::apigw::{ApiGatewayV2World, ApiGatewayWorld};
 use super::clb::ClassicWorld;
 use super::cloudfront::CloudFrontWorld;
 use super::cloudwatch::CloudWatchWorld;
 use super::elb::ElbWorld;
+use super::lambda::LambdaWorld;
 use super::port::{Answer, Op, Operation, Port, SourceError};
 use super::route53::Route53World;
 use crate::error::InputError;
@@ -52,6 +54,24 @@ pub struct World {
     pub route53: Route53World,
     #[serde(rename = "CloudWatch", default)]
     pub cloudwatch: CloudWatchWorld,
+    #[serde(
+        rename = "APIGateway",
+        default,
+        skip_serializing_if = "ApiGatewayWorld::is_empty"
+    )]
+    pub apigateway: ApiGatewayWorld,
+    #[serde(
+        rename = "ApiGatewayV2",
+        default,
+        skip_serializing_if = "ApiGatewayV2World::is_empty"
+    )]
+    pub apigatewayv2: ApiGatewayV2World,
+    #[serde(
+        rename = "Lambda",
+        default,
+        skip_serializing_if = "LambdaWorld::is_empty"
+    )]
+    pub lambda: LambdaWorld,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub faults: BTreeMap<String, Fault>,
     /// Errors for one input of an operation, as a recording saw them:
@@ -187,12 +207,14 @@ impl World {
     /// How `op` fails for input `key`: its `Faults` entry (every input), else its `Errors`
     /// entry for that input.
     pub(crate) fn fault(&self, op: Op, key: &str) -> Option<SourceError> {
-        self.faults
-            .get(op.iam_name())
+        let names = [op.iam_name(), op.iam_action()];
+        names
+            .iter()
+            .find_map(|n| self.faults.get(*n))
             .or_else(|| {
-                self.errors
-                    .get(op.iam_name())
-                    .and_then(|per_input| per_input.get(key))
+                names
+                    .iter()
+                    .find_map(|n| self.errors.get(*n).and_then(|per_input| per_input.get(key)))
             })
             .map(Fault::error)
     }

@@ -77,6 +77,33 @@ fn link_for(resource: &str) -> Option<Link> {
             ),
         });
     }
+    if let Some((_, path)) = resource.split_once(":apigateway:") {
+        // arn:aws:apigateway:REGION::/restapis/ID/stages/STAGE (or /apis/ for HTTP APIs).
+        let mut parts = path.split('/').skip(1);
+        let (_kind, id) = (parts.next()?, parts.next()?);
+        let stage = parts.nth(1).unwrap_or_default();
+        return Some(Link {
+            label: if stage.is_empty() || stage == "*" {
+                format!("API {id}")
+            } else {
+                format!("API {id} stage {stage}")
+            },
+            url: format!(
+                "{console}/apigateway/main/apis/{id}/stages?api={id}&region={region}",
+                id = encode(id)
+            ),
+        });
+    }
+    if let Some((_, name)) = resource.split_once(":function:") {
+        let name = name.split(':').next().unwrap_or(name);
+        return Some(Link {
+            label: format!("Function {name}"),
+            url: format!(
+                "{console}/lambda/home?region={region}#/functions/{}",
+                encode(name)
+            ),
+        });
+    }
     if let Some((_, id)) = resource.split_once(":certificate/") {
         return Some(Link {
             label: "Certificate".into(),
@@ -120,6 +147,18 @@ mod tests {
         let cf = for_resource("cloudfront:distribution/E1").unwrap();
         assert!(cf.url.ends_with("/distributions/E1"));
         assert!(for_resource("sg-123").is_none());
+        let api = for_resource("arn:aws:apigateway:us-east-1::/restapis/a1b2/stages/prod").unwrap();
+        assert_eq!(api.label, "API a1b2 stage prod");
+        assert!(
+            api.url
+                .contains("/apigateway/main/apis/a1b2/stages?api=a1b2&region=us-east-1")
+        );
+        let f = for_resource("arn:aws:lambda:us-east-1:1:function:orders:live").unwrap();
+        assert_eq!(f.label, "Function orders");
+        assert!(
+            f.url
+                .ends_with("/lambda/home?region=us-east-1#/functions/orders")
+        );
     }
 
     /// Defect: the region from the alarm ARN or the envelope went raw into console links, so

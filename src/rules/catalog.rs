@@ -7,7 +7,10 @@
 //! tests below fail on a duplicate id and on a precedence naming an unknown id.
 
 use super::alb;
+use super::apigw::{self, ApiCtx};
 use super::cloudfront::{self, OriginCtx};
+use super::nlb;
+use super::signals::NlbSignals;
 use super::{AlbCtx, CfCtx, Ctx, Draft, Kind, cert};
 use crate::evidence::TargetGroupEvidence;
 
@@ -42,6 +45,11 @@ pub(crate) enum Detect {
     Origin(fn(&Ctx<'_>, &OriginCtx<'_, '_>) -> Option<Draft>),
     /// Once per distribution, with its origins.
     Distribution(fn(&Ctx<'_>, &CfCtx<'_>, &[OriginCtx<'_, '_>]) -> Vec<Draft>),
+    /// Once per Network Load Balancer, with its signals and the target groups its listeners
+    /// route to (ALB rules are not run on NLBs).
+    Nlb(fn(&Ctx<'_>, &AlbCtx<'_>, &NlbSignals, &[&TargetGroupEvidence]) -> Option<Draft>),
+    /// Once per API stage.
+    Api(fn(&Ctx<'_>, &ApiCtx<'_>) -> Vec<Draft>),
     /// Once per triage.
     Triage(fn(&Ctx<'_>) -> Vec<Draft>),
 }
@@ -75,6 +83,7 @@ pub(crate) const RULES: &[&Rule] = &[
     &cloudfront::LAMBDA_EDGE_VALIDATION_ERROR,
     &cloudfront::LAMBDA_EDGE_EXECUTION_OR_THROTTLE,
     &cloudfront::FUNCTION_ERROR,
+    &alb::FIXED_RESPONSE_5XX,
     &alb::NO_REGISTERED_TARGETS,
     &alb::TARGET_TLS_HANDSHAKE,
     &alb::TARGET_UNREACHABLE,
@@ -89,9 +98,23 @@ pub(crate) const RULES: &[&Rule] = &[
     &alb::KEEPALIVE_SHORTER_THAN_IDLE,
     &alb::MALFORMED_TARGET_RESPONSE,
     &alb::ALL_TARGETS_UNHEALTHY,
+    &nlb::NO_REGISTERED_TARGETS,
+    &nlb::TARGET_TLS_HANDSHAKE,
+    &nlb::PORT_ALLOCATION,
+    &nlb::ALL_TARGETS_UNHEALTHY,
+    &nlb::TARGET_RESETS,
+    &apigw::LAMBDA_NOT_ACTIVE,
+    &apigw::LAMBDA_PERMISSION,
+    &apigw::LAMBDA_THROTTLED,
+    &apigw::LAMBDA_TIMEOUT,
+    &apigw::INTEGRATION_TIMEOUT,
+    &apigw::LAMBDA_ERRORS,
+    &apigw::MALFORMED_PROXY_RESPONSE,
     &cloudfront::ORIGIN_READ_TIMEOUT,
     &cloudfront::ORIGIN_CAPACITY_503,
     &cloudfront::ORIGIN_PASSTHROUGH,
+    &apigw::BACKEND_PASSTHROUGH,
+    &apigw::BACKEND_5XX,
     &cloudfront::EDGE_CAPACITY,
     &cert::RENEWAL_RISK,
     &cloudfront::WAF_NOT_5XX,
@@ -111,7 +134,16 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
         match rule.detect {
             Detect::Alb(f) => {
                 for (a, r) in ctx.albs.iter().zip(&routed) {
-                    out.extend(f(a, r));
+                    if a.nlb.is_none() {
+                        out.extend(f(a, r));
+                    }
+                }
+            }
+            Detect::Nlb(f) => {
+                for (a, r) in ctx.albs.iter().zip(&routed) {
+                    if let Some(s) = &a.nlb {
+                        out.extend(f(ctx, a, s, r));
+                    }
                 }
             }
             Detect::Origin(f) => {
@@ -122,6 +154,11 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
             Detect::Distribution(f) => {
                 for (cf, os) in ctx.cfs.iter().zip(&origins) {
                     out.extend(f(ctx, cf, os));
+                }
+            }
+            Detect::Api(f) => {
+                for a in &ctx.apis {
+                    out.extend(f(ctx, a));
                 }
             }
             Detect::Triage(f) => out.extend(f(ctx)),
@@ -189,7 +226,7 @@ pub fn markdown() -> String {
 /// cannot drift from what is read).
 fn metrics_section() -> String {
     use crate::evidence::elb::TargetGroup;
-    use crate::evidence::gather::{alb_queries, cloudfront_queries};
+    use crate::evidence::gather::{alb_queries, api_queries, cloudfront_queries, lambda_queries};
     use crate::evidence::{AlbEvidence, TargetGroupEvidence};
     let group = |kind: &str| TargetGroupEvidence {
         target_group: TargetGroup {
@@ -239,11 +276,18 @@ fn metrics_section() -> String {
          target group also {}.\n\
          - **Per distribution** (`AWS/CloudFront` in us-east-1, dimensions `DistributionId` and \
          `Region=Global`): {}.\n\
+         - **Per API stage** (`AWS/ApiGateway`, dimensions `ApiName` and `Stage` for a REST \
+         API): {}; an HTTP API's are the same by `ApiId` and `Stage`, with the error counts \
+         spelled `5xx` and `4xx`.\n\
+         - **Per integrated Lambda function** (`AWS/Lambda`, dimension `FunctionName`; for an \
+         alias or version also with `Resource` = `NAME:QUALIFIER`): {}.\n\
          - The alarm's own metric and statistic, for its trace.\n",
         list(&lb_only),
         list(&per_group),
         list(&lambda_extra),
         list(&cloudfront_queries("ID")),
+        list(&api_queries("us-east-1", false, "API", Some("prod"))),
+        list(&lambda_queries("us-east-1", "fn")),
     )
 }
 
@@ -272,7 +316,7 @@ mod tests {
             );
             let family = r.id.split('.').next().unwrap_or_default();
             assert!(
-                ["alb", "cf", "cert", "guard"].contains(&family),
+                ["alb", "apigw", "cf", "cert", "guard", "nlb"].contains(&family),
                 "`{}`: unknown family",
                 r.id
             );
@@ -313,6 +357,9 @@ mod tests {
             include_str!("cloudfront/origin.rs"),
             include_str!("cloudfront/edge.rs"),
             include_str!("cert.rs"),
+            include_str!("apigw/lambda.rs"),
+            include_str!("apigw/integration.rs"),
+            include_str!("nlb/mod.rs"),
         ];
         let declared: Vec<&str> = sources
             .iter()

@@ -11,10 +11,12 @@
 //! when a key input is missing (and say which).
 
 pub(crate) mod alb;
+pub(crate) mod apigw;
 pub(crate) mod aws_defaults;
 pub mod catalog;
 pub mod cert;
 pub(crate) mod cloudfront;
+pub(crate) mod nlb;
 pub(crate) mod rank;
 pub(crate) mod signals;
 pub(crate) mod tls;
@@ -146,6 +148,8 @@ impl Draft {
 pub(crate) struct AlbCtx<'a> {
     pub alb: &'a AlbEvidence,
     pub s: AlbSignals,
+    /// A Network Load Balancer's own signals (`None` for an ALB).
+    pub nlb: Option<signals::NlbSignals>,
 }
 
 /// One distribution with its signals.
@@ -160,6 +164,7 @@ pub(crate) struct Ctx<'a> {
     pub e: &'a Evidence,
     pub albs: Vec<AlbCtx<'a>>,
     pub cfs: Vec<CfCtx<'a>>,
+    pub apis: Vec<apigw::ApiCtx<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -173,6 +178,9 @@ impl<'a> Ctx<'a> {
                 .map(|alb| AlbCtx {
                     alb,
                     s: signals::alb_signals(alarm, e, alb),
+                    nlb: alb
+                        .is_network()
+                        .then(|| signals::nlb_signals(alarm, e, alb)),
                 })
                 .collect(),
             cfs: e
@@ -181,6 +189,14 @@ impl<'a> Ctx<'a> {
                 .map(|dist| CfCtx {
                     dist,
                     s: signals::cf_signals(alarm, e, dist),
+                })
+                .collect(),
+            apis: e
+                .apis
+                .iter()
+                .map(|api| apigw::ApiCtx {
+                    api,
+                    s: signals::api_signals(alarm, e, api),
                 })
                 .collect(),
         }

@@ -156,9 +156,55 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<RuleCondition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
+}
+
+/// A listener rule's condition: its field and values (`path-pattern` `/*`), from `Values` or
+/// the field's own config (`PathPatternConfig.Values`, ...), whichever the answer carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleCondition {
+    #[serde(default)]
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_pattern_config: Option<ConditionValues>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_header_config: Option<ConditionValues>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConditionValues {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl RuleCondition {
+    /// `path-pattern /api/*`.
+    pub(crate) fn describe(&self) -> String {
+        let values: &[String] = if !self.values.is_empty() {
+            &self.values
+        } else if let Some(c) = self
+            .path_pattern_config
+            .as_ref()
+            .or(self.host_header_config.as_ref())
+        {
+            &c.values
+        } else {
+            &[]
+        };
+        if values.is_empty() {
+            self.field.clone()
+        } else {
+            format!("{} {}", self.field, values.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -3,9 +3,9 @@
 use aws_sdk_elasticloadbalancingv2::types as sdk_elb;
 
 use super::{
-    Action, Attribute, Attributes, FixedResponseConfig, ForwardConfig, Listener,
+    Action, Attribute, Attributes, ConditionValues, FixedResponseConfig, ForwardConfig, Listener,
     ListenerCertificate, ListenerCertificates, Listeners, LoadBalancer, LoadBalancerState, Matcher,
-    Rule, Rules, TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth,
+    Rule, RuleCondition, Rules, TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth,
     TargetHealthDescription, TargetHealthDescriptions,
 };
 use crate::evidence::port::{Answer, Op, Operation};
@@ -221,11 +221,31 @@ impl Operation for DescribeRules {
             },
             |r| marker(r.next_marker()),
             |r| {
-                out.extend(r.rules().iter().map(|r| Rule {
-                    rule_arn: r.rule_arn().unwrap_or_default().to_owned(),
-                    priority: opt_str(r.priority()),
-                    actions: r.actions().iter().map(action).collect(),
-                    is_default: r.is_default(),
+                out.extend(r.rules().iter().map(|r| {
+                    Rule {
+                        rule_arn: r.rule_arn().unwrap_or_default().to_owned(),
+                        priority: opt_str(r.priority()),
+                        conditions: r
+                            .conditions()
+                            .iter()
+                            .map(|c| RuleCondition {
+                                field: c.field().unwrap_or_default().to_owned(),
+                                values: c.values().to_vec(),
+                                path_pattern_config: c.path_pattern_config().map(|p| {
+                                    ConditionValues {
+                                        values: p.values().to_vec(),
+                                    }
+                                }),
+                                host_header_config: c.host_header_config().map(|h| {
+                                    ConditionValues {
+                                        values: h.values().to_vec(),
+                                    }
+                                }),
+                            })
+                            .collect(),
+                        actions: r.actions().iter().map(action).collect(),
+                        is_default: r.is_default(),
+                    }
                 }));
             },
         )
@@ -241,6 +261,7 @@ impl Operation for DescribeRules {
             None => vec![Rule {
                 rule_arn: format!("{listener_arn}/default"),
                 priority: Some("default".into()),
+                conditions: Vec::new(),
                 actions: listener.default_actions.clone(),
                 is_default: Some(true),
             }],

@@ -8,11 +8,13 @@ use futures::future::join_all;
 use super::calls::Calls;
 use crate::evidence::AlbEvidence;
 use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
-use crate::evidence::cloudwatch::{alb_metric, cf_metric};
+use crate::evidence::cloudwatch::{alb_metric, apigw_metric, cf_metric, lambda_metric, nlb_metric};
 use crate::evidence::elb::TargetGroup;
 use crate::evidence::port::{Port, Window};
 use crate::names::{self, GLOBAL_REGION};
-use crate::scope::{ALB_NAMESPACE, CLOUDFRONT_NAMESPACE};
+use crate::scope::{
+    ALB_NAMESPACE, APIGW_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE, NLB_NAMESPACE,
+};
 
 /// GetMetricData accepts at most 500 queries a call.
 pub(crate) const MAX_QUERIES_PER_CALL: usize = 500;
@@ -58,7 +60,7 @@ pub(super) async fn metric_calls<P: Port>(
     out
 }
 
-const ALB_LB_SUMS: [&str; 16] = [
+const ALB_LB_SUMS: [&str; 17] = [
     alb_metric::REQUEST_COUNT,
     alb_metric::ELB_5XX,
     alb_metric::ELB_500,
@@ -75,6 +77,7 @@ const ALB_LB_SUMS: [&str; 16] = [
     alb_metric::LAMBDA_USER_ERROR,
     alb_metric::LAMBDA_INTERNAL_ERROR,
     alb_metric::AUTH_ERROR,
+    alb_metric::FIXED_RESPONSES,
 ];
 
 const ALB_TG_SUMS: [&str; 5] = [
@@ -102,6 +105,9 @@ pub(super) fn alb_queries_for<'t>(
     lb: &str,
     groups: impl Iterator<Item = &'t TargetGroup>,
 ) -> Vec<MetricQuery> {
+    if names::is_network_dimension(lb) {
+        return nlb_queries_for(region, lb, groups);
+    }
     let lb_dims = [("LoadBalancer", lb)];
     let mut out: Vec<MetricQuery> = ALB_LB_SUMS
         .iter()
@@ -161,6 +167,51 @@ pub(super) fn alb_queries_for<'t>(
     out
 }
 
+const NLB_LB_SUMS: [&str; 7] = [
+    nlb_metric::TARGET_RESETS,
+    nlb_metric::ELB_RESETS,
+    nlb_metric::CLIENT_RESETS,
+    nlb_metric::TARGET_TLS_ERRORS,
+    nlb_metric::CLIENT_TLS_ERRORS,
+    nlb_metric::PORT_ALLOCATION_ERRORS,
+    nlb_metric::NEW_FLOWS,
+];
+
+/// The metric queries for one Network Load Balancer (`net/NAME/ID`) and its target groups
+/// (`docs/rules.md`, "Metrics read").
+pub(crate) fn nlb_queries_for<'t>(
+    region: &str,
+    lb: &str,
+    groups: impl Iterator<Item = &'t TargetGroup>,
+) -> Vec<MetricQuery> {
+    let lb_dims = [("LoadBalancer", lb)];
+    let mut out: Vec<MetricQuery> = NLB_LB_SUMS
+        .iter()
+        .map(|m| MetricQuery::new(region, NLB_NAMESPACE, m, &lb_dims, "Sum"))
+        .collect();
+    for tg in groups {
+        let Some(tg_dim) = names::target_group_dimension(&tg.target_group_arn) else {
+            continue;
+        };
+        let dims = [("LoadBalancer", lb), ("TargetGroup", tg_dim)];
+        out.push(MetricQuery::new(
+            region,
+            NLB_NAMESPACE,
+            nlb_metric::HEALTHY_HOSTS,
+            &dims,
+            "Minimum",
+        ));
+        out.push(MetricQuery::new(
+            region,
+            NLB_NAMESPACE,
+            nlb_metric::UNHEALTHY_HOSTS,
+            &dims,
+            "Maximum",
+        ));
+    }
+    out
+}
+
 /// The CloudFront metric queries for one distribution (us-east-1, `Region=Global`).
 pub(crate) fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
     let dims = [("DistributionId", distribution_id), ("Region", "Global")];
@@ -201,6 +252,71 @@ pub(crate) fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
     out
 }
 
+/// The metric queries for one API stage (`docs/rules.md`, "Metrics read"): REST APIs by
+/// `ApiName` (and `Stage`), HTTP APIs by `ApiId` (and `Stage`).
+pub(crate) fn api_queries(
+    region: &str,
+    http: bool,
+    key: &str,
+    stage: Option<&str>,
+) -> Vec<MetricQuery> {
+    let (id_dim, e5, e4) = if http {
+        ("ApiId", apigw_metric::HTTP_5XX, apigw_metric::HTTP_4XX)
+    } else {
+        ("ApiName", apigw_metric::REST_5XX, apigw_metric::REST_4XX)
+    };
+    let mut dims = vec![(id_dim, key)];
+    if let Some(s) = stage {
+        dims.push(("Stage", s));
+    }
+    let mut out: Vec<MetricQuery> = [e5, e4, apigw_metric::COUNT]
+        .iter()
+        .map(|m| MetricQuery::new(region, APIGW_NAMESPACE, m, &dims, "Sum"))
+        .collect();
+    for m in [apigw_metric::LATENCY, apigw_metric::INTEGRATION_LATENCY] {
+        out.extend(
+            LATENCY_STATS
+                .iter()
+                .map(|s| MetricQuery::new(region, APIGW_NAMESPACE, m, &dims, s)),
+        );
+    }
+    out
+}
+
+/// The metric queries for one integrated function: by `FunctionName`, and for an alias or
+/// version also by `FunctionName` + `Resource` (`NAME:QUALIFIER`), the series of that alias
+/// alone.
+pub(crate) fn lambda_queries(region: &str, name: &str) -> Vec<MetricQuery> {
+    let bare = crate::evidence::lambda::bare(name);
+    let mut dim_sets: Vec<Vec<(&str, &str)>> = vec![vec![("FunctionName", bare)]];
+    if bare != name {
+        dim_sets.push(vec![("FunctionName", bare), ("Resource", name)]);
+    }
+    let mut out = Vec::new();
+    for dims in &dim_sets {
+        for m in [
+            lambda_metric::INVOCATIONS,
+            lambda_metric::ERRORS,
+            lambda_metric::THROTTLES,
+        ] {
+            out.push(MetricQuery::new(region, LAMBDA_NAMESPACE, m, dims, "Sum"));
+        }
+        out.extend(
+            LATENCY_STATS.iter().map(|s| {
+                MetricQuery::new(region, LAMBDA_NAMESPACE, lambda_metric::DURATION, dims, s)
+            }),
+        );
+        out.push(MetricQuery::new(
+            region,
+            LAMBDA_NAMESPACE,
+            lambda_metric::CONCURRENT,
+            dims,
+            "Maximum",
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,7 +343,7 @@ mod tests {
                 .collect(),
         );
         let n = alb_queries(&alb).len();
-        assert_eq!(n, 19 + 48 * 10);
+        assert_eq!(n, 20 + 48 * 10);
         assert!(n <= MAX_QUERIES_PER_CALL);
     }
 }

@@ -35,6 +35,7 @@
 //! and the triage goes on with the rest.
 
 mod alb;
+mod apigw;
 mod calls;
 mod cloudfront;
 mod metrics;
@@ -42,9 +43,10 @@ mod metrics;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use tokio::time::Instant;
 
+use self::apigw::ApiScope;
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
-pub(crate) use self::metrics::{alb_queries, cloudfront_queries};
+pub(crate) use self::metrics::{alb_queries, api_queries, cloudfront_queries, lambda_queries};
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
 use super::{AlbEvidence, Evidence, GatherStats};
@@ -103,15 +105,32 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
     // The alarm's own metrics go out with the first metric batch there is: the alarm's load
     // balancers', else the distributions' (wave 1), else alone.
     let none: &[MetricQuery] = &[];
-    let (alb_extra, cf_extra) = if !albs.is_empty() {
-        (opts.alarm_queries.as_slice(), none)
+    let all = opts.alarm_queries.as_slice();
+    let (alb_extra, cf_extra, api_extra) = if !albs.is_empty() {
+        (all, none, none)
+    } else if !scope.distributions.is_empty() {
+        (none, all, none)
     } else {
-        (none, opts.alarm_queries.as_slice())
+        (none, none, all)
     };
     // The alarm's own load balancers and the CloudFront path run side by side; the CloudFront
     // path leaves those load balancers to this one (no describe twice).
     let scope_arns: Vec<String> = albs.iter().map(|a| a.arn.clone()).collect();
-    let ((alb_depth, alb_read), cf) = futures::join!(
+    let api_part = async {
+        if scope.apis.is_empty() {
+            None
+        } else {
+            let api_scope = ApiScope {
+                apis: &scope.apis,
+                known: &scope_arns,
+                extra_queries: api_extra,
+                horizon,
+                window,
+            };
+            Some(Box::pin(apigw::apis(&ctx, api_scope)).await)
+        }
+    };
+    let ((alb_depth, alb_read), cf, api) = futures::join!(
         alb::alb_pipeline(&ctx, &mut albs, horizon, names_needed, alb_extra, window),
         async {
             if scope.distributions.is_empty() {
@@ -128,7 +147,8 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
                 // Boxed: its future nests the ALB pipeline twice, too deep to lay out inline.
                 Some(Box::pin(cloudfront::cloudfront(&ctx, scope)).await)
             }
-        }
+        },
+        api_part
     );
     let mut depth = alb_depth;
     for (q, s) in alb_read {
@@ -142,7 +162,21 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             metrics.insert(q, s);
         }
         albs.extend(cf.albs);
-    } else if albs.is_empty() && !opts.alarm_queries.is_empty() {
+    }
+    let mut apis = Vec::new();
+    if let Some(api) = api {
+        depth = depth.max(api.depth);
+        apis = api.apis;
+        for (q, s) in api.read {
+            metrics.insert(q, s);
+        }
+        albs.extend(api.albs);
+    }
+    if scope.albs.is_empty()
+        && scope.distributions.is_empty()
+        && scope.apis.is_empty()
+        && !opts.alarm_queries.is_empty()
+    {
         // An alarm on neither: its own metrics, one wave.
         depth = 1;
         for (q, s) in metrics::metric_calls(&ctx, &opts.alarm_queries, window).await {
@@ -155,6 +189,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         window,
         albs,
         distributions,
+        apis,
         metrics,
         gaps,
         stats: GatherStats {

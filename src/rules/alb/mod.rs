@@ -8,8 +8,8 @@ mod targets;
 mod tests;
 
 pub(super) use self::routing::{
-    ALL_TARGETS_UNHEALTHY, CONNECTION_LIMIT, DEREGISTRATION_INFLIGHT, KEEPALIVE_SHORTER_THAN_IDLE,
-    LB_GENERATED_500, NO_REGISTERED_TARGETS, NO_ROUTABLE_TARGETS,
+    ALL_TARGETS_UNHEALTHY, CONNECTION_LIMIT, DEREGISTRATION_INFLIGHT, FIXED_RESPONSE_5XX,
+    KEEPALIVE_SHORTER_THAN_IDLE, LB_GENERATED_500, NO_REGISTERED_TARGETS, NO_ROUTABLE_TARGETS,
 };
 pub(super) use self::targets::{
     LAMBDA_TARGET_ERROR, MALFORMED_TARGET_RESPONSE, TARGET_APP_5XX, TARGET_CONNECTION_REFUSED,
@@ -163,7 +163,9 @@ fn idle_line(s: &AlbSignals) -> String {
     }
 }
 
-fn healths<'a>(routed: &[&'a TargetGroupEvidence]) -> Vec<(&'a TargetGroupEvidence, Health)> {
+pub(crate) fn healths<'a>(
+    routed: &[&'a TargetGroupEvidence],
+) -> Vec<(&'a TargetGroupEvidence, Health)> {
     routed
         .iter()
         .filter_map(|t| Health::of(t).map(|h| (*t, h)))

@@ -4,6 +4,167 @@
 
 use super::*;
 
+pub(in crate::rules) const FIXED_RESPONSE_5XX: Rule = Rule {
+    id: "alb.fixed_response_5xx",
+    kind: Kind::Cause,
+    base: 0.85,
+    codes: &[500, 501, 502, 503, 504],
+    sub_cause_of: None,
+    cause: "A listener rule (or the default action) answers a fixed 5xx response from the load balancer itself, often a maintenance rule left in place: it looks exactly like an outage while every target is healthy.",
+    needs: "Needs a listener rule or default action of type `fixed-response` with a 5xx `StatusCode`, that code's `HTTPCode_ELB_<code>_Count` (or ELB 5xx) at least half of ELB 5xx in W, and no routed target group without a healthy target. `HTTP_Fixed_Response_Count` rising with it adds confidence.",
+    differs: "With healthy targets, ELB 503s from no registered or no healthy targets (`alb.no_registered_targets`, `alb.all_targets_unhealthy`) do not apply; an authenticate action's 500s are `alb.lb_generated_500`.",
+    detect: Detect::Alb(fixed_response_5xx),
+};
+
+/// A fixed-response action answering a 5xx: where it is and what it answers.
+struct FixedAnswer {
+    code: u16,
+    listener: String,
+    priority: String,
+    conditions: String,
+    rule_arn: Option<String>,
+}
+
+fn fixed_answers(a: &AlbCtx<'_>) -> Vec<FixedAnswer> {
+    let code_of = |x: &crate::evidence::elb::Action| -> Option<u16> {
+        if x.kind != "fixed-response" {
+            return None;
+        }
+        let code: u16 = x
+            .fixed_response_config
+            .as_ref()?
+            .status_code
+            .as_deref()?
+            .parse()
+            .ok()?;
+        (500..600).contains(&code).then_some(code)
+    };
+    let mut out = Vec::new();
+    for l in a.alb.listeners.iter().flatten() {
+        let listener = format!(
+            "{}:{}",
+            l.protocol.as_deref().unwrap_or("?"),
+            l.port.map_or_else(|| "?".to_owned(), |p| p.to_string())
+        );
+        match a.alb.rules.get(&l.listener_arn) {
+            Some(rules) => {
+                for r in rules {
+                    for code in r.actions.iter().filter_map(code_of) {
+                        out.push(FixedAnswer {
+                            code,
+                            listener: listener.clone(),
+                            priority: r.priority.clone().unwrap_or_default(),
+                            conditions: r
+                                .conditions
+                                .iter()
+                                .map(|c| c.describe())
+                                .collect::<Vec<_>>()
+                                .join(" and "),
+                            rule_arn: (r.is_default != Some(true)).then(|| r.rule_arn.clone()),
+                        });
+                    }
+                }
+            }
+            None => {
+                for code in l.default_actions.iter().filter_map(code_of) {
+                    out.push(FixedAnswer {
+                        code,
+                        listener: listener.clone(),
+                        priority: "default".into(),
+                        conditions: String::new(),
+                        rule_arn: None,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fixed_response_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<Draft> {
+    let s = &a.s;
+    if s.elb_5xx <= 0.0 {
+        return None;
+    }
+    let answers = fixed_answers(a);
+    let (answer, n) = answers
+        .iter()
+        .map(|f| {
+            let n = match f.code {
+                500 => s.elb_500,
+                502 => s.elb_502,
+                503 => s.elb_503,
+                504 => s.elb_504,
+                _ => s.elb_5xx - s.elb_500 - s.elb_502 - s.elb_503 - s.elb_504,
+            };
+            (f, n)
+        })
+        .max_by(|x, y| x.1.total_cmp(&y.1))?;
+    if n <= 0.0 || n < DOMINANT * s.elb_5xx {
+        return None;
+    }
+    // Targets healthy: every routed group whose health was read has a healthy target.
+    let unhealthy_group = routed.iter().any(|tg| {
+        tg.health.as_ref().is_some_and(|h| {
+            !h.iter()
+                .any(|t| t.target_health.state.as_deref() == Some("healthy"))
+        })
+    });
+    if unhealthy_group {
+        return None;
+    }
+    let mut d = base(a, &FIXED_RESPONSE_5XX);
+    d.codes = vec![answer.code];
+    let which = if answer.priority == "default" {
+        format!("the default action of the {} listener", answer.listener)
+    } else {
+        format!(
+            "listener rule priority {} ({}) on the {} listener",
+            answer.priority,
+            if answer.conditions.is_empty() {
+                "no conditions".to_owned()
+            } else {
+                answer.conditions.clone()
+            },
+            answer.listener
+        )
+    };
+    d.title = format!("{} answers a fixed {} itself", lb_name(a), answer.code);
+    d.headline = format!(
+        "{} of {} answers a fixed {} (a maintenance rule?): {} in {} min while the targets are healthy.",
+        which,
+        lb_name(a),
+        answer.code,
+        count(n),
+        s.w.minutes()
+    );
+    d.evidence(format!("{which}: fixed-response {}", answer.code));
+    d.evidence(elb_line(s, answer.code, n, share(n, s.elb_5xx)));
+    d.evidence("every routed target group has healthy targets");
+    if s.fixed_responses >= DOMINANT * n {
+        d.corroborate(format!(
+            "HTTP_Fixed_Response_Count: {} in {} min, rising with the {}s",
+            count(s.fixed_responses),
+            s.w.minutes(),
+            answer.code
+        ));
+    }
+    match &answer.rule_arn {
+        Some(arn) => {
+            d.resources.push(arn.clone());
+            d.step(format!(
+                "If the maintenance is over, delete the rule or point it back at the application: `aws elbv2 delete-rule --rule-arn {arn}`."
+            ));
+        }
+        None => d.step(format!(
+            "Change the default action of the {} listener back to forward to the application's target group (`aws elbv2 modify-listener`).",
+            answer.listener
+        )),
+    }
+    d.step("Check who changed the listener and when (CloudTrail: CreateRule / ModifyRule / ModifyListener).");
+    Some(d)
+}
+
 pub(in crate::rules) const NO_REGISTERED_TARGETS: Rule = Rule {
     id: "alb.no_registered_targets",
     kind: Kind::Cause,

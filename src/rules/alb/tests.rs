@@ -500,6 +500,44 @@ fn lb_generated_500_is_not_waf_for_cloudfront_5xx() {
     assert_answer(&o, "cf.origin_cert_expired");
 }
 
+// ---------------------------------------------------------------- alb.fixed_response_5xx
+
+#[test]
+fn fixed_response_5xx_names_the_maintenance_rule() {
+    let o = alb_503_outage(Alb::new().fixed_response_rule("503"))
+        .alb_count("HTTP_Fixed_Response_Count", step(1.0))
+        .evaluate();
+    assert_answer(&o, "alb.fixed_response_5xx");
+    let f = finding(&o, "alb.fixed_response_5xx");
+    assert_evidence(f, "listener rule priority 1 (path-pattern /*)");
+    assert_evidence(f, "HTTP_Fixed_Response_Count");
+    assert!(
+        f.next_steps[0].contains("delete-rule"),
+        "{:?}",
+        f.next_steps
+    );
+}
+
+#[test]
+fn fixed_response_5xx_silent_without_such_a_rule_or_with_unhealthy_targets() {
+    // The same 503s without the rule: another cause.
+    assert_silent(
+        &no_registered_targets().evaluate(),
+        "alb.fixed_response_5xx",
+    );
+    // A fixed 404 is no 5xx.
+    let o = alb_503_outage(Alb::new().fixed_response_rule("404")).evaluate();
+    assert_silent(&o, "alb.fixed_response_5xx");
+    // Every target unhealthy: the 503s are the targets', whatever the rule.
+    let o = alb_503_outage(Alb::new().fixed_response_rule("503").all_targets(
+        3,
+        "unhealthy",
+        Some("Target.Timeout"),
+    ))
+    .evaluate();
+    assert_silent(&o, "alb.fixed_response_5xx");
+}
+
 // ---------------------------------------------------------------- alb.connection_limit
 
 #[test]

@@ -24,9 +24,17 @@ fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     } else {
         ("HTTP", o.http_port())
     };
+    // An NLB passes TCP through (HTTP or HTTPS alike) and terminates TLS as HTTPS.
+    let network = a.alb.is_network();
+    let serves = |proto: Option<&str>| match proto {
+        Some(p) if p == want_proto => true,
+        Some("TCP" | "TCP_UDP") => network,
+        Some("TLS") => network && want_proto == "HTTPS",
+        _ => false,
+    };
     if listeners
         .iter()
-        .any(|l| l.port == Some(want_port) && l.protocol.as_deref() == Some(want_proto))
+        .any(|l| l.port == Some(want_port) && serves(l.protocol.as_deref()))
     {
         return None;
     }
@@ -274,13 +282,37 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
     codes: &[502, 503, 504],
     sub_cause_of: None,
     cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
-    needs: "Needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    needs: "For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
     detect: Detect::Origin(origin_passthrough),
 };
 
 fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let a = o.alb?;
+    if let Some(trouble) = crate::rules::nlb::trouble(a) {
+        // An NLB has no HTTP codes to compare: its own trouble during CloudFront's 5xx links.
+        if o.cf.s.errors_5xx <= 0.0 {
+            return None;
+        }
+        let mut d = o.draft(&ORIGIN_PASSTHROUGH);
+        d.title = format!(
+            "CloudFront {} passes on the failures of its origin NLB {}",
+            o.id(),
+            a.alb.name()
+        );
+        d.headline = format!(
+            "CloudFront {} answers 5xx because its origin, the Network Load Balancer {}, fails ({trouble}).",
+            o.id(),
+            a.alb.name()
+        );
+        d.evidence(format!("origin NLB {}: {trouble}", a.alb.name()));
+        d.evidence(rate_line(&o.cf.s, "5xx", o.cf.s.rate_5xx));
+        d.step(format!(
+            "Triage the Network Load Balancer {}: the cause is at the origin, see the finding above.",
+            a.alb.name()
+        ));
+        return Some(d);
+    }
     let s = &o.cf.s;
     let alb_errors = a.s.elb_5xx + a.s.target_5xx;
     if alb_errors <= 0.0 || s.errors_5xx <= 0.0 {
@@ -353,11 +385,110 @@ pub(in crate::rules) const ORIGIN_CAPACITY_503: Rule = Rule {
     base: 0.6,
     codes: &[503],
     sub_cause_of: None,
-    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers.",
-    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence.",
+    cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers; an S3 origin answers 503 Slow Down when requests reach it faster than it has scaled, typically right after the cache stops absorbing them.",
+    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence. For an S3 origin: `503ErrorRate` dominant, no edge function errors, and either load-correlated errors or `CacheHitRate` in W below half of the hour before (each adds confidence).",
     differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
-    detect: Detect::Origin(origin_capacity_503),
+    detect: Detect::Distribution(origin_capacity_503_any),
 };
+
+/// CacheHitRate has "collapsed" when W's mean is below this share of the hour before's.
+const CACHE_COLLAPSE: f64 = 0.5;
+
+/// Custom origins with a linked load balancer ([`origin_capacity_503`]), and S3 origins
+/// ([`s3_slow_down`]).
+fn origin_capacity_503_any(
+    ctx: &Ctx<'_>,
+    cf: &crate::rules::CfCtx<'_>,
+    origins: &[OriginCtx<'_, '_>],
+) -> Vec<Draft> {
+    let mut out: Vec<Draft> = origins
+        .iter()
+        .filter_map(|o| origin_capacity_503(ctx, o))
+        .collect();
+    out.extend(s3_slow_down(ctx, cf));
+    out
+}
+
+/// An S3 origin answering 503 Slow Down: CloudFront's 503s dominant, no edge function
+/// errors, and the request rate reaching the bucket up (load-correlated errors, or the cache
+/// hit rate collapsed so that far more requests go through to S3).
+fn s3_slow_down(ctx: &Ctx<'_>, cf: &crate::rules::CfCtx<'_>) -> Vec<Draft> {
+    use crate::evidence::cloudwatch::cf_metric;
+    use crate::rules::signals::{Span, cf_view};
+    let s = &cf.s;
+    if s.dominant() != Some(503) || s.edge_errors > 0.0 {
+        return Vec::new();
+    }
+    let Some(cfg) = cf.dist.config.as_ref() else {
+        return Vec::new();
+    };
+    let hits = cf_view(
+        &ctx.e.metrics,
+        &cf.dist.id,
+        cf_metric::CACHE_HIT_RATE,
+        "Average",
+    );
+    let b = Span {
+        start: s.w.start - chrono::Duration::minutes(60),
+        end: s.w.start,
+    };
+    let (hit_w, hit_b) = (hits.mean(s.w), hits.mean(b));
+    let collapsed =
+        matches!((hit_w, hit_b), (Some(w), Some(b)) if b > 0.0 && w < CACHE_COLLAPSE * b);
+    if !collapsed && !s.load_correlated {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for origin in cfg
+        .origins
+        .items
+        .iter()
+        .filter(|o| o.custom_origin_config.is_none() && o.vpc_origin_config.is_none())
+    {
+        let Some(bucket) = crate::names::s3_bucket(&origin.domain_name) else {
+            continue;
+        };
+        let mut d = ORIGIN_CAPACITY_503.draft();
+        d.resources
+            .push(format!("cloudfront:distribution/{}", cf.dist.id));
+        d.title = format!(
+            "S3 bucket {bucket} slows down the origin requests of {}",
+            cf.dist.id
+        );
+        d.headline = format!(
+            "The S3 origin {bucket} of CloudFront {} answers 503 Slow Down: more requests reach it than it has scaled to ({} of requests fail).",
+            cf.dist.id,
+            pct(s.rate_503.unwrap_or(0.0) / 100.0)
+        );
+        d.evidence(rate_line(s, "503", s.rate_503));
+        d.evidence(format!("origin {}: S3 bucket {bucket}", origin.id));
+        if let (true, Some(w), Some(b)) = (collapsed, hit_w, hit_b) {
+            d.corroborate(format!(
+                "CacheHitRate fell from {} to {}: far more requests go through to S3",
+                pct(b / 100.0),
+                pct(w / 100.0)
+            ));
+            d.step(format!(
+                "Find what stopped the cache from absorbing requests to {} (a new query string or header in the cache key, an invalidation, a deploy that changed object names) and restore it.",
+                cf.dist.id
+            ));
+        }
+        if s.load_correlated {
+            d.corroborate(format!(
+                "503ErrorRate rises with Requests (rank correlation {:.2})",
+                s.load_corr.unwrap_or(0.0)
+            ));
+        }
+        d.step(format!(
+            "S3 scales per prefix (at least 5,500 GET/HEAD requests a second per partitioned prefix) and answers 503 Slow Down while it scales: spread hot objects of {bucket} over more prefixes, and let CloudFront retry (its origin connection attempts)."
+        ));
+        d.step(format!(
+            "Confirm in the bucket's request metrics (AWS/S3 5xxErrors, if enabled) or its server access logs: 503 SlowDown on {bucket}."
+        ));
+        out.push(d);
+    }
+    out
+}
 
 fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     let s = &o.cf.s;

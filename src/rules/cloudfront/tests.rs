@@ -512,3 +512,32 @@ fn edge_capacity_is_drafted_for_a_clean_origin() {
     let d = drafted(&cf_edge_503(), "guard.cf_edge_capacity").expect("should fire");
     assert_eq!(d.kind, Kind::Cause);
 }
+
+// ---------------------------------------------------------------- S3 origins
+
+/// CloudFront 503 at 20% from W on, the cache hit rate falling from 90% to 10% with it.
+fn s3_slow_down(hits_in_w: f64) -> Scenario {
+    Scenario::new(cf_alarm(CF_5XX))
+        .dist(Dist::new().s3_origin())
+        .cf_requests(10.0)
+        .cf_errors(503, step(0.2))
+        .cf_metric("CacheHitRate", "Average", move |m| {
+            Some(if in_w(m) { hits_in_w } else { 90.0 })
+        })
+}
+
+#[test]
+fn origin_capacity_503_names_an_s3_origin_after_the_cache_collapsed() {
+    let o = s3_slow_down(10.0).evaluate();
+    assert_answer(&o, "cf.origin_capacity_503");
+    let f = finding(&o, "cf.origin_capacity_503");
+    assert_evidence(f, "S3 bucket assets");
+    assert_evidence(f, "CacheHitRate fell from 90% to 10%");
+}
+
+#[test]
+fn origin_capacity_503_silent_for_an_s3_origin_with_a_steady_cache() {
+    // A step of 503s with the cache as before and no load link: not S3 scaling.
+    let o = s3_slow_down(90.0).evaluate();
+    assert_silent(&o, "cf.origin_capacity_503");
+}

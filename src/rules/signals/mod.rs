@@ -6,9 +6,13 @@
 //! non-zero; *ratios* are computed only for minutes whose demand is known, so a missing
 //! datapoint never reads as "no errors".
 
+mod apigw;
 mod cloudfront;
+mod nlb;
 
-pub(crate) use self::cloudfront::{CfSignals, cf_signals};
+pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
+pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
+pub(crate) use self::nlb::{NlbSignals, nlb_signals};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -258,6 +262,8 @@ pub(crate) struct AlbSignals {
     pub rejected: f64,
     pub lambda_errors: f64,
     pub auth_errors: f64,
+    /// Fixed-response actions that answered (`HTTP_Fixed_Response_Count`) over W.
+    pub fixed_responses: f64,
     /// Whether CloudWatch answered for this load balancer at all (an empty answer counts; a
     /// failed GetMetricData does not).
     pub metrics_read: bool,
@@ -453,6 +459,7 @@ pub(crate) fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> Alb
                 .sum(),
         ),
         auth_errors: v(alb_metric::AUTH_ERROR).sum(w),
+        fixed_responses: v(alb_metric::FIXED_RESPONSES).sum(w),
         metrics_read: m
             .iter()
             .any(|(q, _)| q.namespace == ALB_NAMESPACE && q.dimension("LoadBalancer") == Some(lb)),

@@ -360,6 +360,55 @@ impl Alb {
         self
     }
 
+    /// A Network Load Balancer (`Type` network, a TCP listener) with the same names.
+    pub(crate) fn network(mut self) -> Self {
+        if let Some(lb) = &mut self.0.load_balancer {
+            lb.kind = Some("network".into());
+            lb.security_groups.clear();
+        }
+        for l in self.0.listeners.iter_mut().flatten() {
+            l.protocol = Some("TCP".into());
+        }
+        for tg in self.0.target_groups.iter_mut().flatten() {
+            if tg.target_group.protocol.as_deref() != Some("TLS") {
+                tg.target_group.protocol = Some("TCP".into());
+            }
+            tg.target_group.health_check_protocol = Some("TCP".into());
+        }
+        self
+    }
+
+    /// A maintenance rule on every listener: priority 1, `path-pattern /*`, a fixed-response
+    /// `code`.
+    pub(crate) fn fixed_response_rule(mut self, code: &str) -> Self {
+        for l in self.0.listeners.iter().flatten() {
+            let rule = crate::evidence::elb::Rule {
+                rule_arn: format!("{}/maintenance", l.listener_arn),
+                priority: Some("1".into()),
+                conditions: vec![crate::evidence::elb::RuleCondition {
+                    field: "path-pattern".into(),
+                    values: vec!["/*".into()],
+                    ..Default::default()
+                }],
+                actions: vec![Action {
+                    kind: "fixed-response".into(),
+                    fixed_response_config: Some(crate::evidence::elb::FixedResponseConfig {
+                        status_code: Some(code.into()),
+                        content_type: Some("text/html".into()),
+                    }),
+                    ..Action::default()
+                }],
+                is_default: Some(false),
+            };
+            self.0
+                .rules
+                .entry(l.listener_arn.clone())
+                .or_default()
+                .push(rule);
+        }
+        self
+    }
+
     /// An `authenticate-oidc` action in front of the forward on every listener.
     pub(crate) fn authenticate_oidc(mut self) -> Self {
         for l in self.0.listeners.iter_mut().flatten() {

@@ -162,6 +162,16 @@ impl Dist {
         self
     }
 
+    /// The origin is the S3 bucket `assets` (REST endpoint, origin access control).
+    pub(crate) fn s3_origin(mut self) -> Self {
+        if let Some(o) = self.origin() {
+            o.domain_name = "assets.s3.us-east-1.amazonaws.com".into();
+            o.custom_origin_config = None;
+            o.s3_origin_config = Some(serde_json::json!({"OriginAccessIdentity": ""}));
+        }
+        self
+    }
+
     /// The origin is a CloudFront VPC origin.
     pub(crate) fn vpc_origin(mut self) -> Self {
         if let Some(o) = self.origin() {

@@ -17,11 +17,13 @@
 #![allow(dead_code)] // each test uses its own part of the kit
 
 mod alb;
+mod apigw;
 mod assertions;
 mod cloudfront;
 mod fixtures;
 
 pub(crate) use self::alb::*;
+pub(crate) use self::apigw::*;
 pub(crate) use self::assertions::*;
 pub(crate) use self::cloudfront::*;
 pub(crate) use self::fixtures::*;
@@ -184,6 +186,20 @@ pub(crate) fn alb_alarm(metric: &str) -> Alarm {
     )
 }
 
+/// An alarm on an AWS/NetworkELB metric of the load balancer and `web-tg`.
+pub(crate) fn nlb_alarm(metric: &str, stat: &str) -> Alarm {
+    alarm(
+        &format!("web-nlb-{}", metric.to_ascii_lowercase()),
+        AlarmMetric {
+            namespace: "AWS/NetworkELB".to_owned(),
+            name: metric.to_owned(),
+            dimensions: dims(&[("LoadBalancer", LB_DIM), ("TargetGroup", TG_DIM)]),
+            stat: Some(stat.to_owned()),
+            period: Some(60),
+        },
+    )
+}
+
 /// An alarm on a target group metric (`HealthyHostCount`, `UnHealthyHostCount`).
 pub(crate) fn tg_alarm(metric: &str, stat: &str) -> Alarm {
     alarm(
@@ -220,6 +236,7 @@ pub(crate) struct Scenario {
     pub alarm: Alarm,
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
+    pub apis: Vec<crate::evidence::ApiEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     /// ELB 5xx per minute, summed from the per-code series.
@@ -248,6 +265,7 @@ impl Scenario {
             alarm,
             albs: Vec::new(),
             distributions: Vec::new(),
+            apis: Vec::new(),
             metrics: Metrics::default(),
             gaps: Vec::new(),
             elb_5xx: BTreeMap::new(),
@@ -272,6 +290,43 @@ impl Scenario {
             reason: reason.to_owned(),
             resource: None,
         });
+        self
+    }
+
+    // ------------------------------------------------------------ NLB metrics
+
+    /// AWS/NetworkELB `name` (Sum) on the load balancer: `value(m)` per minute.
+    pub(crate) fn nlb_metric(mut self, name: &str, value: impl Fn(i64) -> Option<f64>) -> Self {
+        self.metrics.insert(
+            MetricQuery::new(
+                REGION,
+                "AWS/NetworkELB",
+                name,
+                &[("LoadBalancer", LB_DIM)],
+                "Sum",
+            ),
+            series(value),
+        );
+        self
+    }
+
+    /// AWS/NetworkELB `name`/`stat` on `web-tg`.
+    pub(crate) fn nlb_tg_metric(
+        mut self,
+        name: &str,
+        stat: &str,
+        value: impl Fn(i64) -> Option<f64>,
+    ) -> Self {
+        self.metrics.insert(
+            MetricQuery::new(
+                REGION,
+                "AWS/NetworkELB",
+                name,
+                &[("LoadBalancer", LB_DIM), ("TargetGroup", TG_DIM)],
+                stat,
+            ),
+            series(value),
+        );
         self
     }
 
@@ -457,6 +512,7 @@ impl Scenario {
             },
             albs: self.albs.clone(),
             distributions: self.distributions.clone(),
+            apis: self.apis.clone(),
             metrics,
             gaps: self.gaps.clone(),
             stats: GatherStats::default(),
