@@ -146,6 +146,31 @@ pub struct DistributionEvidence {
     pub origins: Vec<OriginLink>,
 }
 
+/// One Classic Load Balancer and what AWS says of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClbEvidence {
+    pub region: String,
+    pub name: String,
+    /// `None` when unreadable.
+    pub load_balancer: Option<clb::LoadBalancerDescription>,
+    pub health: Option<Vec<clb::InstanceState>>,
+    pub attributes: Option<clb::LoadBalancerAttributes>,
+    pub found_via: String,
+}
+
+impl ClbEvidence {
+    /// Its ARN, as IAM and the console name it (the Classic API has none of its own).
+    pub(crate) fn arn(&self, account: Option<&str>) -> String {
+        format!(
+            "arn:{}:elasticloadbalancing:{}:{}:loadbalancer/{}",
+            names::partition(&self.region),
+            self.region,
+            account.unwrap_or(""),
+            self.name
+        )
+    }
+}
+
 /// One API Gateway stage and what it integrates with.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApiEvidence {
@@ -240,6 +265,7 @@ pub struct Evidence {
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
     pub apis: Vec<ApiEvidence>,
+    pub classic: Vec<ClbEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     pub stats: GatherStats,
