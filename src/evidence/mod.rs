@@ -135,6 +135,10 @@ pub struct OriginLink {
     /// Whether it should lead to a load balancer (a custom origin); S3 and VPC origins are
     /// not followed, and not finding one behind them is no gap.
     pub followed: bool,
+    /// Its ELB DNS name matched no ELB v2 load balancer: it may be a Classic one.
+    pub unmatched: bool,
+    /// The Classic Load Balancer found behind it, by name.
+    pub classic_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -58,7 +58,7 @@ pub(crate) use self::metrics::{
 };
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
-use super::{AlbEvidence, Evidence, GatherStats};
+use super::{AlbEvidence, ClbEvidence, Evidence, GatherStats};
 use crate::scope::Scope;
 
 /// How far back metrics are read.
@@ -174,6 +174,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         metrics.insert(q, s);
     }
     let mut distributions = Vec::new();
+    let mut cf_classic = Vec::new();
     if let Some(cf) = cf {
         depth = depth.max(cf.depth);
         distributions = cf.dists;
@@ -181,6 +182,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             metrics.insert(q, s);
         }
         albs.extend(cf.albs);
+        cf_classic = cf.classic;
     }
     let mut apis = Vec::new();
     if let Some(api) = api {
@@ -218,7 +220,14 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         albs,
         distributions,
         apis,
-        classic: classic_lbs,
+        classic: {
+            classic_lbs.extend(
+                cf_classic
+                    .into_iter()
+                    .filter(|c: &ClbEvidence| !scope.classic.iter().any(|r| r.name == c.name)),
+            );
+            classic_lbs
+        },
         metrics,
         gaps,
         stats: GatherStats {

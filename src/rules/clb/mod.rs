@@ -34,11 +34,14 @@ const LOW_RATIO: f64 = 0.01;
 impl ClbCtx<'_> {
     fn draft(&self, ctx: &Ctx<'_>, rule: &'static Rule) -> Draft {
         let mut d = rule.draft();
-        d.resources.push(self.clb.arn(ctx.alarm.account()));
+        let arn = self.clb.arn(ctx.alarm.account());
+        // The key that links a front door's passthrough finding to this load balancer.
+        d.alb_arn = Some(arn.clone());
+        d.resources.push(arn);
         d
     }
 
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.clb.name
     }
 

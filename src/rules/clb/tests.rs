@@ -114,3 +114,31 @@ fn backend_5xx_when_the_instances_answer_them() {
         .evaluate();
     assert_silent(&o, "clb.backend_5xx");
 }
+
+#[test]
+fn a_cloudfront_origin_that_is_a_classic_load_balancer_is_linked() {
+    let dns = "legacy-1234567890.us-east-1.elb.amazonaws.com";
+    let cf = || {
+        Scenario::new(cf_alarm(CF_5XX))
+            .dist(Dist::new().classic_origin(CLB_NAME, dns))
+            .cf_requests(1.0)
+            .cf_errors(503, step(1.0))
+            .clb_requests()
+            .clb_metric("HTTPCode_ELB_5XX", "Sum", |m| {
+                Some(if in_w(m) { load(m) } else { 0.0 })
+            })
+    };
+    let o = cf().clb(Clb::new(&[OUT, OUT, OUT])).evaluate();
+    assert_answer(&o, "clb.no_healthy_instances");
+    assert_fires(&o, "cf.origin_passthrough");
+    assert_above(&o, "clb.no_healthy_instances", "cf.origin_passthrough");
+    // Near miss: the Classic Load Balancer's own counts stay clean.
+    let o = Scenario::new(cf_alarm(CF_5XX))
+        .dist(Dist::new().classic_origin(CLB_NAME, dns))
+        .cf_requests(1.0)
+        .cf_errors(503, step(1.0))
+        .clb(Clb::new(&[IN, IN, IN]))
+        .clb_requests()
+        .evaluate();
+    assert_silent(&o, "cf.origin_passthrough");
+}
