@@ -89,7 +89,8 @@ fn link_for(resource: &str) -> Option<Link> {
                 format!("API {id} stage {stage}")
             },
             url: format!(
-                "{console}/apigateway/main/apis/{id}/stages?api={id}&region={region}",
+                // No `&`: Slack's mrkdwn would need it escaped; the host names the region.
+                "{console}/apigateway/main/apis/{id}/stages?api={id}",
                 id = encode(id)
             ),
         });
