@@ -719,3 +719,40 @@ async fn slow_target_groups_hold_up_their_health_and_the_metrics_not_the_rules()
     }
     assert_eq!(v.findings[0].rule, "alb.target_tls_handshake");
 }
+
+/// CloudWatch keys REST API metrics by `ApiName`: with two APIs of that name the series mix
+/// both, and the verdict says so (a gap naming both ids' count and the one examined). Without
+/// the API at all, the gap says it was not found.
+#[tokio::test]
+async fn rest_apis_sharing_a_name_are_a_gap() {
+    let (alarm, mut world) = load("apigw-502-lambda-timeout");
+    let list = world.apigateway.get_rest_apis.as_mut().unwrap();
+    let mut twin = list.items[0].clone();
+    twin.id = "zz9twin000".into();
+    list.items.push(twin);
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    let gap = v
+        .gaps
+        .iter()
+        .find(|g| g.source == "apigateway:GetRestApis")
+        .expect("a gap for the shared name");
+    assert!(gap.reason.starts_with("Ambiguous: 2 REST APIs"), "{gap:?}");
+    assert!(gap.reason.contains("share one series"), "{gap:?}");
+    assert_eq!(v.findings[0].rule, "apigw.lambda_timeout");
+
+    world
+        .apigateway
+        .get_rest_apis
+        .as_mut()
+        .unwrap()
+        .items
+        .clear();
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    assert!(
+        v.gaps.iter().any(|g| g
+            .reason
+            .starts_with("NotFound: no REST API named `orders-api`")),
+        "{:?}",
+        v.gaps
+    );
+}
