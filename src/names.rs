@@ -145,6 +145,20 @@ pub(crate) fn listener_load_balancer_arn(listener_arn: &str) -> Option<String> {
     }
 }
 
+/// The region of a Classic Load Balancer's DNS name (`NAME-NUMBER.REGION.elb.amazonaws.com`,
+/// `internal-NAME-NUMBER.REGION.elb.amazonaws.com`, either with `dualstack.` in front;
+/// `.elb.amazonaws.com.cn` in China), when that part is a region name: a DNS name in a world
+/// is untrusted text, and its region builds clients and links.
+pub(crate) fn classic_dns_region(dns: &str) -> Option<String> {
+    let n = normalize_dns(dns);
+    let rest = n
+        .strip_suffix(".elb.amazonaws.com")
+        .or_else(|| n.strip_suffix(".elb.amazonaws.com.cn"))?;
+    let (name, region) = rest.rsplit_once('.')?;
+    (!name.is_empty() && !name.contains('.') && crate::untrusted::is_region(region))
+        .then(|| region.to_owned())
+}
+
 /// `name` with exactly one trailing dot.
 pub(crate) fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.'))
@@ -269,5 +283,43 @@ mod tests {
             normalize_dns("DualStack.Web-1.us-east-1.elb.amazonaws.com."),
             "web-1.us-east-1.elb.amazonaws.com"
         );
+    }
+
+    #[test]
+    fn classic_dns_names() {
+        for (dns, region) in [
+            ("legacy-123.us-east-1.elb.amazonaws.com", "us-east-1"),
+            (
+                "internal-legacy-123.eu-west-1.elb.amazonaws.com",
+                "eu-west-1",
+            ),
+            (
+                "dualstack.legacy-123.ap-southeast-2.elb.amazonaws.com.",
+                "ap-southeast-2",
+            ),
+            (
+                "DualStack.Legacy-123.US-GOV-WEST-1.ELB.amazonaws.com",
+                "us-gov-west-1",
+            ),
+            ("legacy-123.cn-north-1.elb.amazonaws.com.cn", "cn-north-1"),
+        ] {
+            assert_eq!(classic_dns_region(dns).as_deref(), Some(region), "{dns}");
+        }
+        for dns in [
+            "",
+            "origin.example.com",
+            "elb.amazonaws.com",
+            ".us-east-1.elb.amazonaws.com",
+            "us-east-1.elb.amazonaws.com",
+            "legacy-123.not_a_region.elb.amazonaws.com",
+            "legacy-123.us-east.elb.amazonaws.com",
+            "legacy-123.us-east-1a.elb.amazonaws.com",
+            "a.legacy-123.us-east-1.elb.amazonaws.com",
+            "legacy-123.us-east-1.elb.amazonaws.com.evil.example",
+            // A Network Load Balancer's name puts the region after `elb`.
+            "net-123.elb.us-east-1.amazonaws.com",
+        ] {
+            assert_eq!(classic_dns_region(dns), None, "{dns}");
+        }
     }
 }

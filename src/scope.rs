@@ -14,6 +14,14 @@ pub(crate) const ALB_NAMESPACE: &str = "AWS/ApplicationELB";
 pub(crate) const CLOUDFRONT_NAMESPACE: &str = "AWS/CloudFront";
 pub(crate) const APIGW_NAMESPACE: &str = "AWS/ApiGateway";
 pub(crate) const NLB_NAMESPACE: &str = "AWS/NetworkELB";
+pub(crate) const CLB_NAMESPACE: &str = "AWS/ELB";
+
+/// A Classic Load Balancer to examine, by name (its `LoadBalancerName` dimension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClbRef {
+    pub region: String,
+    pub name: String,
+}
 pub(crate) const LAMBDA_NAMESPACE: &str = "AWS/Lambda";
 
 /// An API Gateway stage to examine: a REST API by name (`ApiName`, as its metrics are keyed),
@@ -50,23 +58,33 @@ pub struct Scope {
     pub albs: Vec<AlbRef>,
     pub distributions: Vec<String>,
     pub apis: Vec<ApiRef>,
+    pub classic: Vec<ClbRef>,
     /// Resources the alarm names beyond [`MAX_RESOURCES`]: not examined.
     pub skipped: std::collections::BTreeSet<String>,
 }
 
 impl Scope {
     pub(crate) fn is_empty(&self) -> bool {
-        self.albs.is_empty() && self.distributions.is_empty() && self.apis.is_empty()
+        self.albs.is_empty()
+            && self.distributions.is_empty()
+            && self.apis.is_empty()
+            && self.classic.is_empty()
     }
 
     fn len(&self) -> usize {
-        self.albs.len() + self.distributions.len() + self.apis.len()
+        self.albs.len() + self.distributions.len() + self.apis.len() + self.classic.len()
     }
 
     /// Whether a metric's resource is one the triage examines.
     pub(crate) fn covers(&self, region: &str, account: Option<&str>, m: &AlarmMetric) -> bool {
         if let Some(id) = m.dimensions.get("DistributionId") {
             return self.distributions.contains(id);
+        }
+        if m.namespace == CLB_NAMESPACE {
+            return m
+                .dimensions
+                .get("LoadBalancerName")
+                .is_some_and(|n| self.classic.iter().any(|c| &c.name == n));
         }
         if m.namespace == APIGW_NAMESPACE {
             return api_ref(region, m).is_some_and(|r| {
@@ -107,6 +125,7 @@ pub fn scope(
             [
                 ALB_NAMESPACE,
                 NLB_NAMESPACE,
+                CLB_NAMESPACE,
                 CLOUDFRONT_NAMESPACE,
                 APIGW_NAMESPACE,
             ]
@@ -117,7 +136,7 @@ pub fn scope(
         return Err(OutOfScope(
             match (alarm.metrics.first(), &alarm.alarm_rule) {
                 (Some(m), _) => format!(
-                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/NetworkELB, AWS/CloudFront and AWS/ApiGateway alarms",
+                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/NetworkELB, AWS/ELB, AWS/CloudFront and AWS/ApiGateway alarms",
                     crate::error::short(&alarm.name),
                     crate::error::short(&m.name),
                     crate::error::short(&m.namespace)
@@ -141,6 +160,24 @@ pub fn scope(
     // alarm watches, the first input of an expression) comes first.
     for m in ours {
         let full = out.len() >= MAX_RESOURCES;
+        if m.namespace == CLB_NAMESPACE {
+            if let Some(name) = m
+                .dimensions
+                .get("LoadBalancerName")
+                .filter(|n| !n.is_empty())
+                && !out.classic.iter().any(|c| &c.name == name)
+            {
+                if full {
+                    out.skip(&format!("Classic Load Balancer {name}"));
+                } else {
+                    out.classic.push(ClbRef {
+                        region: region.clone(),
+                        name: name.clone(),
+                    });
+                }
+            }
+            continue;
+        }
         if m.namespace == APIGW_NAMESPACE {
             if let Some(r) = api_ref(&region, m)
                 && !out.apis.contains(&r)
@@ -197,7 +234,7 @@ pub fn scope(
     }
     if out.is_empty() {
         return Err(OutOfScope(format!(
-            "alarm `{}` has no `LoadBalancer`, `DistributionId`, `ApiName` or `ApiId` dimension to start from",
+            "alarm `{}` has no `LoadBalancer`, `LoadBalancerName`, `DistributionId`, `ApiName` or `ApiId` dimension to start from",
             crate::error::short(&alarm.name)
         )));
     }

@@ -8,7 +8,10 @@
 //! - target health `unhealthy` / `initial` (moto only says `healthy`, `unused`, ...);
 //! - ACM `AccessDeniedException`, and EMAIL validation with a `RenewalSummary` (moto reports
 //!   every certificate as DNS-validated and has no renewal summaries);
-//! - CloudFront `GetOriginRequestPolicy` (not implemented by moto 5.2.5).
+//! - CloudFront `GetOriginRequestPolicy` (not implemented by moto 5.2.5);
+//! - the Classic Load Balancer's pages (moto pages by 50, so one needs 51 load balancers),
+//!   its requests of more than 20 names, `LoadBalancerNotFound` as AWS words it, and instance
+//!   health reasons (moto says `N/A`).
 //!
 //! How: `AwsSdk` builds its clients itself from an `SdkConfig`, and an `SdkConfig` carries no
 //! interceptors, so `aws-smithy-mocks` (an interceptor set on one service client's config)
@@ -36,6 +39,10 @@ use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, Utc};
 
 use fivexx::evidence::acm::{DescribeCertificate, ListCertificates};
+use fivexx::evidence::clb::{
+    ClassicLoadBalancers, DescribeClassicLoadBalancerAttributes, DescribeClassicLoadBalancers,
+    DescribeInstanceHealth,
+};
 use fivexx::evidence::cloudfront::GetOriginRequestPolicy;
 use fivexx::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest};
 use fivexx::evidence::elb::DescribeTargetHealth;
@@ -853,4 +860,266 @@ async fn acm_list_certificates_summaries() {
     assert!(!list[2].names_complete, "no names listed");
     assert_eq!(list[2].detail.status.as_deref(), Some("EXPIRED"));
     assert_eq!(sdk.api_calls(), 1);
+}
+
+// ------------------------------------------------------------------------ Classic Load Balancer
+
+/// A Classic (`elasticloadbalancing` 2012-06-01, awsQuery) answer for `action`.
+fn clb_xml(action: &str, result: &str) -> Reply {
+    Reply::xml(&format!(
+        r#"<{action}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/">
+  <{action}Result>{result}</{action}Result>
+  <ResponseMetadata><RequestId>5d6e-test</RequestId></ResponseMetadata>
+</{action}Response>"#
+    ))
+}
+
+/// One Classic load balancer `NAME` in us-east-1, as `DescribeLoadBalancers` lists it.
+fn clb_member(name: &str) -> String {
+    format!(
+        r#"<member>
+  <LoadBalancerName>{name}</LoadBalancerName>
+  <DNSName>{name}-123.us-east-1.elb.amazonaws.com</DNSName>
+  <CanonicalHostedZoneNameID>Z35SXDOTRQ7X7K</CanonicalHostedZoneNameID>
+  <Scheme>internet-facing</Scheme>
+  <VPCId>vpc-0abc</VPCId>
+  <AvailabilityZones><member>us-east-1a</member></AvailabilityZones>
+  <ListenerDescriptions><member>
+    <Listener><Protocol>HTTPS</Protocol><LoadBalancerPort>443</LoadBalancerPort><InstanceProtocol>HTTP</InstanceProtocol><InstancePort>8080</InstancePort><SSLCertificateId>{CERT_ARN}</SSLCertificateId></Listener>
+    <PolicyNames><member>ELBSecurityPolicy-2016-08</member></PolicyNames>
+  </member></ListenerDescriptions>
+  <HealthCheck><Target>HTTP:8080/health</Target><Interval>30</Interval><Timeout>5</Timeout><UnhealthyThreshold>2</UnhealthyThreshold><HealthyThreshold>10</HealthyThreshold></HealthCheck>
+  <Instances><member><InstanceId>i-0aaa1111</InstanceId></member></Instances>
+  <CreatedTime>2019-03-01T10:00:00.000Z</CreatedTime>
+</member>"#
+    )
+}
+
+/// The `LoadBalancerNames.member.N` of a Classic `DescribeLoadBalancers` request.
+fn clb_names_asked(seen: &Seen) -> Vec<String> {
+    std::str::from_utf8(&seen.body)
+        .unwrap()
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("LoadBalancerNames.member."))
+        .filter_map(|kv| kv.split_once('=').map(|(_, v)| v.to_owned()))
+        .collect()
+}
+
+fn is_classic(seen: &Seen) -> bool {
+    seen.body_contains("Version=2012-06-01")
+}
+
+/// Covers the Classic whole-region list through aws-sdk-elasticloadbalancing: two pages (a
+/// `NextMarker` on the first, sent back as `Marker`), merged in order and both counted; every
+/// field of a description converts.
+#[tokio::test]
+async fn classic_load_balancers_of_a_region_over_two_pages() {
+    let canned = Canned::new(|seen| {
+        if !is_classic(seen) || seen.action() != Some("DescribeLoadBalancers") {
+            return unexpected(seen);
+        }
+        assert!(clb_names_asked(seen).is_empty(), "a list names nothing");
+        if seen.body_contains("Marker=page2") {
+            clb_xml(
+                "DescribeLoadBalancers",
+                &format!(
+                    "<LoadBalancerDescriptions>{}</LoadBalancerDescriptions><NextMarker></NextMarker>",
+                    clb_member("c")
+                ),
+            )
+        } else {
+            clb_xml(
+                "DescribeLoadBalancers",
+                &format!(
+                    "<LoadBalancerDescriptions>{}{}</LoadBalancerDescriptions><NextMarker>page2</NextMarker>",
+                    clb_member("a"),
+                    clb_member("b")
+                ),
+            )
+        }
+    });
+    let sdk = canned.sdk().await;
+
+    let lbs = sdk
+        .call::<DescribeClassicLoadBalancers>(REGION, &ClassicLoadBalancers::All)
+        .await
+        .unwrap();
+
+    let names: Vec<&str> = lbs.iter().map(|l| l.load_balancer_name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(sdk.api_calls(), 2);
+    let seen = canned.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(!seen[0].body_contains("Marker="));
+    assert!(seen[1].body_contains("Marker=page2"));
+    let a = &lbs[0];
+    assert_eq!(
+        a.dns_name.as_deref(),
+        Some("a-123.us-east-1.elb.amazonaws.com")
+    );
+    assert_eq!(
+        a.canonical_hosted_zone_name_id.as_deref(),
+        Some("Z35SXDOTRQ7X7K")
+    );
+    assert_eq!(a.scheme.as_deref(), Some("internet-facing"));
+    assert_eq!(a.vpc_id.as_deref(), Some("vpc-0abc"));
+    assert_eq!(a.availability_zones, ["us-east-1a"]);
+    assert_eq!(a.created_time, Some(t("2019-03-01T10:00:00Z")));
+    let listener = &a.listener_descriptions[0];
+    assert_eq!(listener.listener.protocol.as_deref(), Some("HTTPS"));
+    assert_eq!(listener.listener.load_balancer_port, Some(443));
+    assert_eq!(listener.listener.instance_protocol.as_deref(), Some("HTTP"));
+    assert_eq!(listener.listener.instance_port, Some(8080));
+    assert_eq!(
+        listener.listener.ssl_certificate_id.as_deref(),
+        Some(CERT_ARN)
+    );
+    assert_eq!(listener.policy_names, ["ELBSecurityPolicy-2016-08"]);
+    let check = a.health_check.as_ref().unwrap();
+    assert_eq!(check.target.as_deref(), Some("HTTP:8080/health"));
+    assert_eq!(
+        (
+            check.interval,
+            check.timeout,
+            check.unhealthy_threshold,
+            check.healthy_threshold
+        ),
+        (Some(30), Some(5), Some(2), Some(10))
+    );
+    assert_eq!(
+        check.parsed_target().and_then(|t| t.path).as_deref(),
+        Some("/health")
+    );
+    assert_eq!(a.instances[0].instance_id, "i-0aaa1111");
+}
+
+/// Covers Classic `DescribeLoadBalancers` by names: 25 names go as 20 and 5 (each request
+/// counted), a repeated name is asked once, and `LoadBalancerNotFound` (what AWS sends; the
+/// SDK's variant is `AccessPointNotFoundException`) keeps AWS's code and message.
+#[tokio::test]
+async fn classic_load_balancers_by_name() {
+    let canned = Canned::new(|seen| {
+        if !is_classic(seen) || seen.action() != Some("DescribeLoadBalancers") {
+            return unexpected(seen);
+        }
+        let asked = clb_names_asked(seen);
+        if asked.iter().any(|n| n == "gone") {
+            return Reply {
+                status: 400,
+                headers: vec![("content-type", "text/xml".into())],
+                body: br#"<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/">
+  <Error><Type>Sender</Type><Code>LoadBalancerNotFound</Code><Message>There is no ACTIVE Load Balancer named 'gone'</Message></Error>
+  <RequestId>6e7f-test</RequestId>
+</ErrorResponse>"#
+                    .to_vec(),
+            };
+        }
+        let members: String = asked.iter().map(|n| clb_member(n)).collect();
+        clb_xml(
+            "DescribeLoadBalancers",
+            &format!("<LoadBalancerDescriptions>{members}</LoadBalancerDescriptions>"),
+        )
+    });
+    let sdk = canned.sdk().await;
+
+    let mut names: Vec<String> = (0..25).map(|i| format!("lb{i:02}")).collect();
+    names.push("lb03".into());
+    let lbs = sdk
+        .call::<DescribeClassicLoadBalancers>(REGION, &ClassicLoadBalancers::Named(names))
+        .await
+        .unwrap();
+    assert_eq!(lbs.len(), 25);
+    assert_eq!(lbs[24].load_balancer_name, "lb24");
+    let seen = canned.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(clb_names_asked(&seen[0]).len(), 20);
+    assert_eq!(
+        clb_names_asked(&seen[1]),
+        ["lb20", "lb21", "lb22", "lb23", "lb24"]
+    );
+    assert_eq!(sdk.api_calls(), 2);
+
+    let err = sdk
+        .call::<DescribeClassicLoadBalancers>(
+            REGION,
+            &ClassicLoadBalancers::Named(vec!["lb00".into(), "gone".into()]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "LoadBalancerNotFound");
+    assert_eq!(err.message, "There is no ACTIVE Load Balancer named 'gone'");
+    assert!(err.is_not_found());
+
+    // No name: no request.
+    let none = sdk
+        .call::<DescribeClassicLoadBalancers>(REGION, &ClassicLoadBalancers::Named(Vec::new()))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    assert_eq!(canned.seen().len(), 3);
+}
+
+/// Covers Classic `DescribeInstanceHealth` and `DescribeLoadBalancerAttributes`: states
+/// moto does not give (`ReasonCode` `Instance` with AWS's description), and the attributes'
+/// named fields.
+#[tokio::test]
+async fn classic_instance_health_and_attributes() {
+    let canned = Canned::new(|seen| {
+        if !is_classic(seen) || !seen.body_contains("LoadBalancerName=legacy") {
+            return unexpected(seen);
+        }
+        match seen.action() {
+            Some("DescribeInstanceHealth") => clb_xml(
+                "DescribeInstanceHealth",
+                r#"<InstanceStates>
+  <member><InstanceId>i-0aaa1111</InstanceId><State>OutOfService</State><ReasonCode>Instance</ReasonCode><Description>Instance has failed at least the UnhealthyThreshold number of health checks consecutively.</Description></member>
+  <member><InstanceId>i-0bbb2222</InstanceId><State>InService</State><ReasonCode>N/A</ReasonCode><Description>N/A</Description></member>
+</InstanceStates>"#,
+            ),
+            Some("DescribeLoadBalancerAttributes") => clb_xml(
+                "DescribeLoadBalancerAttributes",
+                r#"<LoadBalancerAttributes>
+  <ConnectionSettings><IdleTimeout>120</IdleTimeout></ConnectionSettings>
+  <ConnectionDraining><Enabled>true</Enabled><Timeout>300</Timeout></ConnectionDraining>
+  <CrossZoneLoadBalancing><Enabled>false</Enabled></CrossZoneLoadBalancing>
+  <AccessLog><Enabled>false</Enabled></AccessLog>
+</LoadBalancerAttributes>"#,
+            ),
+            _ => unexpected(seen),
+        }
+    });
+    let sdk = canned.sdk().await;
+
+    let health = sdk
+        .call::<DescribeInstanceHealth>(REGION, "legacy")
+        .await
+        .unwrap();
+    assert_eq!(health.len(), 2);
+    assert_eq!(health[0].instance_id, "i-0aaa1111");
+    assert_eq!(health[0].state.as_deref(), Some("OutOfService"));
+    assert_eq!(health[0].reason_code.as_deref(), Some("Instance"));
+    assert!(
+        health[0]
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("UnhealthyThreshold"))
+    );
+    assert_eq!(health[1].state.as_deref(), Some("InService"));
+
+    let attrs = sdk
+        .call::<DescribeClassicLoadBalancerAttributes>(REGION, "legacy")
+        .await
+        .unwrap();
+    assert_eq!(attrs.idle_timeout(), 120);
+    let draining = attrs.connection_draining.as_ref().unwrap();
+    assert_eq!(
+        (draining.enabled, draining.timeout),
+        (Some(true), Some(300))
+    );
+    assert_eq!(
+        attrs.cross_zone_load_balancing.and_then(|c| c.enabled),
+        Some(false)
+    );
+    assert_eq!(attrs.access_log.and_then(|c| c.enabled), Some(false));
+    assert_eq!(sdk.api_calls(), 2);
 }

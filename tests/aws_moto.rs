@@ -1388,3 +1388,185 @@ async fn an_unknown_cbor_operation_answers_an_error_the_sdk_parses() {
         .expect_err("moto alone does not speak RPCv2 CBOR");
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
 }
+
+/// Covers the Classic Load Balancer's operations through aws-sdk-elasticloadbalancing against
+/// moto: a load balancer `legacy` (an HTTP listener, a health check, an idle timeout of 120 s,
+/// two registered instances, one of them stopped) read back by name and with the region's
+/// list, its instance health and attributes, a missing name (`LoadBalancerNotFound`), and a
+/// recording that replays every answer. (Not wired into gathering yet: read directly.)
+#[tokio::test]
+async fn classic_load_balancer_through_the_sdk() {
+    use aws_sdk_elasticloadbalancing::types as clb;
+    use fivexx::evidence::clb::{
+        ClassicLoadBalancers, DescribeClassicLoadBalancerAttributes, DescribeClassicLoadBalancers,
+        DescribeInstanceHealth,
+    };
+
+    let moto = MotoServer::start();
+    let cfg = moto.sdk_config().await;
+    let client = aws_sdk_elasticloadbalancing::Client::new(&cfg);
+    client
+        .create_load_balancer()
+        .load_balancer_name("legacy")
+        .availability_zones("us-east-1a")
+        .listeners(
+            clb::Listener::builder()
+                .protocol("HTTP")
+                .load_balancer_port(80)
+                .instance_protocol("HTTP")
+                .instance_port(8080)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    client
+        .configure_health_check()
+        .load_balancer_name("legacy")
+        .health_check(
+            clb::HealthCheck::builder()
+                .target("HTTP:8080/health")
+                .interval(30)
+                .timeout(5)
+                .unhealthy_threshold(2)
+                .healthy_threshold(10)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("ConfigureHealthCheck");
+    client
+        .modify_load_balancer_attributes()
+        .load_balancer_name("legacy")
+        .load_balancer_attributes(
+            clb::LoadBalancerAttributes::builder()
+                .connection_settings(
+                    clb::ConnectionSettings::builder()
+                        .idle_timeout(120)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifyLoadBalancerAttributes");
+    let instances = moto.run_instances(2);
+    let mut register = client
+        .register_instances_with_load_balancer()
+        .load_balancer_name("legacy");
+    for id in &instances {
+        register = register.instances(clb::Instance::builder().instance_id(id).build());
+    }
+    register
+        .send()
+        .await
+        .expect("RegisterInstancesWithLoadBalancer");
+    moto.stop_instance(&instances[1]);
+
+    let sdk = AwsSdk::new(cfg);
+    let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now());
+    let legacy = ClassicLoadBalancers::Named(vec!["legacy".into()]);
+
+    let lbs = recorder
+        .call::<DescribeClassicLoadBalancers>(REGION, &legacy)
+        .await
+        .expect("DescribeLoadBalancers by name");
+    assert_eq!(lbs.len(), 1);
+    let lb = &lbs[0];
+    assert_eq!(lb.load_balancer_name, "legacy");
+    let dns = lb.dns_name.as_deref().expect("a DNS name");
+    assert!(dns.ends_with(".us-east-1.elb.amazonaws.com"), "{dns}");
+    let listener = &lb.listener_descriptions[0].listener;
+    assert_eq!(listener.protocol.as_deref(), Some("HTTP"));
+    assert_eq!(listener.load_balancer_port, Some(80));
+    assert_eq!(listener.instance_port, Some(8080));
+    let target = lb
+        .health_check
+        .as_ref()
+        .and_then(|h| h.parsed_target())
+        .expect("the health check target");
+    assert_eq!(
+        (
+            target.protocol.as_str(),
+            target.port,
+            target.path.as_deref()
+        ),
+        ("HTTP", 8080, Some("/health"))
+    );
+    let mut registered: Vec<&str> = lb
+        .instances
+        .iter()
+        .map(|i| i.instance_id.as_str())
+        .collect();
+    registered.sort_unstable();
+    let mut expected: Vec<&str> = instances.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(registered, expected);
+
+    let all = recorder
+        .call::<DescribeClassicLoadBalancers>(REGION, &ClassicLoadBalancers::All)
+        .await
+        .expect("DescribeLoadBalancers of the region");
+    assert_eq!(all, lbs);
+
+    let health = recorder
+        .call::<DescribeInstanceHealth>(REGION, "legacy")
+        .await
+        .expect("DescribeInstanceHealth");
+    let state = |id: &str| {
+        health
+            .iter()
+            .find(|s| s.instance_id == id)
+            .and_then(|s| s.state.as_deref())
+    };
+    assert_eq!(state(&instances[0]), Some("InService"), "{health:?}");
+    assert_eq!(state(&instances[1]), Some("OutOfService"), "{health:?}");
+
+    let attrs = recorder
+        .call::<DescribeClassicLoadBalancerAttributes>(REGION, "legacy")
+        .await
+        .expect("DescribeLoadBalancerAttributes");
+    assert_eq!(attrs.idle_timeout(), 120);
+
+    let missing = ClassicLoadBalancers::Named(vec!["gone".into()]);
+    let err = recorder
+        .call::<DescribeClassicLoadBalancers>(REGION, &missing)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "LoadBalancerNotFound");
+    assert!(err.is_not_found());
+
+    // The recording, through its file, answers the same.
+    let world = World::parse(&recorder.world().to_json()).expect("the recorded world loads");
+    assert_eq!(
+        world
+            .call::<DescribeClassicLoadBalancers>(REGION, &legacy)
+            .await,
+        Ok(lbs)
+    );
+    assert_eq!(
+        world
+            .call::<DescribeClassicLoadBalancers>(REGION, &ClassicLoadBalancers::All)
+            .await,
+        Ok(all)
+    );
+    assert_eq!(
+        world.call::<DescribeInstanceHealth>(REGION, "legacy").await,
+        Ok(health)
+    );
+    assert_eq!(
+        world
+            .call::<DescribeClassicLoadBalancerAttributes>(REGION, "legacy")
+            .await,
+        Ok(attrs)
+    );
+    assert_eq!(
+        world
+            .call::<DescribeClassicLoadBalancers>(REGION, &missing)
+            .await,
+        Err(err)
+    );
+}

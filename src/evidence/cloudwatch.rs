@@ -44,6 +44,19 @@ pub(crate) mod alb_metric {
 
 /// The CloudFront metrics fivexx reads (namespace `AWS/CloudFront`, region us-east-1,
 /// dimension `Region=Global`). Rates are percentages of all requests.
+/// Classic Load Balancer metric names (`AWS/ELB`, dimension `LoadBalancerName`).
+pub(crate) mod clb_metric {
+    pub(crate) const ELB_5XX: &str = "HTTPCode_ELB_5XX";
+    pub(crate) const BACKEND_5XX: &str = "HTTPCode_Backend_5XX";
+    pub(crate) const BACKEND_CONNECTION_ERRORS: &str = "BackendConnectionErrors";
+    pub(crate) const SPILLOVER: &str = "SpilloverCount";
+    pub(crate) const SURGE_QUEUE: &str = "SurgeQueueLength";
+    pub(crate) const REQUESTS: &str = "RequestCount";
+    pub(crate) const LATENCY: &str = "Latency";
+    pub(crate) const HEALTHY_HOSTS: &str = "HealthyHostCount";
+    pub(crate) const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
+}
+
 /// Network Load Balancer metric names (`AWS/NetworkELB`). Host counts carry `LoadBalancer`
 /// and `TargetGroup`; resets, TLS errors and port allocation errors carry `LoadBalancer` only.
 pub(crate) mod nlb_metric {

@@ -4,17 +4,19 @@
 //! file); the rules read it and nothing else. A source that could not be read is `None` (or
 //! absent from its map) and has a [`Gap`] naming the operation and the AWS error code.
 //!
-//! One module per AWS service ([`elb`], [`acm`], [`cloudfront`], [`route53`],
-//! [`cloudwatch`]) holds what fivexx reads of it: its answers in the API's own documented
-//! JSON shapes (PascalCase, with the services' spellings such as `DNSName`), its world-file
-//! section, and its operations ([`port::Operation`]: the SDK call, the world's answer, the
-//! recording). The same types serve the rules, the world file and `--record`; only the fields
-//! fivexx uses are modelled, unknown fields in a world are ignored (a full API answer pasted
-//! into a world loads), and every field is optional because AWS omits what is unset.
+//! One module per AWS service ([`elb`], [`clb`] (the Classic Load Balancer), [`acm`],
+//! [`cloudfront`], [`route53`], [`cloudwatch`]) holds what fivexx reads of it: its answers in
+//! the API's own documented JSON shapes (PascalCase, with the services' spellings such as
+//! `DNSName`), its world-file section, and its operations ([`port::Operation`]: the SDK call,
+//! the world's answer, the recording). The same types serve the rules, the world file and
+//! `--record`; only the fields fivexx uses are modelled, unknown fields in a world are ignored
+//! (a full API answer pasted into a world loads), and every field is optional because AWS
+//! omits what is unset.
 //! [`sdk`], [`world`] and [`record`] are the three ports; [`gather`] orders the calls.
 
 pub mod acm;
 pub mod apigw;
+pub mod clb;
 pub mod cloudfront;
 pub mod cloudwatch;
 pub mod elb;
@@ -133,6 +135,10 @@ pub struct OriginLink {
     /// Whether it should lead to a load balancer (a custom origin); S3 and VPC origins are
     /// not followed, and not finding one behind them is no gap.
     pub followed: bool,
+    /// Its ELB DNS name matched no ELB v2 load balancer: it may be a Classic one.
+    pub unmatched: bool,
+    /// The Classic Load Balancer found behind it, by name.
+    pub classic_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -142,6 +148,31 @@ pub struct DistributionEvidence {
     /// Origin request policies by id, for every behaviour that names one.
     pub origin_request_policies: BTreeMap<String, OriginRequestPolicy>,
     pub origins: Vec<OriginLink>,
+}
+
+/// One Classic Load Balancer and what AWS says of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClbEvidence {
+    pub region: String,
+    pub name: String,
+    /// `None` when unreadable.
+    pub load_balancer: Option<clb::LoadBalancerDescription>,
+    pub health: Option<Vec<clb::InstanceState>>,
+    pub attributes: Option<clb::LoadBalancerAttributes>,
+    pub found_via: String,
+}
+
+impl ClbEvidence {
+    /// Its ARN, as IAM and the console name it (the Classic API has none of its own).
+    pub(crate) fn arn(&self, account: Option<&str>) -> String {
+        format!(
+            "arn:{}:elasticloadbalancing:{}:{}:loadbalancer/{}",
+            names::partition(&self.region),
+            self.region,
+            account.unwrap_or(""),
+            self.name
+        )
+    }
 }
 
 /// One API Gateway stage and what it integrates with.
@@ -238,6 +269,7 @@ pub struct Evidence {
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
     pub apis: Vec<ApiEvidence>,
+    pub classic: Vec<ClbEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     pub stats: GatherStats,

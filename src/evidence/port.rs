@@ -16,10 +16,19 @@ use super::record::Recording;
 use super::sdk::AwsSdk;
 use super::world::World;
 
-/// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`). Two APIs may
-/// share a name: REST and HTTP APIs both have `apigateway:GetStage` and `GetVpcLinks` (their
-/// inputs never collide: API ids differ), and IAM spells the Classic Load Balancer's actions
-/// like ELB v2's. A fault on a shared name fails both, as an IAM deny does.
+/// An AWS operation, named the way IAM names it (`acm:DescribeCertificate`). REST and HTTP
+/// APIs share `apigateway:GetStage` and `apigateway:GetVpcLinks` (their inputs never collide:
+/// API ids differ).
+///
+/// The Classic Load Balancer's API (`elasticloadbalancing`, version 2012-06-01) shares its IAM
+/// namespace with v2: its `DescribeLoadBalancers` and `DescribeLoadBalancerAttributes` are the
+/// same IAM actions as v2's, so [`Op::DescribeClassicLoadBalancers`] and
+/// [`Op::DescribeClassicLoadBalancerAttributes`] have the same [`Op::iam_name`] as
+/// [`Op::DescribeLoadBalancers`] and [`Op::DescribeLoadBalancerAttributes`]. A world's `Faults`
+/// entry under that name fails both APIs, as an IAM deny of the action does; an `Errors` entry
+/// fails the one whose input key it names (the Classic inputs are names, v2's ARNs, and the
+/// Classic list of a region has a key of its own: see `evidence::clb`). Gaps of either read
+/// the same IAM name, the permission to grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
     DescribeLoadBalancers,
@@ -30,6 +39,13 @@ pub enum Op {
     DescribeTargetGroups,
     DescribeTargetGroupAttributes,
     DescribeTargetHealth,
+    /// Classic `DescribeLoadBalancers` (IAM: `elasticloadbalancing:DescribeLoadBalancers`).
+    DescribeClassicLoadBalancers,
+    /// Classic `DescribeLoadBalancerAttributes` (IAM:
+    /// `elasticloadbalancing:DescribeLoadBalancerAttributes`).
+    DescribeClassicLoadBalancerAttributes,
+    /// Classic `DescribeInstanceHealth`.
+    DescribeInstanceHealth,
     DescribeCertificate,
     ListCertificates,
     GetDistributionConfig,
@@ -50,7 +66,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 25] = [
+    pub(crate) const ALL: [Op; 28] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -59,6 +75,9 @@ impl Op {
         Op::DescribeTargetGroups,
         Op::DescribeTargetGroupAttributes,
         Op::DescribeTargetHealth,
+        Op::DescribeClassicLoadBalancers,
+        Op::DescribeClassicLoadBalancerAttributes,
+        Op::DescribeInstanceHealth,
         Op::DescribeCertificate,
         Op::ListCertificates,
         Op::GetDistributionConfig,
@@ -93,6 +112,12 @@ impl Op {
                 "elasticloadbalancing:DescribeTargetGroupAttributes"
             }
             Op::DescribeTargetHealth => "elasticloadbalancing:DescribeTargetHealth",
+            // The Classic API's actions: two of them are v2's (see [`Op`]).
+            Op::DescribeClassicLoadBalancers => "elasticloadbalancing:DescribeLoadBalancers",
+            Op::DescribeClassicLoadBalancerAttributes => {
+                "elasticloadbalancing:DescribeLoadBalancerAttributes"
+            }
+            Op::DescribeInstanceHealth => "elasticloadbalancing:DescribeInstanceHealth",
             Op::DescribeCertificate => "acm:DescribeCertificate",
             Op::ListCertificates => "acm:ListCertificates",
             Op::GetDistributionConfig => "cloudfront:GetDistributionConfig",

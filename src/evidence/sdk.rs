@@ -76,6 +76,7 @@ pub(crate) async fn load_sdk_config() -> SdkConfig {
 #[derive(Clone)]
 struct RegionClients {
     elb: aws_sdk_elasticloadbalancingv2::Client,
+    elb_classic: aws_sdk_elasticloadbalancing::Client,
     acm: aws_sdk_acm::Client,
     cw: aws_sdk_cloudwatch::Client,
     apigateway: aws_sdk_apigateway::Client,
@@ -136,6 +137,7 @@ impl AwsSdk {
                     .build();
                 RegionClients {
                     elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
+                    elb_classic: aws_sdk_elasticloadbalancing::Client::new(&cfg),
                     acm: aws_sdk_acm::Client::new(&cfg),
                     cw: aws_sdk_cloudwatch::Client::new(&cfg),
                     apigateway: aws_sdk_apigateway::Client::new(&cfg),
@@ -152,6 +154,11 @@ impl AwsSdk {
 
     pub(crate) fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
         self.clients(region).elb
+    }
+
+    /// The Classic Load Balancer's API (`elasticloadbalancing`, version 2012-06-01).
+    pub(crate) fn elb_classic(&self, region: &str) -> aws_sdk_elasticloadbalancing::Client {
+        self.clients(region).elb_classic
     }
 
     pub(crate) fn acm(&self, region: &str) -> aws_sdk_acm::Client {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::acm::AcmWorld;
 use super::apigw::{ApiGatewayV2World, ApiGatewayWorld};
+use super::clb::ClassicWorld;
 use super::cloudfront::CloudFrontWorld;
 use super::cloudwatch::CloudWatchWorld;
 use super::elb::ElbWorld;
@@ -38,6 +39,13 @@ pub struct World {
     pub account: Option<String>,
     #[serde(rename = "ElasticLoadBalancingV2", default)]
     pub elbv2: ElbWorld,
+    /// Classic Load Balancers; left out when empty.
+    #[serde(
+        rename = "ElasticLoadBalancing",
+        default,
+        skip_serializing_if = "ClassicWorld::is_empty"
+    )]
+    pub elb_classic: ClassicWorld,
     #[serde(rename = "ACM", default)]
     pub acm: AcmWorld,
     #[serde(rename = "CloudFront", default)]
@@ -69,7 +77,8 @@ pub struct World {
     /// Errors for one input of an operation, as a recording saw them:
     /// `{"acm:DescribeCertificate": {"<CertificateArn>": {"Code": ..., "Message": ...}}}`.
     /// The input key is the one the operation's answers are keyed by (`GetMetricData`: the
-    /// region; `DescribeLoadBalancers`: the ARN, or the region for a list; `ListResourceRecordSets`:
+    /// region; `DescribeLoadBalancers`: the ARN, or the region for a list, and for the Classic
+    /// API the names joined by `,`, or `classic REGION` for a list; `ListResourceRecordSets`:
     /// `ZONE NAME`; `ListHostedZonesByName`: `*`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, BTreeMap<String, Fault>>,
@@ -229,7 +238,8 @@ impl Port for World {
         self.calls.0.load(Ordering::Relaxed)
     }
 
-    /// Every region the world holds load balancers in.
+    /// Every region the world holds load balancers in: an ALB's is in its ARN, a Classic Load
+    /// Balancer's in its DNS name.
     fn origin_regions(&self) -> Vec<String> {
         let mut regions: Vec<String> = self
             .elbv2
@@ -237,6 +247,13 @@ impl Port for World {
             .load_balancers
             .iter()
             .filter_map(|lb| names::region(&lb.load_balancer_arn).map(str::to_owned))
+            .chain(
+                self.elb_classic
+                    .describe_load_balancers
+                    .load_balancer_descriptions
+                    .iter()
+                    .filter_map(|lb| lb.dns_region()),
+            )
             .collect();
         regions.sort();
         regions.dedup();

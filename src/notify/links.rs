@@ -89,7 +89,8 @@ fn link_for(resource: &str) -> Option<Link> {
                 format!("API {id} stage {stage}")
             },
             url: format!(
-                "{console}/apigateway/main/apis/{id}/stages?api={id}&region={region}",
+                // No `&`: Slack's mrkdwn would need it escaped; the host names the region.
+                "{console}/apigateway/main/apis/{id}/stages?api={id}",
                 id = encode(id)
             ),
         });
@@ -149,9 +150,9 @@ mod tests {
         assert!(for_resource("sg-123").is_none());
         let api = for_resource("arn:aws:apigateway:us-east-1::/restapis/a1b2/stages/prod").unwrap();
         assert_eq!(api.label, "API a1b2 stage prod");
-        assert!(
-            api.url
-                .contains("/apigateway/main/apis/a1b2/stages?api=a1b2&region=us-east-1")
+        assert_eq!(
+            api.url,
+            "https://us-east-1.console.aws.amazon.com/apigateway/main/apis/a1b2/stages?api=a1b2"
         );
         let f = for_resource("arn:aws:lambda:us-east-1:1:function:orders:live").unwrap();
         assert_eq!(f.label, "Function orders");

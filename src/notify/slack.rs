@@ -252,8 +252,11 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
         b.push(context(&links));
     }
     b.push(context(&format!(
-        "fivexx · {} AWS calls in {} round trips · {} ms",
-        v.stats.api_calls, v.stats.round_trips, v.stats.elapsed_ms
+        "fivexx · {} AWS calls in {} round trip{} · {} ms",
+        v.stats.api_calls,
+        v.stats.round_trips,
+        if v.stats.round_trips == 1 { "" } else { "s" },
+        v.stats.elapsed_ms
     )));
     b.truncate(MAX_BLOCKS);
     b

@@ -83,8 +83,11 @@ pub fn render(v: &Verdict) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} AWS calls in {} round trips, {} ms",
-        v.stats.api_calls, v.stats.round_trips, v.stats.elapsed_ms
+        "\n{} AWS calls in {} round trip{}, {} ms",
+        v.stats.api_calls,
+        v.stats.round_trips,
+        if v.stats.round_trips == 1 { "" } else { "s" },
+        v.stats.elapsed_ms
     );
     out
 }

@@ -8,6 +8,7 @@
 
 use super::alb;
 use super::apigw::{self, ApiCtx};
+use super::clb::{self, ClbCtx};
 use super::cloudfront::{self, OriginCtx};
 use super::nlb;
 use super::signals::NlbSignals;
@@ -48,6 +49,8 @@ pub(crate) enum Detect {
     /// Once per Network Load Balancer, with its signals and the target groups its listeners
     /// route to (ALB rules are not run on NLBs).
     Nlb(fn(&Ctx<'_>, &AlbCtx<'_>, &NlbSignals, &[&TargetGroupEvidence]) -> Option<Draft>),
+    /// Once per Classic Load Balancer.
+    Clb(fn(&Ctx<'_>, &ClbCtx<'_>) -> Option<Draft>),
     /// Once per API stage.
     Api(fn(&Ctx<'_>, &ApiCtx<'_>) -> Vec<Draft>),
     /// Once per triage.
@@ -98,6 +101,12 @@ pub(crate) const RULES: &[&Rule] = &[
     &alb::KEEPALIVE_SHORTER_THAN_IDLE,
     &alb::MALFORMED_TARGET_RESPONSE,
     &alb::ALL_TARGETS_UNHEALTHY,
+    &clb::NO_HEALTHY_INSTANCES,
+    &clb::SURGE_QUEUE_FULL,
+    &clb::IDLE_TIMEOUT,
+    &clb::BACKEND_CONNECTION_ERRORS,
+    &clb::BACKEND_5XX,
+    &clb::KEEPALIVE_SHORTER_THAN_IDLE,
     &nlb::NO_REGISTERED_TARGETS,
     &nlb::TARGET_TLS_HANDSHAKE,
     &nlb::PORT_ALLOCATION,
@@ -154,6 +163,11 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<Draft> {
             Detect::Distribution(f) => {
                 for (cf, os) in ctx.cfs.iter().zip(&origins) {
                     out.extend(f(ctx, cf, os));
+                }
+            }
+            Detect::Clb(f) => {
+                for c in &ctx.classic {
+                    out.extend(f(ctx, c));
                 }
             }
             Detect::Api(f) => {
@@ -226,7 +240,9 @@ pub fn markdown() -> String {
 /// cannot drift from what is read).
 fn metrics_section() -> String {
     use crate::evidence::elb::TargetGroup;
-    use crate::evidence::gather::{alb_queries, api_queries, cloudfront_queries, lambda_queries};
+    use crate::evidence::gather::{
+        alb_queries, api_queries, clb_queries, cloudfront_queries, lambda_queries,
+    };
     use crate::evidence::{AlbEvidence, TargetGroupEvidence};
     let group = |kind: &str| TargetGroupEvidence {
         target_group: TargetGroup {
@@ -251,6 +267,15 @@ fn metrics_section() -> String {
             .join(", ")
     };
     let lb_only = alb_queries(&alb(Vec::new()));
+    let nlb = |groups: Vec<TargetGroupEvidence>| AlbEvidence {
+        arn: "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/n/1".into(),
+        ..alb(groups)
+    };
+    let nlb_lb_only = alb_queries(&nlb(Vec::new()));
+    let nlb_per_group: Vec<_> = alb_queries(&nlb(vec![group("instance")]))
+        .into_iter()
+        .filter(|q| !nlb_lb_only.contains(q))
+        .collect();
     let with_instance = alb_queries(&alb(vec![group("instance")]));
     let with_lambda = alb_queries(&alb(vec![group("lambda")]));
     let per_group: Vec<_> = with_instance
@@ -281,6 +306,9 @@ fn metrics_section() -> String {
          spelled `5xx` and `4xx`.\n\
          - **Per integrated Lambda function** (`AWS/Lambda`, dimension `FunctionName`; for an \
          alias or version also with `Resource` = `NAME:QUALIFIER`): {}.\n\
+         - **Per Classic Load Balancer** (`AWS/ELB`, dimension `LoadBalancerName`): {}.\n\
+         - **Per Network Load Balancer** (`AWS/NetworkELB`, dimension `LoadBalancer`): {}; per \
+         target group (`LoadBalancer` and `TargetGroup`): {}.\n\
          - The alarm's own metric and statistic, for its trace.\n",
         list(&lb_only),
         list(&per_group),
@@ -288,6 +316,9 @@ fn metrics_section() -> String {
         list(&cloudfront_queries("ID")),
         list(&api_queries("us-east-1", false, "API", Some("prod"))),
         list(&lambda_queries("us-east-1", "fn")),
+        list(&clb_queries("us-east-1", "NAME")),
+        list(&nlb_lb_only),
+        list(&nlb_per_group),
     )
 }
 
@@ -316,7 +347,7 @@ mod tests {
             );
             let family = r.id.split('.').next().unwrap_or_default();
             assert!(
-                ["alb", "apigw", "cf", "cert", "guard", "nlb"].contains(&family),
+                ["alb", "apigw", "cf", "cert", "clb", "guard", "nlb"].contains(&family),
                 "`{}`: unknown family",
                 r.id
             );
@@ -360,6 +391,7 @@ mod tests {
             include_str!("apigw/lambda.rs"),
             include_str!("apigw/integration.rs"),
             include_str!("nlb/mod.rs"),
+            include_str!("clb/mod.rs"),
         ];
         let declared: Vec<&str> = sources
             .iter()

@@ -15,6 +15,7 @@ pub(crate) mod apigw;
 pub(crate) mod aws_defaults;
 pub mod catalog;
 pub mod cert;
+pub(crate) mod clb;
 pub(crate) mod cloudfront;
 pub(crate) mod nlb;
 pub(crate) mod rank;
@@ -165,6 +166,7 @@ pub(crate) struct Ctx<'a> {
     pub albs: Vec<AlbCtx<'a>>,
     pub cfs: Vec<CfCtx<'a>>,
     pub apis: Vec<apigw::ApiCtx<'a>>,
+    pub classic: Vec<clb::ClbCtx<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -197,6 +199,14 @@ impl<'a> Ctx<'a> {
                 .map(|api| apigw::ApiCtx {
                     api,
                     s: signals::api_signals(alarm, e, api),
+                })
+                .collect(),
+            classic: e
+                .classic
+                .iter()
+                .map(|c| clb::ClbCtx {
+                    clb: c,
+                    s: signals::clb_signals(alarm, e, c),
                 })
                 .collect(),
         }

@@ -253,6 +253,42 @@ impl MotoServer {
     }
 }
 
+impl MotoServer {
+    /// One EC2 query (`Action=...&...`) sent by hand, as `default_subnets` does; the XML.
+    fn ec2(&self, query: &str) -> String {
+        let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, \
+                    SignedHeaders=host, Signature=0";
+        let (status, xml) = self.http(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", auth),
+            ],
+            &format!("{query}&Version=2016-11-15"),
+        );
+        assert_eq!(status, 200, "{query} on moto: {xml}");
+        xml
+    }
+
+    /// Starts `count` EC2 instances (running at once in moto; it does not check the image);
+    /// their ids. For a Classic Load Balancer: moto reports a registered instance's health
+    /// from its EC2 state, and leaves out an instance EC2 does not know.
+    pub fn run_instances(&self, count: usize) -> Vec<String> {
+        let xml = self.ec2(&format!(
+            "Action=RunInstances&ImageId=ami-12c6146b&InstanceType=t3.micro&MinCount={count}&MaxCount={count}"
+        ));
+        let ids = xml_values(&xml, "instanceId");
+        assert_eq!(ids.len(), count, "RunInstances on moto: {xml}");
+        ids
+    }
+
+    /// Stops an EC2 instance (a Classic Load Balancer then reports it `OutOfService`).
+    pub fn stop_instance(&self, id: &str) {
+        self.ec2(&format!("Action=StopInstances&InstanceId.1={id}"));
+    }
+}
+
 impl Drop for MotoServer {
     fn drop(&mut self) {
         for child in [&mut self.shim, &mut self.moto] {

@@ -148,10 +148,26 @@ pub(super) async fn apis<P: Port>(ctx: &Calls<'_, P>, scope: ApiScope<'_>) -> Ap
                 let same: Vec<_> = list.iter().filter(|a| a.name == r.key).collect();
                 api.same_name = same.len();
                 api.id = same.first().map(|a| a.id.clone());
+                if same.len() > 1 {
+                    // CloudWatch keys REST API metrics by name: the series mix them all.
+                    ctx.gap_text(
+                        "apigateway:GetRestApis",
+                        Some(&r.key),
+                        "Ambiguous",
+                        &format!(
+                            "{} REST APIs in {} are named `{}`: their metrics share one series (ApiName); the first, `{}`, was examined",
+                            same.len(),
+                            r.region,
+                            r.key,
+                            same.first().map(|a| a.id.as_str()).unwrap_or_default()
+                        ),
+                    );
+                }
                 if same.is_empty() {
                     ctx.gap_text(
                         "apigateway:GetRestApis",
                         Some(&r.key),
+                        "NotFound",
                         &format!("no REST API named `{}` in {}", r.key, r.region),
                     );
                 }

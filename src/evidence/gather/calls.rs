@@ -132,9 +132,10 @@ impl<'a, P: Port> Calls<'a, P> {
         }
     }
 
-    /// A gap that is no failed call: a source read whole that did not hold what it should.
-    pub(super) fn gap_text(&self, source: &str, resource: Option<&str>, reason: &str) {
-        self.gap(source, resource, &SourceError::new("NotFound", reason));
+    /// A gap that is no failed call: a source read whole that did not hold what it should, or
+    /// held it ambiguously.
+    pub(super) fn gap_text(&self, source: &str, resource: Option<&str>, code: &str, reason: &str) {
+        self.gap(source, resource, &SourceError::new(code, reason));
     }
 
     pub(super) fn gap(&self, source: &str, resource: Option<&str>, e: &SourceError) {

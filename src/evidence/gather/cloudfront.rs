@@ -10,6 +10,7 @@ use futures::future::join_all;
 use super::alb::alb_pipeline;
 use super::calls::Calls;
 use super::metrics::{add_missing, cloudfront_queries, metric_calls};
+use crate::evidence::clb::{ClassicLoadBalancers, DescribeClassicLoadBalancers};
 use crate::evidence::cloudfront::{GetDistributionConfig, GetOriginRequestPolicy, Origin};
 use crate::evidence::cloudwatch::{MetricQuery, Series};
 use crate::evidence::elb::ListLoadBalancers;
@@ -18,8 +19,9 @@ use crate::evidence::port::{Answer, Op, Port, SourceError, Window};
 use crate::evidence::route53::{
     HostedZone, ListHostedZones, ListResourceRecordSets, RecordName, ResourceRecordSet,
 };
-use crate::evidence::{AlbEvidence, DistributionEvidence, OriginLink};
+use crate::evidence::{AlbEvidence, ClbEvidence, DistributionEvidence, OriginLink};
 use crate::names::{self, GLOBAL_REGION, fqdn};
+use crate::scope::ClbRef;
 
 /// What a custom origin's domain name is, before any lookup.
 enum OriginName {
@@ -76,6 +78,8 @@ fn record_target(records: &[ResourceRecordSet]) -> Option<String> {
 pub(super) struct CloudFrontPart {
     pub(super) dists: Vec<DistributionEvidence>,
     pub(super) albs: Vec<AlbEvidence>,
+    /// Classic Load Balancers behind origins.
+    pub(super) classic: Vec<ClbEvidence>,
     pub(super) read: Vec<(MetricQuery, Series)>,
     pub(super) depth: usize,
 }
@@ -239,12 +243,84 @@ pub(super) async fn cloudfront<P: Port>(
     early.extend(late);
     read.extend(early_read);
     read.extend(late_read);
+    let (classic, classic_depth, classic_read) = classic_origins(ctx, &mut dists, window).await;
+    read.extend(classic_read);
     CloudFrontPart {
         dists,
         albs: early,
+        classic,
         read,
-        depth: 1 + early_depth.max(late_depth),
+        depth: 1 + early_depth.max(late_depth) + classic_depth,
     }
+}
+
+/// Origins named by an ELB DNS name that no ELB v2 load balancer has: the Classic Load
+/// Balancers of their regions are listed, and those found are read ([`super::clb`]). Two more
+/// waves, only when such an origin exists (an ALB's and a Classic DNS name look alike, and a
+/// CloudFront triage does not list Classic Load Balancers speculatively).
+async fn classic_origins<P: Port>(
+    ctx: &Calls<'_, P>,
+    dists: &mut [DistributionEvidence],
+    window: Window,
+) -> (Vec<ClbEvidence>, usize, Vec<(MetricQuery, Series)>) {
+    let regions: BTreeSet<String> = dists
+        .iter()
+        .flat_map(|d| &d.origins)
+        .filter(|o| o.unmatched)
+        .filter_map(|o| o.elb_dns_name.as_deref().and_then(names::elb_dns_region))
+        .collect();
+    if regions.is_empty() {
+        return (Vec::new(), 0, Vec::new());
+    }
+    let lists =
+        join_all(regions.iter().map(|r| {
+            ctx.read::<DescribeClassicLoadBalancers>(r, &ClassicLoadBalancers::All, Some(r))
+        }))
+        .await;
+    let lists: BTreeMap<String, Vec<_>> = regions
+        .into_iter()
+        .zip(lists)
+        .filter_map(|(r, l)| l.map(|l| (r, l)))
+        .collect();
+    let mut refs: Vec<ClbRef> = Vec::new();
+    for d in dists.iter_mut() {
+        for o in d.origins.iter_mut().filter(|o| o.unmatched) {
+            let Some(dns) = o.elb_dns_name.clone() else {
+                continue;
+            };
+            let Some(region) = names::elb_dns_region(&dns) else {
+                continue;
+            };
+            let found = lists.get(&region).and_then(|l| {
+                l.iter().find(|lb| {
+                    lb.dns_name
+                        .as_deref()
+                        .is_some_and(|n| names::normalize_dns(n) == dns)
+                })
+            });
+            if let Some(lb) = found {
+                o.classic_name = Some(lb.load_balancer_name.clone());
+                o.how = format!(
+                    "{}; the Classic Load Balancer `{}`",
+                    o.how, lb.load_balancer_name
+                );
+                if !refs.iter().any(|r| r.name == lb.load_balancer_name) {
+                    refs.push(ClbRef {
+                        region,
+                        name: lb.load_balancer_name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if refs.is_empty() {
+        return (Vec::new(), 1, Vec::new());
+    }
+    let (mut clbs, read) = super::clb::classic(ctx, &refs, &[], window).await;
+    for c in &mut clbs {
+        c.found_via = "a CloudFront origin's DNS name".into();
+    }
+    (clbs, 2, read)
 }
 
 /// The calls that wait for the distribution configs.
@@ -461,6 +537,7 @@ fn link_origins<P: Port>(
                         "{}; no load balancer in `{region}` has DNS name `{dns}`",
                         o.how
                     );
+                    o.unmatched = true;
                 }
             }
         }

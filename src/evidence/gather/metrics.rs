@@ -8,12 +8,15 @@ use futures::future::join_all;
 use super::calls::Calls;
 use crate::evidence::AlbEvidence;
 use crate::evidence::cloudwatch::{GetMetricData, MetricQuery, MetricRequest, Series};
-use crate::evidence::cloudwatch::{alb_metric, apigw_metric, cf_metric, lambda_metric, nlb_metric};
+use crate::evidence::cloudwatch::{
+    alb_metric, apigw_metric, cf_metric, clb_metric, lambda_metric, nlb_metric,
+};
 use crate::evidence::elb::TargetGroup;
 use crate::evidence::port::{Port, Window};
 use crate::names::{self, GLOBAL_REGION};
 use crate::scope::{
-    ALB_NAMESPACE, APIGW_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE, NLB_NAMESPACE,
+    ALB_NAMESPACE, APIGW_NAMESPACE, CLB_NAMESPACE, CLOUDFRONT_NAMESPACE, LAMBDA_NAMESPACE,
+    NLB_NAMESPACE,
 };
 
 /// GetMetricData accepts at most 500 queries a call.
@@ -209,6 +212,48 @@ pub(crate) fn nlb_queries_for<'t>(
             "Maximum",
         ));
     }
+    out
+}
+
+/// The metric queries for one Classic Load Balancer (`docs/rules.md`, "Metrics read").
+pub(crate) fn clb_queries(region: &str, name: &str) -> Vec<MetricQuery> {
+    let dims = [("LoadBalancerName", name)];
+    let mut out: Vec<MetricQuery> = [
+        clb_metric::ELB_5XX,
+        clb_metric::BACKEND_5XX,
+        clb_metric::BACKEND_CONNECTION_ERRORS,
+        clb_metric::SPILLOVER,
+        clb_metric::REQUESTS,
+    ]
+    .iter()
+    .map(|m| MetricQuery::new(region, CLB_NAMESPACE, m, &dims, "Sum"))
+    .collect();
+    out.push(MetricQuery::new(
+        region,
+        CLB_NAMESPACE,
+        clb_metric::SURGE_QUEUE,
+        &dims,
+        "Maximum",
+    ));
+    out.push(MetricQuery::new(
+        region,
+        CLB_NAMESPACE,
+        clb_metric::HEALTHY_HOSTS,
+        &dims,
+        "Minimum",
+    ));
+    out.push(MetricQuery::new(
+        region,
+        CLB_NAMESPACE,
+        clb_metric::UNHEALTHY_HOSTS,
+        &dims,
+        "Maximum",
+    ));
+    out.extend(
+        LATENCY_STATS
+            .iter()
+            .map(|s| MetricQuery::new(region, CLB_NAMESPACE, clb_metric::LATENCY, &dims, s)),
+    );
     out
 }
 

@@ -18,6 +18,12 @@
 //!      DescribeCertificate of an SNI certificate the list cannot answer for, as soon as its
 //!      listener's certificates are in.
 //!
+//! Classic Load Balancer alarm (1 wave), see [`clb`]: DescribeLoadBalancers (by name),
+//! DescribeInstanceHealth, DescribeLoadBalancerAttributes and GetMetricData together.
+//!
+//! API Gateway alarm (3 waves for a REST API, 2 for an HTTP API, more for a load balancer
+//! behind an integration), see [`apigw`].
+//!
 //! CloudFront alarm, see [`cloudfront`]:
 //!   1. GetDistributionConfig, ListHostedZonesByName, GetMetricData (CloudFront, us-east-1,
 //!      with the alarm's own metrics), and DescribeLoadBalancers of the home region and the
@@ -37,6 +43,7 @@
 mod alb;
 mod apigw;
 mod calls;
+mod clb;
 mod cloudfront;
 mod metrics;
 
@@ -46,10 +53,12 @@ use tokio::time::Instant;
 use self::apigw::ApiScope;
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
-pub(crate) use self::metrics::{alb_queries, api_queries, cloudfront_queries, lambda_queries};
+pub(crate) use self::metrics::{
+    alb_queries, api_queries, clb_queries, cloudfront_queries, lambda_queries,
+};
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
-use super::{AlbEvidence, Evidence, GatherStats};
+use super::{AlbEvidence, ClbEvidence, Evidence, GatherStats};
 use crate::scope::Scope;
 
 /// How far back metrics are read.
@@ -106,12 +115,14 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
     // balancers', else the distributions' (wave 1), else alone.
     let none: &[MetricQuery] = &[];
     let all = opts.alarm_queries.as_slice();
-    let (alb_extra, cf_extra, api_extra) = if !albs.is_empty() {
-        (all, none, none)
+    let (alb_extra, cf_extra, api_extra, clb_extra) = if !albs.is_empty() {
+        (all, none, none, none)
     } else if !scope.distributions.is_empty() {
-        (none, all, none)
+        (none, all, none, none)
+    } else if !scope.apis.is_empty() {
+        (none, none, all, none)
     } else {
-        (none, none, all)
+        (none, none, none, all)
     };
     // The alarm's own load balancers and the CloudFront path run side by side; the CloudFront
     // path leaves those load balancers to this one (no describe twice).
@@ -130,7 +141,14 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             Some(Box::pin(apigw::apis(&ctx, api_scope)).await)
         }
     };
-    let ((alb_depth, alb_read), cf, api) = futures::join!(
+    let classic_part = async {
+        if scope.classic.is_empty() {
+            None
+        } else {
+            Some(clb::classic(&ctx, &scope.classic, clb_extra, window).await)
+        }
+    };
+    let ((alb_depth, alb_read), cf, api, classic) = futures::join!(
         alb::alb_pipeline(&ctx, &mut albs, horizon, names_needed, alb_extra, window),
         async {
             if scope.distributions.is_empty() {
@@ -148,13 +166,15 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
                 Some(Box::pin(cloudfront::cloudfront(&ctx, scope)).await)
             }
         },
-        api_part
+        api_part,
+        classic_part
     );
     let mut depth = alb_depth;
     for (q, s) in alb_read {
         metrics.insert(q, s);
     }
     let mut distributions = Vec::new();
+    let mut cf_classic = Vec::new();
     if let Some(cf) = cf {
         depth = depth.max(cf.depth);
         distributions = cf.dists;
@@ -162,6 +182,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             metrics.insert(q, s);
         }
         albs.extend(cf.albs);
+        cf_classic = cf.classic;
     }
     let mut apis = Vec::new();
     if let Some(api) = api {
@@ -172,9 +193,18 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         }
         albs.extend(api.albs);
     }
+    let mut classic_lbs = Vec::new();
+    if let Some((clbs, read)) = classic {
+        depth = depth.max(1);
+        classic_lbs = clbs;
+        for (q, s) in read {
+            metrics.insert(q, s);
+        }
+    }
     if scope.albs.is_empty()
         && scope.distributions.is_empty()
         && scope.apis.is_empty()
+        && scope.classic.is_empty()
         && !opts.alarm_queries.is_empty()
     {
         // An alarm on neither: its own metrics, one wave.
@@ -190,6 +220,14 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         albs,
         distributions,
         apis,
+        classic: {
+            classic_lbs.extend(
+                cf_classic
+                    .into_iter()
+                    .filter(|c: &ClbEvidence| !scope.classic.iter().any(|r| r.name == c.name)),
+            );
+            classic_lbs
+        },
         metrics,
         gaps,
         stats: GatherStats {

@@ -50,6 +50,8 @@ pub(crate) struct OriginCtx<'a, 'b> {
     pub origin: &'a Origin,
     pub link: Option<&'a OriginLink>,
     pub alb: Option<&'a AlbCtx<'b>>,
+    /// The Classic Load Balancer behind it, when it is one.
+    pub classic: Option<&'a crate::rules::clb::ClbCtx<'b>>,
     pub behavior: Option<&'a CacheBehavior>,
 }
 
@@ -266,12 +268,16 @@ pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<Origin
                 .and_then(|l| l.alb_arn.as_deref())
                 .and_then(|arn| ctx.alb(arn));
             let behavior = cfg.behaviors().find(|b| b.target_origin_id == origin.id);
+            let classic = link
+                .and_then(|l| l.classic_name.as_deref())
+                .and_then(|n| ctx.classic.iter().find(|c| c.clb.name == n));
             OriginCtx {
                 cf,
                 cfg,
                 origin,
                 link,
                 alb,
+                classic,
                 behavior,
             }
         })

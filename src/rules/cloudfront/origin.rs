@@ -288,6 +288,9 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
 };
 
 fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+    if let Some(c) = o.classic {
+        return classic_passthrough(ctx, o, c);
+    }
     let a = o.alb?;
     if let Some(trouble) = crate::rules::nlb::trouble(a) {
         // An NLB has no HTTP codes to compare: its own trouble during CloudFront's 5xx links.
@@ -375,6 +378,48 @@ fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     d.step(format!(
         "Triage the load balancer {}: the cause is at the origin, see the finding above.",
         a.alb.name()
+    ));
+    Some(d)
+}
+
+/// `cf.origin_passthrough` for a Classic Load Balancer origin: its ELB and backend 5xx are at
+/// least 30% of CloudFront's 5xx in W.
+fn classic_passthrough(
+    ctx: &Ctx<'_>,
+    o: &OriginCtx<'_, '_>,
+    c: &crate::rules::clb::ClbCtx<'_>,
+) -> Option<Draft> {
+    let s = &o.cf.s;
+    let errors = c.s.elb_5xx + c.s.backend_5xx;
+    if errors <= 0.0 || s.errors_5xx <= 0.0 || errors < 0.3 * s.errors_5xx {
+        return None;
+    }
+    let arn = c.clb.arn(ctx.alarm.account());
+    let mut d = o.draft(&ORIGIN_PASSTHROUGH);
+    d.alb_arn = Some(arn.clone());
+    d.resources.push(arn);
+    d.title = format!(
+        "CloudFront {} passes on the 5xx of its origin {}",
+        o.id(),
+        c.name()
+    );
+    d.headline = format!(
+        "CloudFront {} passes on the 5xx of its origin, the Classic Load Balancer {} ({} in {} min).",
+        o.id(),
+        c.name(),
+        count(errors),
+        c.s.w.minutes()
+    );
+    d.evidence(format!(
+        "origin {} (Classic): HTTPCode_ELB_5XX + HTTPCode_Backend_5XX {} in {} min",
+        c.name(),
+        count(errors),
+        c.s.w.minutes()
+    ));
+    d.evidence(rate_line(s, "5xx", s.rate_5xx));
+    d.step(format!(
+        "Triage the Classic Load Balancer {}: the cause is at the origin, see the finding above.",
+        c.name()
     ));
     Some(d)
 }

@@ -7,10 +7,12 @@
 //! datapoint never reads as "no errors".
 
 mod apigw;
+mod clb;
 mod cloudfront;
 mod nlb;
 
 pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
+pub(crate) use self::clb::{ClbSignals, clb_signals};
 pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
 pub(crate) use self::nlb::{NlbSignals, nlb_signals};
 use crate::evidence::cloudwatch::alb_metric;

@@ -63,6 +63,7 @@ impl Dist {
                 elb_dns_name: Some(LB_DNS.to_owned()),
                 how: format!("Route 53 alias {ORIGIN_DOMAIN} -> {LB_DNS}"),
                 followed: true,
+                ..OriginLink::default()
             }],
         })
     }
@@ -91,6 +92,18 @@ impl Dist {
             } else {
                 format!("Route 53 alias {domain} -> {LB_DNS}")
             };
+        }
+        self
+    }
+
+    /// The origin is the Classic Load Balancer `name` (by its DNS name), no ELB v2 one.
+    pub(crate) fn classic_origin(mut self, name: &str, dns: &str) -> Self {
+        self = self.origin_domain(dns);
+        if let Some(l) = self.0.origins.first_mut() {
+            l.alb_arn = None;
+            l.elb_dns_name = Some(dns.to_owned());
+            l.unmatched = true;
+            l.classic_name = Some(name.to_owned());
         }
         self
     }

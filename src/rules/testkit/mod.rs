@@ -19,12 +19,14 @@
 mod alb;
 mod apigw;
 mod assertions;
+mod clb;
 mod cloudfront;
 mod fixtures;
 
 pub(crate) use self::alb::*;
 pub(crate) use self::apigw::*;
 pub(crate) use self::assertions::*;
+pub(crate) use self::clb::*;
 pub(crate) use self::cloudfront::*;
 pub(crate) use self::fixtures::*;
 pub(crate) use crate::rules::{Ctx, Draft, Kind, catalog};
@@ -237,6 +239,7 @@ pub(crate) struct Scenario {
     pub albs: Vec<AlbEvidence>,
     pub distributions: Vec<DistributionEvidence>,
     pub apis: Vec<crate::evidence::ApiEvidence>,
+    pub classic: Vec<crate::evidence::ClbEvidence>,
     pub metrics: Metrics,
     pub gaps: Vec<Gap>,
     /// ELB 5xx per minute, summed from the per-code series.
@@ -266,6 +269,7 @@ impl Scenario {
             albs: Vec::new(),
             distributions: Vec::new(),
             apis: Vec::new(),
+            classic: Vec::new(),
             metrics: Metrics::default(),
             gaps: Vec::new(),
             elb_5xx: BTreeMap::new(),
@@ -513,6 +517,7 @@ impl Scenario {
             albs: self.albs.clone(),
             distributions: self.distributions.clone(),
             apis: self.apis.clone(),
+            classic: self.classic.clone(),
             metrics,
             gaps: self.gaps.clone(),
             stats: GatherStats::default(),
