@@ -129,6 +129,19 @@ pub(crate) fn s3_bucket(domain: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The API id and region of an API Gateway endpoint (`ID.execute-api.REGION.amazonaws.com`).
+pub(crate) fn execute_api(domain: &str) -> Option<(String, String)> {
+    let d = normalize_dns(domain);
+    let rest = d
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| d.strip_suffix(".amazonaws.com.cn"))?;
+    let (id, region) = rest.split_once(".execute-api.")?;
+    (!id.is_empty()
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
+        && crate::untrusted::is_region(region))
+    .then(|| (id.to_owned(), region.to_owned()))
+}
+
 /// The load balancer ARN of a listener ARN
 /// (`...:listener/app/NAME/ID/LISTENER` -> `...:loadbalancer/app/NAME/ID`).
 pub(crate) fn listener_load_balancer_arn(listener_arn: &str) -> Option<String> {
@@ -203,6 +216,17 @@ mod tests {
         ] {
             assert_eq!(elb_dns_region(dns).as_deref(), region, "{dns}");
         }
+    }
+
+    #[test]
+    fn execute_api_endpoints_name_their_api() {
+        assert_eq!(
+            execute_api("a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"),
+            Some(("a1b2c3d4e5".into(), "eu-west-1".into()))
+        );
+        assert_eq!(execute_api("api.example.com"), None);
+        assert_eq!(execute_api("x y.execute-api.us-east-1.amazonaws.com"), None);
+        assert_eq!(execute_api("a1.execute-api.<x>.amazonaws.com"), None);
     }
 
     #[test]

@@ -199,6 +199,10 @@ async fn alb_triage_takes_two_waves_and_cloudfront_three_or_four() {
         }
         if let Some(want) = api_or_classic_waves(&name, &world) {
             assert_eq!(v.stats.round_trips, want, "{name}");
+        } else if name.starts_with("cf-") && api_origin(&world) {
+            // The distribution, the region's REST APIs (REST or HTTP API?), then the REST
+            // API's 3 waves.
+            assert_eq!(v.stats.round_trips, 1 + 1 + 3, "{name}");
         } else if name.starts_with("cf-") && only_s3_origins(&world) {
             // An S3 origin is not followed: the distribution and its metrics, one wave.
             assert_eq!(v.stats.round_trips, 1, "{name}");
@@ -266,6 +270,16 @@ fn api_or_classic_waves(name: &str, world: &World) -> Option<usize> {
         (false, true) if via_vpc_link => 1 + 2,
         (false, true) => 2 + 2,
     })
+}
+
+/// Whether an origin is an API Gateway endpoint (`*.execute-api.*`).
+fn api_origin(world: &World) -> bool {
+    world
+        .cloudfront
+        .get_distribution_config
+        .values()
+        .flat_map(|d| &d.distribution_config.origins.items)
+        .any(|o| o.domain_name.contains(".execute-api."))
 }
 
 /// Whether every origin of every distribution is an S3 bucket (not followed).

@@ -139,6 +139,8 @@ pub struct OriginLink {
     pub unmatched: bool,
     /// The Classic Load Balancer found behind it, by name.
     pub classic_name: Option<String>,
+    /// The API Gateway stage behind it (`*.execute-api.*`): the API's id and the stage.
+    pub api: Option<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

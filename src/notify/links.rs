@@ -58,6 +58,18 @@ fn link_for(resource: &str) -> Option<Link> {
     }
     let region = names::region(resource)?;
     let console = console(region)?;
+    if let Some((_, name)) = resource.split_once(":loadbalancer/")
+        && !name.contains('/')
+    {
+        // A Classic Load Balancer (`loadbalancer/NAME`): the console finds it by name.
+        return Some(Link {
+            label: format!("Load balancer {name}"),
+            url: format!(
+                "{console}/ec2/home?region={region}#LoadBalancers:search={}",
+                encode(name)
+            ),
+        });
+    }
     if resource.contains(":loadbalancer/") {
         return Some(Link {
             label: format!("Load balancer {}", names::load_balancer_name(resource)),
@@ -148,6 +160,13 @@ mod tests {
         let cf = for_resource("cloudfront:distribution/E1").unwrap();
         assert!(cf.url.ends_with("/distributions/E1"));
         assert!(for_resource("sg-123").is_none());
+        let classic =
+            for_resource("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/legacy").unwrap();
+        assert_eq!(classic.label, "Load balancer legacy");
+        assert!(classic.url.ends_with("#LoadBalancers:search=legacy"));
+        let nlb = for_resource("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/edge/1")
+            .unwrap();
+        assert_eq!(nlb.label, "Load balancer edge");
         let api = for_resource("arn:aws:apigateway:us-east-1::/restapis/a1b2/stages/prod").unwrap();
         assert_eq!(api.label, "API a1b2 stage prod");
         assert_eq!(

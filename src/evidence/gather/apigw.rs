@@ -41,7 +41,7 @@ use crate::scope::ApiRef;
 
 /// What the API Gateway path hands back: the APIs, the load balancers behind them (their ALB
 /// waves done; those in `known` left out), the metrics read and its sequential waves.
-pub(super) struct ApiPart {
+pub(crate) struct ApiPart {
     pub(super) apis: Vec<ApiEvidence>,
     pub(super) albs: Vec<AlbEvidence>,
     pub(super) read: Vec<(MetricQuery, Series)>,

@@ -10,6 +10,7 @@ use futures::future::join_all;
 use super::alb::alb_pipeline;
 use super::calls::Calls;
 use super::metrics::{add_missing, cloudfront_queries, metric_calls};
+use crate::evidence::apigw::GetRestApis;
 use crate::evidence::clb::{ClassicLoadBalancers, DescribeClassicLoadBalancers};
 use crate::evidence::cloudfront::{GetDistributionConfig, GetOriginRequestPolicy, Origin};
 use crate::evidence::cloudwatch::{MetricQuery, Series};
@@ -21,12 +22,14 @@ use crate::evidence::route53::{
 };
 use crate::evidence::{AlbEvidence, ClbEvidence, DistributionEvidence, OriginLink};
 use crate::names::{self, GLOBAL_REGION, fqdn};
-use crate::scope::ClbRef;
+use crate::scope::{ApiRef, ClbRef};
 
 /// What a custom origin's domain name is, before any lookup.
 enum OriginName {
     /// An ELB DNS name, with its region.
     Elb(String),
+    /// An API Gateway endpoint (`ID.execute-api.REGION.amazonaws.com`): its id and region.
+    Api(String, String),
     /// Anything else: to be followed through Route 53.
     Custom,
     /// Not a custom origin (S3, VPC origin, ...): not followed.
@@ -40,6 +43,9 @@ fn classify_origin(origin: &Origin) -> OriginName {
         } else {
             OriginName::Skip("not a custom origin")
         };
+    }
+    if let Some((id, region)) = names::execute_api(&origin.domain_name) {
+        return OriginName::Api(id, region);
     }
     match names::elb_dns_region(&origin.domain_name) {
         Some(region) => OriginName::Elb(region),
@@ -80,6 +86,8 @@ pub(super) struct CloudFrontPart {
     pub(super) albs: Vec<AlbEvidence>,
     /// Classic Load Balancers behind origins.
     pub(super) classic: Vec<ClbEvidence>,
+    /// API Gateway stages behind origins.
+    pub(super) apis: Vec<crate::evidence::ApiEvidence>,
     pub(super) read: Vec<(MetricQuery, Series)>,
     pub(super) depth: usize,
 }
@@ -176,6 +184,18 @@ pub(super) async fn cloudfront<P: Port>(
                     link.how = why.into();
                     link.followed = false;
                 }
+                OriginName::Api(id, region) => {
+                    // The stage is the origin path's first segment (`/prod`).
+                    let stage = o
+                        .origin_path
+                        .as_deref()
+                        .and_then(|p| p.trim_start_matches('/').split('/').next())
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned);
+                    link.how = format!("API Gateway endpoint of API `{id}` in {region}");
+                    link.followed = false;
+                    link.api = Some((id, stage));
+                }
                 OriginName::Elb(region) => {
                     link.elb_dns_name = Some(names::normalize_dns(&o.domain_name));
                     link.how = "ELB DNS name".into();
@@ -236,6 +256,16 @@ pub(super) async fn cloudfront<P: Port>(
         horizon,
         window,
     };
+    let dists_api_origins: Vec<(String, String, Option<String>)> = dists
+        .iter()
+        .flat_map(|d| &d.origins)
+        .filter_map(|o| {
+            let (id, stage) = o.api.clone()?;
+            let (_, region) = names::execute_api(&o.domain_name)?;
+            Some((id, region, stage))
+        })
+        .collect();
+    let early_arns = early_known.clone();
     let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
         alb_pipeline(ctx, &mut early, horizon, true, &[], window),
         origins_after_wave1(ctx, &mut dists, &mut linked, after)
@@ -243,15 +273,83 @@ pub(super) async fn cloudfront<P: Port>(
     early.extend(late);
     read.extend(early_read);
     read.extend(late_read);
-    let (classic, classic_depth, classic_read) = classic_origins(ctx, &mut dists, window).await;
+    let ((classic, classic_depth, classic_read), api) = futures::join!(
+        classic_origins(ctx, &mut dists, window),
+        api_origins(ctx, &dists_api_origins, &early_arns, horizon, window)
+    );
     read.extend(classic_read);
+    let mut albs = early;
+    let mut apis = Vec::new();
+    let mut api_depth = 0;
+    if let Some(api) = api {
+        read.extend(api.read);
+        albs.extend(api.albs);
+        apis = api.apis;
+        api_depth = 1 + api.depth;
+    }
     CloudFrontPart {
         dists,
-        albs: early,
+        albs,
         classic,
+        apis,
         read,
-        depth: 1 + early_depth.max(late_depth) + classic_depth,
+        depth: 1 + (early_depth.max(late_depth) + classic_depth).max(api_depth),
     }
+}
+
+/// The API Gateway stages behind `*.execute-api.*` origins: the region's REST APIs are listed
+/// to tell a REST API (its metrics are keyed by name) from an HTTP API (by id), then the API
+/// Gateway waves follow ([`super::apigw`]). Done beside the load balancer waves.
+async fn api_origins<P: Port>(
+    ctx: &Calls<'_, P>,
+    origins: &[(String, String, Option<String>)],
+    known: &[String],
+    horizon: DateTime<Utc>,
+    window: Window,
+) -> Option<super::apigw::ApiPart> {
+    if origins.is_empty() {
+        return None;
+    }
+    let regions: BTreeSet<&str> = origins.iter().map(|(_, r, _)| r.as_str()).collect();
+    let lists = join_all(
+        regions
+            .iter()
+            .map(|r| ctx.read::<GetRestApis>(r, &(), Some(r))),
+    )
+    .await;
+    let lists: BTreeMap<&str, _> = regions.into_iter().zip(lists).collect();
+    let mut refs: Vec<ApiRef> = Vec::new();
+    for (id, region, stage) in origins {
+        let rest = lists
+            .get(region.as_str())
+            .and_then(|l| l.as_ref())
+            .and_then(|l| l.iter().find(|a| &a.id == id));
+        let r = match rest {
+            Some(api) => ApiRef {
+                region: region.clone(),
+                http: false,
+                key: api.name.clone(),
+                stage: stage.clone(),
+            },
+            None => ApiRef {
+                region: region.clone(),
+                http: true,
+                key: id.clone(),
+                stage: Some(stage.clone().unwrap_or_else(|| "$default".into())),
+            },
+        };
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
+    let scope = super::apigw::ApiScope {
+        apis: &refs,
+        known,
+        extra_queries: &[],
+        horizon,
+        window,
+    };
+    Some(Box::pin(super::apigw::apis(ctx, scope)).await)
 }
 
 /// Origins named by an ELB DNS name that no ELB v2 load balancer has: the Classic Load

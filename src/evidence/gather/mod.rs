@@ -175,6 +175,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
     }
     let mut distributions = Vec::new();
     let mut cf_classic = Vec::new();
+    let mut cf_apis = Vec::new();
     if let Some(cf) = cf {
         depth = depth.max(cf.depth);
         distributions = cf.dists;
@@ -183,11 +184,12 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         }
         albs.extend(cf.albs);
         cf_classic = cf.classic;
+        cf_apis = cf.apis;
     }
-    let mut apis = Vec::new();
+    let mut apis = cf_apis;
     if let Some(api) = api {
         depth = depth.max(api.depth);
-        apis = api.apis;
+        apis.extend(api.apis);
         for (q, s) in api.read {
             metrics.insert(q, s);
         }

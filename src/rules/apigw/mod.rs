@@ -70,19 +70,28 @@ impl ApiCtx<'_> {
         )
     }
 
+    /// The stage's ARN (`arn:aws:apigateway:REGION::/restapis/ID/stages/STAGE`), once the
+    /// API's id is known: its resource in findings, and the key that links a front door's
+    /// passthrough finding (`cf.origin_passthrough`) to the causes found here.
+    pub(crate) fn arn(&self) -> Option<String> {
+        let id = self.api.id.as_ref()?;
+        Some(format!(
+            "arn:aws:apigateway:{}::/{}/{id}/stages/{}",
+            self.api.region,
+            match self.api.kind {
+                ApiKind::Rest => "restapis",
+                ApiKind::Http => "apis",
+            },
+            self.api.stage_name.as_deref().unwrap_or("*")
+        ))
+    }
+
     /// A finding of `rule` about this API.
     pub(crate) fn draft(&self, rule: &'static Rule) -> Draft {
         let mut d = rule.draft();
-        if let Some(id) = &self.api.id {
-            d.resources.push(format!(
-                "arn:aws:apigateway:{}::/{}/{id}/stages/{}",
-                self.api.region,
-                match self.api.kind {
-                    ApiKind::Rest => "restapis",
-                    ApiKind::Http => "apis",
-                },
-                self.api.stage_name.as_deref().unwrap_or("*")
-            ));
+        if let Some(arn) = self.arn() {
+            d.alb_arn = Some(arn.clone());
+            d.resources.push(arn);
         }
         d
     }

@@ -52,6 +52,8 @@ pub(crate) struct OriginCtx<'a, 'b> {
     pub alb: Option<&'a AlbCtx<'b>>,
     /// The Classic Load Balancer behind it, when it is one.
     pub classic: Option<&'a crate::rules::clb::ClbCtx<'b>>,
+    /// The API Gateway stage behind it, when it is an `execute-api` endpoint.
+    pub api: Option<&'a crate::rules::apigw::ApiCtx<'b>>,
     pub behavior: Option<&'a CacheBehavior>,
 }
 
@@ -271,6 +273,11 @@ pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<Origin
             let classic = link
                 .and_then(|l| l.classic_name.as_deref())
                 .and_then(|n| ctx.classic.iter().find(|c| c.clb.name == n));
+            let api = link.and_then(|l| l.api.as_ref()).and_then(|(id, _)| {
+                ctx.apis
+                    .iter()
+                    .find(|a| a.api.id.as_deref() == Some(id.as_str()))
+            });
             OriginCtx {
                 cf,
                 cfg,
@@ -278,6 +285,7 @@ pub(super) fn origins<'a, 'b>(ctx: &'a Ctx<'b>, cf: &'a CfCtx<'b>) -> Vec<Origin
                 link,
                 alb,
                 classic,
+                api,
                 behavior,
             }
         })

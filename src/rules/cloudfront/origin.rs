@@ -282,7 +282,7 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
     codes: &[502, 503, 504],
     sub_cause_of: None,
     cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
-    needs: "For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    needs: "For an API Gateway origin (`*.execute-api.*`, stage from the origin path): the stage's 5xx at least 30% of CloudFront's 5xx in W. For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
     detect: Detect::Origin(origin_passthrough),
 };
@@ -290,6 +290,9 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
 fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if let Some(c) = o.classic {
         return classic_passthrough(ctx, o, c);
+    }
+    if let Some(a) = o.api {
+        return api_passthrough(o, a);
     }
     let a = o.alb?;
     if let Some(trouble) = crate::rules::nlb::trouble(a) {
@@ -420,6 +423,37 @@ fn classic_passthrough(
     d.step(format!(
         "Triage the Classic Load Balancer {}: the cause is at the origin, see the finding above.",
         c.name()
+    ));
+    Some(d)
+}
+
+/// `cf.origin_passthrough` for an API Gateway origin: the stage's own 5xx are at least 30% of
+/// CloudFront's 5xx in W.
+fn api_passthrough(o: &OriginCtx<'_, '_>, a: &crate::rules::apigw::ApiCtx<'_>) -> Option<Draft> {
+    let s = &o.cf.s;
+    if a.s.errors <= 0.0 || s.errors_5xx <= 0.0 || a.s.errors < 0.3 * s.errors_5xx {
+        return None;
+    }
+    let mut d = o.draft(&ORIGIN_PASSTHROUGH);
+    if let Some(arn) = a.arn() {
+        d.alb_arn = Some(arn.clone());
+        d.resources.push(arn);
+    }
+    d.title = format!(
+        "CloudFront {} passes on the 5xx of its origin API {}",
+        o.id(),
+        a.api.label()
+    );
+    d.headline = format!(
+        "CloudFront {} passes on the 5xx of its origin, the API Gateway stage {}.",
+        o.id(),
+        a.api.label()
+    );
+    d.evidence(a.errors_line());
+    d.evidence(rate_line(s, "5xx", s.rate_5xx));
+    d.step(format!(
+        "Triage the API {}: the cause is behind CloudFront, see the finding above.",
+        a.api.label()
     ));
     Some(d)
 }
