@@ -161,10 +161,11 @@ pub fn scope(
     for m in ours {
         let full = out.len() >= MAX_RESOURCES;
         if m.namespace == CLB_NAMESPACE {
+            // Classic names: letters, digits and `-`, 32 at most (an unusable one is skipped).
             if let Some(name) = m
                 .dimensions
                 .get("LoadBalancerName")
-                .filter(|n| !n.is_empty())
+                .filter(|n| crate::untrusted::is_simple_name(n, 32) && !n.contains('_'))
                 && !out.classic.iter().any(|c| &c.name == name)
             {
                 if full {

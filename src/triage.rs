@@ -12,7 +12,7 @@ use crate::evidence::port::Port;
 use crate::evidence::{Evidence, Gap};
 use crate::names::GLOBAL_REGION;
 use crate::rules;
-use crate::scope::{self, ALB_NAMESPACE, CLOUDFRONT_NAMESPACE, Scope};
+use crate::scope::{self, CLOUDFRONT_NAMESPACE, Scope};
 use crate::verdict::{AlarmSummary, Stats, Status, Trace, VERDICT_FORMAT, Verdict};
 
 /// What a triage needs besides the alarm and the port.
@@ -63,7 +63,6 @@ fn alarm_queries(
     alarm
         .metrics
         .iter()
-        .filter(|m| m.namespace == ALB_NAMESPACE || m.namespace == CLOUDFRONT_NAMESPACE)
         .filter(|m| scope.covers(region, account, m))
         .take(scope::MAX_RESOURCES)
         .filter_map(|m| {

@@ -54,6 +54,26 @@ pub(crate) fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A name as AWS allows it for a resource fivexx puts in a shell command of a next step (a
+/// Lambda function, a Classic Load Balancer, an API id): 1 to `max` characters of ASCII
+/// letters, digits, `-` and `_`. A name from a payload or a world that is not one never
+/// reaches a command a person may paste into a shell.
+pub(crate) fn is_simple_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// An ARN safe to quote in a shell command: `arn:` then at most 1,024 characters of ASCII
+/// letters, digits and `:/-_.+=,@$`.
+pub(crate) fn is_plain_arn(s: &str) -> bool {
+    s.starts_with("arn:")
+        && s.len() <= 1024
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":/-_.+=,@$".contains(&b))
+}
+
 /// Characters that must not reach a terminal, a log line or a message: control characters
 /// (C0, DEL, C1: ESC sequences, line breaks that forge log lines) and the bidirectional
 /// overrides that make text read differently from what it is.
@@ -83,6 +103,20 @@ pub(crate) fn clean_in_place(text: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_for_shell_commands_are_plain() {
+        assert!(is_simple_name("orders-prod_1", 64));
+        for bad in ["", "a b", "x;rm", "$(id)", "`x`", "a'b", "é"] {
+            assert!(!is_simple_name(bad, 64), "{bad}");
+        }
+        assert!(!is_simple_name(&"a".repeat(65), 64));
+        assert!(is_plain_arn(
+            "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/a/1/2/3"
+        ));
+        assert!(!is_plain_arn("arn:aws:x:y;$(id)"));
+        assert!(!is_plain_arn("arn:aws x"));
+    }
 
     #[test]
     fn regions_and_accounts() {

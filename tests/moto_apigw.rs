@@ -364,6 +364,9 @@ async fn http_api_with_failing_function_record_then_replay() {
     let f = [("FunctionName", "web")];
     put(&cfg, "AWS/Lambda", "Invocations", &f, now, 5, 200.0).await;
     put(&cfg, "AWS/Lambda", "Errors", &f, now, 5, 40.0).await;
+    // A latency series: moto computes no p99 of it, which scripts/moto_main.py answers as an
+    // empty series instead of failing the whole GetMetricData call.
+    put(&cfg, "AWS/Lambda", "Duration", &f, now, 5, 800.0).await;
     let alarm = alarm_at(
         now,
         "web-api-5xx",
@@ -384,6 +387,24 @@ async fn http_api_with_failing_function_record_then_replay() {
             .all(|f| f.rule != "apigw.lambda_permission")
     );
     assert_eq!(live.stats.round_trips, 2);
+    assert!(
+        live.gaps
+            .iter()
+            .all(|g| g.source != "cloudwatch:GetMetricData"),
+        "{:?}",
+        live.gaps
+    );
+    let duration = world
+        .cloudwatch
+        .metrics
+        .iter()
+        .find(|m| m.metric_name == "Duration")
+        .expect("the Duration series is recorded");
+    assert!(
+        duration.datapoints.iter().any(|d| d.maximum == Some(800.0)),
+        "{:?}",
+        duration.datapoints
+    );
     assert!(world.lambda.get_policy.contains_key("web"));
     assert_eq!(without_stats(&replayed), without_stats(&live));
 }

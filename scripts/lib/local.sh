@@ -29,13 +29,14 @@ wait_for_port() {
   return 1
 }
 
-# start_moto: a moto server on loopback behind the CloudWatch protocol shim
+# start_moto: a moto server (scripts/moto_main.py: moto_server with GetMetricData kept whole
+# when a percentile cannot be computed) on loopback behind the CloudWatch protocol shim
 # (scripts/cw_cbor_shim.py, also on loopback: it forwards everything to moto and translates
 # CloudWatch's RPCv2 CBOR, which the Rust SDK speaks and moto answers 404); exports AWS_* for
 # the shim. Both are started at once and stopped by cleanup.
 start_moto() {
   read -r MOTO_PORT SHIM_PORT <<<"$(free_ports 2)"
-  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+  setsid "$VENV/bin/python" scripts/moto_main.py -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
   pids+=($!)
   setsid "$VENV/bin/python" scripts/cw_cbor_shim.py --port "$SHIM_PORT" --upstream "http://127.0.0.1:$MOTO_PORT" \
     >"$WORK/shim.log" 2>&1 &

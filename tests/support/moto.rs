@@ -33,6 +33,18 @@ pub fn moto_binary() -> PathBuf {
     }
 }
 
+/// The command that starts moto: `scripts/moto_main.py` (moto_server with GetMetricData kept
+/// whole when moto cannot compute a percentile) on the Python beside the moto binary, or the
+/// binary `FIVEXX_MOTO_SERVER` names as it is.
+fn moto_command(bin: &Path) -> Command {
+    if std::env::var_os("FIVEXX_MOTO_SERVER").is_some_and(|p| !p.is_empty()) {
+        return Command::new(bin);
+    }
+    let mut c = Command::new(shim_python(bin));
+    c.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/moto_main.py"));
+    c
+}
+
 /// The Python that runs the shim: the one installed beside the moto binary.
 fn shim_python(moto: &Path) -> PathBuf {
     moto.with_file_name("python")
@@ -85,7 +97,7 @@ impl MotoServer {
         let moto_log = tempfile::NamedTempFile::new().expect("temporary log file");
         let shim_log = tempfile::NamedTempFile::new().expect("temporary log file");
         let mut moto = spawn_logged(
-            Command::new(&bin).args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
+            moto_command(&bin).args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
             &moto_log,
         )
         .unwrap_or_else(|e| {

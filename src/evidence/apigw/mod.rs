@@ -349,7 +349,12 @@ pub(crate) fn lambda_target(
         [name, q] => (None, *name, Some(*q)),
         _ => return Err(format!("`{}` names no function", crate::error::short(&arn))),
     };
-    if name.is_empty() || name.contains('$') {
+    // Lambda's own rules: a function name of letters, digits, `-` and `_` (64 at most), an
+    // alias or version of those (and `$LATEST`). Anything else names no function, and never
+    // reaches a next step's command.
+    let qualifier_ok = qualifier
+        .is_none_or(|q| q == "$LATEST" || q.is_empty() || crate::untrusted::is_simple_name(q, 128));
+    if !crate::untrusted::is_simple_name(name, 64) || !qualifier_ok {
         return Err(format!("`{}` names no function", crate::error::short(&arn)));
     }
     Ok(FunctionRef {
@@ -450,7 +455,15 @@ mod tests {
 
     #[test]
     fn hostile_uris_name_no_function() {
-        for uri in ["", "arn:aws:lambda:x", "a:b:c", "${stageVariables.x"] {
+        for uri in [
+            "",
+            "arn:aws:lambda:x",
+            "a:b:c",
+            "${stageVariables.x",
+            "arn:aws:lambda:us-east-1:1:function:$(id)",
+            "arn:aws:lambda:us-east-1:1:function:a b",
+            "arn:aws:lambda:us-east-1:1:function:ok:al;ias",
+        ] {
             assert!(lambda_target(uri, &vars(&[("x", "y")])).is_err(), "{uri}");
         }
         let f = lambda_target("arn:aws:lambda:<!here>:1:function:f", &BTreeMap::new()).unwrap();

@@ -149,9 +149,16 @@ fn fixed_response_5xx(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option
             answer.code
         ));
     }
-    match &answer.rule_arn {
+    if let Some(arn) = &answer.rule_arn {
+        d.resources.push(arn.clone());
+    }
+    // The ARN goes into a shell command only when it is a plain one.
+    match answer
+        .rule_arn
+        .as_ref()
+        .filter(|a| crate::untrusted::is_plain_arn(a))
+    {
         Some(arn) => {
-            d.resources.push(arn.clone());
             d.step(format!(
                 "If the maintenance is over, delete the rule or point it back at the application: `aws elbv2 delete-rule --rule-arn {arn}`."
             ));

@@ -205,6 +205,11 @@ fn lambda_permission(ctx: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
         }
         let region = &f.region;
         let account = ctx.alarm.account().unwrap_or("ACCOUNT");
+        let api_id = if crate::untrusted::is_simple_name(api_id, 64) {
+            api_id
+        } else {
+            "API_ID"
+        };
         d.step(format!(
             "Grant API Gateway the invoke permission: `aws lambda add-permission --function-name {} --statement-id apigateway-{api_id} --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn 'arn:aws:execute-api:{region}:{account}:{api_id}/*'`.",
             f.name
@@ -394,9 +399,9 @@ fn lambda_timeout(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             ));
         }
         d.step(format!(
-            "Find what makes {} slow now (a dependency's latency in its logs: \"Task timed out after {}\"); fix that first.",
+            "Find what makes {} slow now (a dependency's latency): `aws logs tail /aws/lambda/{} --since 30m --filter-pattern '\"Task timed out\"'`; fix that first.",
             f.name,
-            ms_as_secs(t)
+            f.bare_name()
         ));
         d.step(format!(
             "If the work legitimately takes longer, raise the function's timeout toward the integration's {}: `aws lambda update-function-configuration --function-name {} --timeout {}` (keep it below the integration timeout so the function, not API Gateway, reports the failure).",
@@ -467,7 +472,7 @@ fn lambda_errors(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             ));
         }
         d.step(format!(
-            "Read the errors in the function's logs: `aws logs tail /aws/lambda/{} --since 30m --filter-pattern ERROR`.",
+            "Read the errors in the function's logs: `aws logs tail /aws/lambda/{} --since 30m --filter-pattern '?ERROR ?Error ?Exception'`.",
             f.bare_name()
         ));
         metrics_missing(&mut d, f, s);
