@@ -106,9 +106,17 @@ pub(crate) fn alb_queries(alb: &AlbEvidence) -> Vec<MetricQuery> {
 pub(super) fn alb_queries_for<'t>(
     region: &str,
     lb: &str,
-    groups: impl Iterator<Item = &'t TargetGroup>,
+    groups: impl Iterator<Item = &'t TargetGroup> + Clone,
 ) -> Vec<MetricQuery> {
-    if names::is_network_dimension(lb) {
+    // A Network Load Balancer: `net/` in its name, or layer-4 target groups (what is known
+    // when the queries are built; an emulator may name an NLB `app/`).
+    let layer4 = groups.clone().any(|tg| {
+        matches!(
+            tg.protocol.as_deref(),
+            Some("TCP" | "TLS" | "UDP" | "TCP_UDP")
+        )
+    });
+    if names::is_network_dimension(lb) || layer4 {
         return nlb_queries_for(region, lb, groups);
     }
     let lb_dims = [("LoadBalancer", lb)];

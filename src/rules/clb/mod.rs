@@ -106,13 +106,14 @@ fn no_healthy_instances(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
         return None;
     }
     let h = c.clb.health.as_deref().unwrap_or_default();
-    let by_instance = h
+    let by_elb = h
         .iter()
-        .filter(|i| i.reason_code.as_deref() == Some("Instance"))
+        .filter(|i| i.reason_code.as_deref() == Some("ELB"))
         .count();
     let description = h
         .iter()
-        .find_map(|i| i.description.clone())
+        .filter_map(|i| i.description.clone())
+        .find(|d| !d.is_empty() && d != "N/A")
         .unwrap_or_default();
     let mut d = c.draft(ctx, &NO_HEALTHY_INSTANCES);
     d.title = format!("No instance of {} is in service", c.name());
@@ -123,7 +124,12 @@ fn no_healthy_instances(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
         c.s.w.minutes()
     );
     d.evidence(format!(
-        "{out}/{total} instances OutOfService ({by_instance} with reason Instance){}",
+        "{out}/{total} instances OutOfService{}{}",
+        if by_elb > 0 {
+            format!(" ({by_elb} with reason ELB)")
+        } else {
+            String::new()
+        },
         if description.is_empty() {
             String::new()
         } else {
@@ -134,7 +140,7 @@ fn no_healthy_instances(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
     if c.s.healthy_min.is_some_and(|m| m <= 0.0) {
         d.corroborate("HealthyHostCount Minimum 0 in the alarm window");
     }
-    if by_instance > 0 {
+    if by_elb < out {
         d.step(format!(
             "The health check {} fails on the instances: request it on one instance yourself and fix what it answers (a dependency, a changed path or port, the instance security group admitting the load balancer's).",
             c.health_check()
