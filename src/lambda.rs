@@ -200,7 +200,7 @@ impl App {
         verdict.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         log_triage(&verdict);
         if verdict.status == Status::Ignored {
-            tracing::info!(alarm = %verdict.alarm.name, reason = %verdict.summary, "nothing posted: the transition is ignored");
+            tracing::info!(alarm = %verdict.alarm.name, reason = %verdict.summary, "nothing posted: ignored (a transition nobody needs, or an alarm on a namespace fivexx does not triage)");
             return Ok(outcome(&verdict, None));
         }
         let report = Box::pin(self.delivery.deliver(&verdict, notify_until)).await;

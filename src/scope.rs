@@ -111,6 +111,19 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutOfScope(pub String);
 
+impl OutOfScope {
+    /// Whether the alarm watches no namespace fivexx triages (an RDS or EC2 alarm routed to
+    /// it): nobody needs to hear from fivexx about it, so its verdict is `ignored`. An alarm
+    /// on a front door that lacks what a triage needs (a dimension, an account id, a composite
+    /// without metrics) is `inconclusive` instead, and posted.
+    pub fn foreign(&self) -> bool {
+        self.0.contains(FOREIGN)
+    }
+}
+
+/// The words that mark an alarm on a namespace fivexx does not triage.
+const FOREIGN: &str = "fivexx triages only";
+
 /// The resources named by the alarm's metrics. `fallback_region`/`fallback_account` are used
 /// when the alarm carries neither (a hand-written event).
 pub fn scope(
@@ -136,7 +149,7 @@ pub fn scope(
         return Err(OutOfScope(
             match (alarm.metrics.first(), &alarm.alarm_rule) {
                 (Some(m), _) => format!(
-                    "alarm `{}` watches `{}` in `{}`: fivexx triages only AWS/ApplicationELB, AWS/NetworkELB, AWS/ELB, AWS/CloudFront and AWS/ApiGateway alarms",
+                    "alarm `{}` watches `{}` in `{}`: {FOREIGN} AWS/ApplicationELB, AWS/NetworkELB, AWS/ELB, AWS/CloudFront and AWS/ApiGateway alarms",
                     crate::error::short(&alarm.name),
                     crate::error::short(&m.name),
                     crate::error::short(&m.namespace)

@@ -156,8 +156,11 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
     }
     let scope = match scope::scope(alarm, &opts.home_region, opts.home_account.as_deref()) {
         Ok(s) => s,
-        Err(scope::OutOfScope(why)) => {
-            verdict.summary = format!("{why}.");
+        Err(out) => {
+            if out.foreign() {
+                verdict.status = Status::Ignored;
+            }
+            verdict.summary = format!("{}.", out.0);
             return verdict;
         }
     };
