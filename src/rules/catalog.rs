@@ -303,7 +303,7 @@ fn metrics_section() -> String {
          `Region=Global`): {}.\n\
          - **Per API stage** (`AWS/ApiGateway`, dimensions `ApiName` and `Stage` for a REST \
          API): {}; an HTTP API's are the same by `ApiId` and `Stage`, with the error counts \
-         spelled `5xx` and `4xx`.\n\
+         spelled `5xx` and `4xx` (`5XXError` is read too, an older spelling of HTTP APIs' errors).\n\
          - **Per integrated Lambda function** (`AWS/Lambda`, dimension `FunctionName`; for an \
          alias or version also with `Resource` = `NAME:QUALIFIER`): {}.\n\
          - **Per Classic Load Balancer** (`AWS/ELB`, dimension `LoadBalancerName`): {}.\n\

@@ -326,6 +326,17 @@ pub(crate) fn api_queries(
         .iter()
         .map(|m| MetricQuery::new(region, APIGW_NAMESPACE, m, &dims, "Sum"))
         .collect();
+    if http {
+        // Older documentation spelled an HTTP API's error count `5XXError`, as REST APIs do:
+        // read both, the rules take whichever has data.
+        out.push(MetricQuery::new(
+            region,
+            APIGW_NAMESPACE,
+            apigw_metric::REST_5XX,
+            &dims,
+            "Sum",
+        ));
+    }
     for m in [apigw_metric::LATENCY, apigw_metric::INTEGRATION_LATENCY] {
         out.extend(
             LATENCY_STATS

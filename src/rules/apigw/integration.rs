@@ -263,7 +263,7 @@ fn backend_passthrough(ctx: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
                 .find(ALB_NAMESPACE, name, &[("LoadBalancer", dim)], "Sum"),
         };
         let (elb, tgt) = (view(alb_metric::ELB_5XX), view(alb_metric::TARGET_5XX));
-        let api5 = super::super::signals::api_view(&ctx.e.metrics, a.api, a.errors_metric(), "Sum");
+        let api5 = super::super::signals::errors_view(&ctx.e.metrics, a.api);
         let span = Span {
             start: a.s.b.start,
             end: a.s.w.end,

@@ -231,3 +231,44 @@ fn quiet_apis_have_no_findings() {
         show(&o)
     );
 }
+
+/// An HTTP API's errors are `5xx`; a world (or older documentation) may spell them
+/// `5XXError`: either is read.
+#[test]
+fn http_api_errors_in_either_spelling() {
+    for spelling in ["5xx", "5XXError"] {
+        let mut api = Api::lambda_proxy().config(|c| c.timeout = Some(10));
+        api.0.kind = crate::evidence::apigw::ApiKind::Http;
+        api.0.key = API_ID.into();
+        let dims = [("ApiId", API_ID), ("Stage", STAGE)];
+        let mut s = failing().api(api);
+        let q =
+            |name: &str, stat: &str| MetricQuery::new(REGION, "AWS/ApiGateway", name, &dims, stat);
+        s.metrics
+            .insert(q("Count", "Sum"), series(|m| Some(load(m))));
+        s.metrics.insert(
+            q(spelling, "Sum"),
+            series(|m| {
+                Some(if in_w(m) {
+                    (load(m) * 0.3).round()
+                } else {
+                    0.0
+                })
+            }),
+        );
+        let o = s
+            .fn_metric("Invocations", "Sum", |m| Some(load(m)))
+            .fn_metric("Errors", "Sum", |m| {
+                Some(if in_w(m) {
+                    (load(m) * 0.3).round()
+                } else {
+                    0.0
+                })
+            })
+            .fn_metric("Duration", "Maximum", |m| {
+                Some(if in_w(m) { 10_000.0 } else { 900.0 })
+            })
+            .evaluate();
+        assert_answer(&o, "apigw.lambda_timeout");
+    }
+}

@@ -98,14 +98,28 @@ pub(crate) fn fn_view<'a>(
     }
 }
 
+/// The API's 5xx series: `5XXError` for a REST API; `5xx` for an HTTP API, or `5XXError`
+/// when only that spelling has data (older documentation used it for HTTP APIs too).
+pub(crate) fn errors_view<'a>(m: &'a Metrics, api: &ApiEvidence) -> View<'a> {
+    match api.kind {
+        ApiKind::Rest => api_view(m, api, apigw_metric::REST_5XX, "Sum"),
+        ApiKind::Http => {
+            let v = api_view(m, api, apigw_metric::HTTP_5XX, "Sum");
+            let legacy = api_view(m, api, apigw_metric::REST_5XX, "Sum");
+            if v.series.is_none_or(|s| s.is_empty()) && legacy.series.is_some_and(|s| !s.is_empty())
+            {
+                legacy
+            } else {
+                v
+            }
+        }
+    }
+}
+
 pub(crate) fn api_signals(alarm: &Alarm, e: &Evidence, api: &ApiEvidence) -> ApiSignals {
     let (w, b) = windows(alarm, e);
     let m = &e.metrics;
-    let e5_name = match api.kind {
-        ApiKind::Rest => apigw_metric::REST_5XX,
-        ApiKind::Http => apigw_metric::HTTP_5XX,
-    };
-    let e5 = api_view(m, api, e5_name, "Sum");
+    let e5 = errors_view(m, api);
     let count = api_view(m, api, apigw_metric::COUNT, "Sum");
     let plateau = w
         .each_minute()

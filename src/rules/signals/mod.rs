@@ -11,7 +11,7 @@ mod clb;
 mod cloudfront;
 mod nlb;
 
-pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, api_view};
+pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, errors_view};
 pub(crate) use self::clb::{ClbSignals, clb_signals};
 pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
 pub(crate) use self::nlb::{NlbSignals, nlb_signals};
