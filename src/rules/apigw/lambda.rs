@@ -404,7 +404,8 @@ fn lambda_timeout(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             f.bare_name()
         ));
         d.step(format!(
-            "If the work legitimately takes longer, raise the function's timeout toward the integration's {}: `aws lambda update-function-configuration --function-name {} --timeout {}` (keep it below the integration timeout so the function, not API Gateway, reports the failure).",
+            "If the work legitimately takes longer, raise the function's timeout (now {}) toward the integration's {}: `aws lambda update-function-configuration --function-name {} --timeout {}` (keep it below the integration timeout so the function, not API Gateway, reports the failure).",
+            ms_as_secs(t),
             ms_as_secs(integ),
             f.bare_name(),
             ((integ / 1000.0).floor() as i64 - 1).max(1)
