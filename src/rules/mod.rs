@@ -231,6 +231,39 @@ pub(crate) fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
     rank::rank(&ctx, drafts)
 }
 
+/// What to do about a source that could not be read, following its error code: access denied
+/// names the IAM action to grant; throttling says to retry later (AWS limited the request
+/// rate, no permission is missing); not found says the resource is gone or misnamed; a
+/// timeout says the call did not finish in time. `source` is the gap's `service:Operation`.
+pub(crate) fn remedy(source: &str, code: &str) -> String {
+    let c = code.to_ascii_lowercase();
+    if c.contains("accessdenied")
+        || c.contains("unauthorized")
+        || c.contains("authorizationerror")
+        || c.contains("forbidden")
+    {
+        // The IAM action that allows the operation (every API Gateway read is apigateway:GET).
+        let action = crate::evidence::port::Op::named_by(source)
+            .first()
+            .map_or(source, |op| op.iam_action());
+        format!("grant `{action}` to the function's role")
+    } else if c.contains("throttl")
+        || c.contains("toomanyrequests")
+        || c.contains("requestlimitexceeded")
+        || c.contains("slowdown")
+        || c.contains("ratelimit")
+    {
+        "AWS throttled the read (its API request rate, not a permission): retry in a minute".into()
+    } else if c.ends_with("notfound") || c.ends_with("notfoundexception") || c.starts_with("nosuch")
+    {
+        "the resource is gone or its name is wrong: check it still exists".into()
+    } else if c.contains("deadline") || c.contains("timeout") || c.contains("dispatch") {
+        "the call did not finish in time: retry, or allow a longer deadline".into()
+    } else {
+        "retry; if it fails again, look up the error code".into()
+    }
+}
+
 /// What a number that is not one reads as. Metric values are checked where they are read
 /// (`untrusted::metric_value`), so this is a last guard, not a path.
 const NOT_A_NUMBER: &str = "an unreadable number";
@@ -280,6 +313,30 @@ pub(crate) fn secs(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect (issue 18): a throttled read suggested "grant read access".
+    #[test]
+    fn remedies_follow_the_error_code() {
+        let denied = remedy("elasticloadbalancing:DescribeTargetHealth", "AccessDenied");
+        assert!(
+            denied.contains("`elasticloadbalancing:DescribeTargetHealth`"),
+            "{denied}"
+        );
+        assert!(
+            remedy("apigateway:GetResources", "AccessDeniedException").contains("`apigateway:GET`")
+        );
+        for code in [
+            "Throttling",
+            "ThrottlingException",
+            "TooManyRequestsException",
+        ] {
+            let r = remedy("elasticloadbalancing:DescribeTargetHealth", code);
+            assert!(r.contains("retry") && !r.contains("grant"), "{code}: {r}");
+        }
+        assert!(remedy("acm:DescribeCertificate", "ResourceNotFoundException").contains("gone"));
+        assert!(remedy("cloudwatch:GetMetricData", "DeadlineExceeded").contains("in time"));
+        assert!(!remedy("x:Y", "InternalFailure").contains("grant"));
+    }
 
     #[test]
     fn numbers_read_like_a_person_writes_them() {

@@ -152,7 +152,7 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
     let mut unread: Vec<String> = Vec::new();
     for g in &ctx.e.gaps {
         let code = g.reason.split(':').next().unwrap_or_default();
-        let item = format!("{} ({code})", g.source);
+        let item = format!("{} ({code}: {})", g.source, super::remedy(&g.source, code));
         if !unread.contains(&item) {
             unread.push(item);
         }
@@ -174,10 +174,7 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         }
     }
     if !unread.is_empty() {
-        summary.push_str(&format!(
-            "; could not read {}: grant read access or retry",
-            unread.join(", ")
-        ));
+        summary.push_str(&format!("; could not read {}", unread.join("; ")));
     } else if ctx.albs.iter().all(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0)
         && ctx.cfs.iter().all(|c| c.s.rate_5xx.unwrap_or(0.0) <= 0.0)
     {
@@ -204,6 +201,49 @@ mod tests {
     use crate::rules::testkit::*;
 
     // ---------------------------------------------------------------- ranking
+
+    /// Defect (issue 18): the inconclusive summary said "grant read access" for a throttled
+    /// read; the remedy follows the error code.
+    #[test]
+    fn an_inconclusive_summary_gives_the_remedy_of_each_gap() {
+        let throttled = Scenario::new(alb_alarm(ELB_5XX))
+            .alb(Alb::new().health_unreadable())
+            .gap(
+                "elasticloadbalancing:DescribeTargetHealth",
+                "Throttling: Rate exceeded",
+            )
+            .evaluate();
+        assert_eq!(
+            throttled.status,
+            Status::Inconclusive,
+            "{}",
+            show(&throttled)
+        );
+        assert!(
+            throttled.summary.contains("retry in a minute"),
+            "{}",
+            throttled.summary
+        );
+        assert!(
+            !throttled.summary.contains("grant"),
+            "{}",
+            throttled.summary
+        );
+        let denied = Scenario::new(alb_alarm(ELB_5XX))
+            .alb(Alb::new().health_unreadable())
+            .gap(
+                "elasticloadbalancing:DescribeTargetHealth",
+                "AccessDenied: not authorized",
+            )
+            .evaluate();
+        assert!(
+            denied
+                .summary
+                .contains("grant `elasticloadbalancing:DescribeTargetHealth`"),
+            "{}",
+            denied.summary
+        );
+    }
 
     #[test]
     fn ranking_sub_cause_above_all_targets_unhealthy_which_stays_among_findings() {

@@ -15,7 +15,7 @@ pub(in crate::rules) const ORIGIN_CERT_HOSTNAME_MISMATCH: Rule = Rule {
     detect: Detect::Origin(origin_cert_hostname_mismatch),
 };
 
-fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+fn origin_cert_hostname_mismatch(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
@@ -43,7 +43,12 @@ fn origin_cert_hostname_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<D
     }
     // A certificate that could not be read may be the one that covers the host.
     if let Some(unread) = certs.iter().find(|c| c.detail.is_none()) {
-        return unverifiable_certificate(o, &ORIGIN_CERT_HOSTNAME_MISMATCH, unread.arn);
+        return unverifiable_certificate(
+            o,
+            &ORIGIN_CERT_HOSTNAME_MISMATCH,
+            unread.arn,
+            &ctx.e.gaps,
+        );
     }
     let mut d = o.draft(&ORIGIN_CERT_HOSTNAME_MISMATCH);
     d.resources.push(default.arn.to_owned());
@@ -129,6 +134,7 @@ fn unverifiable_certificate(
     o: &OriginCtx<'_, '_>,
     rule: &'static Rule,
     cert_arn: &str,
+    gaps: &[crate::evidence::Gap],
 ) -> Option<Draft> {
     let s = &o.cf.s;
     if s.dominant() != Some(502) {
@@ -149,8 +155,17 @@ fn unverifiable_certificate(
     // Expired and wrong-name certificates fit the same evidence until the certificate is read.
     d.competes("the other origin certificate rule");
     d.confidence = d.confidence.min(UNVERIFIED_CAP);
+    // What to do about the unread certificate follows why it was not read.
+    let code = gaps
+        .iter()
+        .find(|g| g.source == "acm:DescribeCertificate" && g.resource.as_deref() == Some(cert_arn))
+        .or_else(|| gaps.iter().find(|g| g.source == "acm:DescribeCertificate"))
+        .map(|g| g.reason.split(':').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
     d.step(format!(
-        "Grant acm:DescribeCertificate (or open {cert_arn} in the ACM console) and check its expiry and names against `{}`.",
+        "Reading it failed ({}): {}; meanwhile open {cert_arn} in the ACM console and check its expiry and names against `{}`.",
+        if code.is_empty() { "no answer" } else { &code },
+        crate::rules::remedy("acm:DescribeCertificate", &code),
         o.origin.domain_name
     ));
     Some(d)
@@ -168,7 +183,7 @@ pub(in crate::rules) const ORIGIN_CERT_EXPIRED: Rule = Rule {
     detect: Detect::Origin(origin_cert_expired),
 };
 
-fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
+fn origin_cert_expired(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     if !o.uses_https() {
         return None;
     }
@@ -184,7 +199,7 @@ fn origin_cert_expired(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         .find(|(_, c)| c.detail.is_none_or(|d| expired(d, now)))?;
     let cert_arn = served.arn;
     let Some(detail) = served.detail else {
-        return unverifiable_certificate(o, &ORIGIN_CERT_EXPIRED, cert_arn);
+        return unverifiable_certificate(o, &ORIGIN_CERT_EXPIRED, cert_arn, &ctx.e.gaps);
     };
     let mut d = o.draft(&ORIGIN_CERT_EXPIRED);
     d.resources.push(cert_arn.to_owned());
