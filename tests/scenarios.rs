@@ -33,6 +33,35 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
 }
 
 /// Checks one scenario; returns the problems found.
+/// Issue 18, defect 7: words must not contradict the numbers. An evidence line that claims a
+/// link ("rises with", "tracks", "follow") and quotes a rank correlation must quote one at or
+/// above 0.6 (the catalogue's bar for "correlated").
+fn unsupported_correlations(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in v["findings"].as_array().into_iter().flatten() {
+        for line in f["evidence"].as_array().into_iter().flatten() {
+            let line = line.as_str().unwrap_or_default();
+            let Some((_, rest)) = line.split_once("rank correlation ") else {
+                continue;
+            };
+            let number: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+                .collect();
+            let claims = ["rises", "track", "follow"]
+                .iter()
+                .any(|w| line.contains(w));
+            if claims && number.parse::<f64>().is_ok_and(|c| c < 0.6) {
+                out.push(format!(
+                    "{}: `{line}` claims a link on a weak correlation",
+                    f["rule"]
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn check(dir: &Path) -> Vec<String> {
     let expect: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
@@ -72,6 +101,7 @@ fn check(dir: &Path) -> Vec<String> {
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_owned())
         .collect();
+    problems.extend(unsupported_correlations(&v));
     let top = rules.first().cloned().unwrap_or_default();
     if let Some(want) = expect.get("top").and_then(Value::as_str)
         && top != want

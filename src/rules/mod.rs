@@ -264,6 +264,37 @@ pub(crate) fn remedy(source: &str, code: &str) -> String {
     }
 }
 
+/// The evidence line for errors that follow load, stating the number that shows it: the rank
+/// correlation when it reaches [`signals::CORRELATED`], else the error level in the busiest
+/// third of minutes against the quietest (errors only at peaks correlate weakly over all
+/// minutes). `None` when neither supports it: then nothing is written.
+pub(crate) fn load_evidence(
+    subject: &str,
+    corr: Option<f64>,
+    quiet: Option<f64>,
+    busy: Option<f64>,
+    level: fn(f64) -> String,
+) -> Option<String> {
+    match corr {
+        Some(c) if c >= signals::CORRELATED => Some(format!(
+            "{subject} rises with load (rank correlation {c:.2})"
+        )),
+        _ => match (quiet, busy) {
+            (Some(q), Some(b)) if b > q => Some(format!(
+                "{subject} is highest in the busiest minutes: {} there, {} in the quietest",
+                level(b),
+                level(q)
+            )),
+            _ => None,
+        },
+    }
+}
+
+/// A CloudFront rate (a percentage) as people say it.
+pub(crate) fn rate_pct(v: f64) -> String {
+    pct(v / 100.0)
+}
+
 /// What a number that is not one reads as. Metric values are checked where they are read
 /// (`untrusted::metric_value`), so this is a last guard, not a path.
 const NOT_A_NUMBER: &str = "an unreadable number";
@@ -313,6 +344,29 @@ pub(crate) fn secs(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect (issue 18): "the error ratio rises with load (rank correlation 0.21)": the words
+    /// must carry a number that supports them, or not be written.
+    #[test]
+    fn load_words_carry_a_supporting_number() {
+        let strong = load_evidence("the error ratio", Some(0.82), Some(0.01), Some(0.05), pct);
+        assert_eq!(
+            strong.as_deref(),
+            Some("the error ratio rises with load (rank correlation 0.82)")
+        );
+        let peaks = load_evidence("the error ratio", Some(0.21), Some(0.01), Some(0.05), pct)
+            .unwrap_or_default();
+        assert!(!peaks.contains("rank correlation"), "{peaks}");
+        assert!(
+            peaks.contains("5.0% there, 1.0% in the quietest"),
+            "{peaks}"
+        );
+        assert_eq!(
+            load_evidence("x", Some(0.2), Some(0.05), Some(0.01), pct),
+            None
+        );
+        assert_eq!(load_evidence("x", None, None, None, pct), None);
+    }
 
     /// Defect (issue 18): a throttled read suggested "grant read access".
     #[test]

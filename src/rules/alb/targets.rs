@@ -193,10 +193,15 @@ fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<
         lb_name(a),
         pct(s.err_ratio)
     );
-    d.evidence(format!(
-        "error ratio vs load: rank correlation {:.2}",
-        s.load_corr.unwrap_or(0.0)
-    ));
+    if let Some(line) = crate::rules::load_evidence(
+        "the error ratio",
+        s.load_corr,
+        s.ratio_low_load,
+        s.ratio_high_load,
+        pct,
+    ) {
+        d.evidence(line);
+    }
     if conn_follows {
         d.corroborate(format!(
             "TargetConnectionErrorCount {} in {} min, rising with RequestCount",
@@ -280,10 +285,15 @@ fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
         d.corroborate("all targets healthy");
     }
     if s.load_correlated {
-        d.evidence(format!(
-            "the error ratio rises with load (rank correlation {:.2}): a capacity limit",
-            s.load_corr.unwrap_or(0.0)
-        ));
+        if let Some(line) = crate::rules::load_evidence(
+            "the error ratio",
+            s.load_corr,
+            s.ratio_low_load,
+            s.ratio_high_load,
+            pct,
+        ) {
+            d.evidence(format!("{line}: a capacity limit"));
+        }
         d.step("The slowness follows load: add capacity or fix the saturated dependency (database, downstream API) that the slow requests wait on.");
     } else {
         d.step("The slowness does not follow load: find the slow endpoints in ALB access logs (target_processing_time near the idle timeout) and fix them.");

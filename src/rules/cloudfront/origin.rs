@@ -257,11 +257,16 @@ fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
             ));
         }
     }
-    if s.load_correlated {
-        d.corroborate(format!(
-            "504ErrorRate rises with Requests (rank correlation {:.2}): the origin saturates at peak",
-            s.load_corr.unwrap_or(0.0)
-        ));
+    if s.load_correlated
+        && let Some(line) = crate::rules::load_evidence(
+            "the 5xx rate",
+            s.load_corr,
+            s.rate_quiet,
+            s.rate_busy,
+            crate::rules::rate_pct,
+        )
+    {
+        d.corroborate(format!("{line}: the origin saturates at peak"));
     }
     d.step(format!(
         "Fix origin latency or capacity first: find the slow requests on the origin (ALB access logs: target_processing_time over {}) and scale or optimise them.",
@@ -552,11 +557,16 @@ fn s3_slow_down(ctx: &Ctx<'_>, cf: &crate::rules::CfCtx<'_>) -> Vec<Draft> {
                 cf.dist.id
             ));
         }
-        if s.load_correlated {
-            d.corroborate(format!(
-                "503ErrorRate rises with Requests (rank correlation {:.2})",
-                s.load_corr.unwrap_or(0.0)
-            ));
+        if s.load_correlated
+            && let Some(line) = crate::rules::load_evidence(
+                "the 5xx rate",
+                s.load_corr,
+                s.rate_quiet,
+                s.rate_busy,
+                crate::rules::rate_pct,
+            )
+        {
+            d.corroborate(line);
         }
         d.step(format!(
             "S3 scales per prefix (at least 5,500 GET/HEAD requests a second per partitioned prefix) and answers 503 Slow Down while it scales: spread hot objects of {bucket} over more prefixes, and let CloudFront retry (its origin connection attempts)."
@@ -588,10 +598,15 @@ fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         pct(s.rate_503.unwrap_or(0.0) / 100.0)
     );
     d.evidence(rate_line(s, "503", s.rate_503));
-    d.evidence(format!(
-        "503ErrorRate rises with Requests (rank correlation {:.2})",
-        s.load_corr.unwrap_or(0.0)
-    ));
+    if let Some(line) = crate::rules::load_evidence(
+        "the 5xx rate",
+        s.load_corr,
+        s.rate_quiet,
+        s.rate_busy,
+        crate::rules::rate_pct,
+    ) {
+        d.evidence(line);
+    }
     d.evidence(format!(
         "origin {}: {} ELB 503, {} target 5xx in {} min",
         a.alb.name(),
@@ -599,11 +614,16 @@ fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         count(a.s.target_5xx),
         a.s.w.minutes()
     ));
-    if a.s.load_correlated {
-        d.corroborate(format!(
-            "the origin's error ratio also rises with its load ({})",
-            a.alb.name()
-        ));
+    if a.s.load_correlated
+        && let Some(line) = crate::rules::load_evidence(
+            &format!("the error ratio of the origin {}", a.alb.name()),
+            a.s.load_corr,
+            a.s.ratio_low_load,
+            a.s.ratio_high_load,
+            pct,
+        )
+    {
+        d.corroborate(line);
     }
     if s.step.is_none() {
         d.corroborate("no step onset: the errors grow with traffic, not with a change");

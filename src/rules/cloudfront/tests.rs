@@ -301,7 +301,7 @@ fn origin_capacity_503_fires_when_origin_503s_follow_load() {
     let o = cf_origin_capacity().evaluate();
     let f = finding(&o, "cf.origin_capacity_503");
     assert_eq!(f.codes, vec![503]);
-    assert_evidence(f, "503ErrorRate rises with Requests");
+    assert_evidence(f, "the 5xx rate rises with load");
     assert_eq!(o.status, Status::Diagnosed, "{}", show(&o));
 }
 

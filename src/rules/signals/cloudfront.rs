@@ -23,6 +23,9 @@ pub(crate) struct CfSignals {
     pub step: Option<StepOnset>,
     pub load_corr: Option<f64>,
     pub load_correlated: bool,
+    /// The 5xx rate (%) in the quietest and the busiest third of minutes (W and B).
+    pub rate_quiet: Option<f64>,
+    pub rate_busy: Option<f64>,
 }
 
 impl CfSignals {
@@ -129,7 +132,7 @@ pub(crate) fn cf_signals(
         .filter_map(|t| Some((req.at(t)?, r5.at(t)?)))
         .collect();
     let load_corr = rank_correlation(&pairs);
-    let (_, _, peaks) = load_thirds(&pairs);
+    let (rate_quiet, rate_busy, peaks) = load_thirds(&pairs);
     let only_peaks = peaks && step.is_none();
     let errors_5xx = w
         .each_minute()
@@ -150,5 +153,7 @@ pub(crate) fn cf_signals(
         step,
         load_corr,
         load_correlated: load_corr.is_some_and(|c| c >= CORRELATED) || only_peaks,
+        rate_quiet,
+        rate_busy,
     }
 }
