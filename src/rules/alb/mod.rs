@@ -53,6 +53,8 @@ pub(crate) struct Health {
     pub reasons: BTreeMap<String, usize>,
     /// One description per reason, as AWS wrote it.
     pub descriptions: BTreeMap<String, String>,
+    /// Targets per (state, reason code): a state is described with its own targets' reasons.
+    pub state_reasons: BTreeMap<(String, String), usize>,
 }
 
 impl Health {
@@ -68,9 +70,10 @@ impl Health {
                 .state
                 .clone()
                 .unwrap_or_else(|| "unknown".into());
-            *h.states.entry(state).or_default() += 1;
+            *h.states.entry(state.clone()).or_default() += 1;
             if let Some(r) = &d.target_health.reason {
                 *h.reasons.entry(r.clone()).or_default() += 1;
+                *h.state_reasons.entry((state, r.clone())).or_default() += 1;
                 if let Some(desc) = &d.target_health.description {
                     h.descriptions
                         .entry(r.clone())
@@ -93,10 +96,21 @@ impl Health {
             .map(|(r, n)| (r.as_str(), *n))
     }
 
-    /// `3/3 targets unhealthy: Target.Timeout (Request timed out)`.
+    /// The most common reason among the targets in `state`.
+    pub(crate) fn dominant_reason_in(&self, state: &str) -> Option<&str> {
+        self.state_reasons
+            .iter()
+            .filter(|((st, _), _)| st == state)
+            .max_by_key(|(_, n)| **n)
+            .map(|((_, r), _)| r.as_str())
+    }
+
+    /// `3/3 targets unhealthy: Target.Timeout (Request timed out)`: the reason is that of the
+    /// targets in `state`, never another state's (draining targets are not described with
+    /// the unhealthy ones' reason).
     pub(crate) fn describe(&self, state: &str) -> String {
         let mut s = format!("{}/{} targets {state}", self.n(state), self.total);
-        if let Some((reason, _)) = self.dominant_reason() {
+        if let Some(reason) = self.dominant_reason_in(state) {
             s.push_str(&format!(": {reason}"));
             if let Some(d) = self.descriptions.get(reason) {
                 s.push_str(&format!(" ({})", crate::error::short(d)));

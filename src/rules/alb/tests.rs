@@ -596,3 +596,31 @@ fn connection_limit_alone_is_not_a_diagnosis() {
 fn connection_limit_silent_without_rejected_connections() {
     assert!(drafted(&overloaded(), "alb.connection_limit").is_none());
 }
+
+/// Defect (issue 18, class 5): draining targets were described with another target's reason
+/// code. Each state is described with its own targets' reason.
+#[test]
+fn each_state_is_described_with_its_own_reason() {
+    let tg = TargetGroupEvidence {
+        health: Some(vec![
+            target(0, "unhealthy", Some("Target.Timeout")),
+            target(1, "unhealthy", Some("Target.Timeout")),
+            target(2, "unhealthy", Some("Target.Timeout")),
+            target(3, "draining", Some("Target.DeregistrationInProgress")),
+            target(4, "draining", Some("Target.DeregistrationInProgress")),
+            target(5, "healthy", None),
+        ]),
+        ..TargetGroupEvidence::default()
+    };
+    let h = super::Health::of(&tg).unwrap();
+    let draining = h.describe("draining");
+    assert!(
+        draining.starts_with("2/6 targets draining: Target.DeregistrationInProgress"),
+        "{draining}"
+    );
+    assert!(!draining.contains("Target.Timeout"), "{draining}");
+    let unhealthy = h.describe("unhealthy");
+    assert!(unhealthy.contains("3/6 targets unhealthy: Target.Timeout"), "{unhealthy}");
+    // A state with no reason of its own gets none, not another state's.
+    assert_eq!(h.describe("healthy"), "1/6 targets healthy");
+}
