@@ -620,7 +620,10 @@ fn each_state_is_described_with_its_own_reason() {
     );
     assert!(!draining.contains("Target.Timeout"), "{draining}");
     let unhealthy = h.describe("unhealthy");
-    assert!(unhealthy.contains("3/6 targets unhealthy: Target.Timeout"), "{unhealthy}");
+    assert!(
+        unhealthy.contains("3/6 targets unhealthy: Target.Timeout"),
+        "{unhealthy}"
+    );
     // A state with no reason of its own gets none, not another state's.
     assert_eq!(h.describe("healthy"), "1/6 targets healthy");
 }
