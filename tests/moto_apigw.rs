@@ -11,28 +11,20 @@
 // Test code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/live.rs"]
+mod live;
 #[path = "support/moto.rs"]
 mod moto;
 
 use std::io::Write;
-use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::types as cw;
-use chrono::{DateTime, SubsecRound, Utc};
-use serde_json::{Value, json};
+use chrono::{SubsecRound, Utc};
+use serde_json::json;
 
-use fivexx::alarm::{self, Alarm};
-use fivexx::evidence::gather::window_for;
-use fivexx::evidence::record::Recorder;
-use fivexx::evidence::sdk::AwsSdk;
-use fivexx::evidence::world::World;
-use fivexx::triage::{TriageOptions, triage};
-use fivexx::verdict::{Status, Verdict};
+use fivexx::verdict::Status;
+use live::*;
 use moto::MotoServer;
-
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
 
 /// An IAM role for the functions, created by a hand-sent IAM query (moto checks that a
 /// function's role exists; there is no IAM SDK crate among the dependencies).
@@ -190,95 +182,6 @@ async fn seed_http(cfg: &SdkConfig, function_arn: &str) -> String {
     id
 }
 
-/// `value` at each of the `minutes` whole minutes before the end of the window at `now`.
-async fn put(
-    cfg: &SdkConfig,
-    namespace: &str,
-    name: &str,
-    dims: &[(&str, &str)],
-    now: DateTime<Utc>,
-    minutes: i64,
-    value: f64,
-) {
-    let end = window_for(now).end;
-    let mut req = aws_sdk_cloudwatch::Client::new(cfg)
-        .put_metric_data()
-        .namespace(namespace);
-    for k in 1..=minutes {
-        let t = end - chrono::Duration::minutes(k);
-        let mut d = cw::MetricDatum::builder()
-            .metric_name(name)
-            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
-                t.timestamp(),
-            ))
-            .value(value);
-        for (k, v) in dims {
-            d = d.dimensions(cw::Dimension::builder().name(*k).value(*v).build());
-        }
-        req = req.metric_data(d.build());
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("PutMetricData {name}: {e:?}"));
-}
-
-/// An alarm-action payload for `metric` of `dims`, changed to ALARM a second ago.
-fn alarm_at(now: DateTime<Utc>, name: &str, metric: &str, dims: Value) -> Alarm {
-    let t = (now - chrono::Duration::seconds(1))
-        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
-        .to_string();
-    let event = json!({
-        "source": "aws.cloudwatch",
-        "alarmArn": format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"),
-        "accountId": ACCOUNT,
-        "time": t,
-        "region": REGION,
-        "alarmData": {
-            "alarmName": name,
-            "state": {"value": "ALARM", "reason": "Threshold Crossed", "timestamp": t},
-            "previousState": {"value": "OK", "reason": "Threshold Crossed", "timestamp": "2026-11-22T09:36:15.000+0000"},
-            "configuration": {"metrics": [{"id": "m1", "returnData": true, "metricStat": {
-                "metric": {"namespace": "AWS/ApiGateway", "name": metric, "dimensions": dims},
-                "period": 60, "stat": "Sum"}}]}
-        }
-    });
-    alarm::parse(&event).expect("an API Gateway alarm")
-}
-
-fn options(now: DateTime<Utc>) -> TriageOptions {
-    TriageOptions {
-        now,
-        deadline: tokio::time::Instant::now() + Duration::from_secs(30),
-        home_region: REGION.into(),
-        home_account: Some(ACCOUNT.into()),
-    }
-}
-
-fn without_stats(v: &Verdict) -> Value {
-    let mut j = serde_json::to_value(v).expect("verdict JSON");
-    j.as_object_mut().expect("an object").remove("stats");
-    j
-}
-
-/// Records a live triage of `alarm`, writes the world to a file, loads it and replays it: the
-/// live verdict and the replayed one.
-async fn record_and_replay(
-    cfg: SdkConfig,
-    alarm: &Alarm,
-    now: DateTime<Utc>,
-) -> (Verdict, Verdict, World) {
-    let sdk = AwsSdk::new(cfg);
-    let recorder = Recorder::new(&sdk, REGION, Some(ACCOUNT.into()), now);
-    let live = triage(&recorder, alarm, &options(now)).await;
-    let world = recorder.world();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("world.json");
-    std::fs::write(&path, world.to_json()).unwrap();
-    let loaded = World::load(&path).expect("the recorded world loads");
-    let replayed = triage(&loaded, alarm, &options(now)).await;
-    (live, replayed, loaded)
-}
-
 /// A REST API whose function has no resource policy: every request answers 500 and the
 /// function is never invoked. The live triage names `apigw.lambda_permission`, from the API,
 /// its stage and resources, the function's configuration, concurrency and (missing) policy,
@@ -292,11 +195,26 @@ async fn rest_api_without_invoke_permission_record_then_replay() {
     let api_id = seed_rest(&cfg, &arn).await;
     let now = Utc::now().trunc_subsecs(0);
     let dims = [("ApiName", "orders-api"), ("Stage", "prod")];
-    put(&cfg, "AWS/ApiGateway", "5XXError", &dims, now, 5, 120.0).await;
-    put(&cfg, "AWS/ApiGateway", "Count", &dims, now, 5, 120.0).await;
+    put(
+        &cfg,
+        "AWS/ApiGateway",
+        "5XXError",
+        &dims,
+        &last_minutes(now, 5, 120.0),
+    )
+    .await;
+    put(
+        &cfg,
+        "AWS/ApiGateway",
+        "Count",
+        &dims,
+        &last_minutes(now, 5, 120.0),
+    )
+    .await;
     let alarm = alarm_at(
         now,
         "orders-api-5xx",
+        "AWS/ApiGateway",
         "5XXError",
         json!({"ApiName": "orders-api", "Stage": "prod"}),
     );
@@ -359,17 +277,53 @@ async fn http_api_with_failing_function_record_then_replay() {
     let api_id = seed_http(&cfg, &arn).await;
     let now = Utc::now().trunc_subsecs(0);
     let dims = [("ApiId", api_id.as_str()), ("Stage", "$default")];
-    put(&cfg, "AWS/ApiGateway", "5xx", &dims, now, 5, 40.0).await;
-    put(&cfg, "AWS/ApiGateway", "Count", &dims, now, 5, 200.0).await;
+    put(
+        &cfg,
+        "AWS/ApiGateway",
+        "5xx",
+        &dims,
+        &last_minutes(now, 5, 40.0),
+    )
+    .await;
+    put(
+        &cfg,
+        "AWS/ApiGateway",
+        "Count",
+        &dims,
+        &last_minutes(now, 5, 200.0),
+    )
+    .await;
     let f = [("FunctionName", "web")];
-    put(&cfg, "AWS/Lambda", "Invocations", &f, now, 5, 200.0).await;
-    put(&cfg, "AWS/Lambda", "Errors", &f, now, 5, 40.0).await;
+    put(
+        &cfg,
+        "AWS/Lambda",
+        "Invocations",
+        &f,
+        &last_minutes(now, 5, 200.0),
+    )
+    .await;
+    put(
+        &cfg,
+        "AWS/Lambda",
+        "Errors",
+        &f,
+        &last_minutes(now, 5, 40.0),
+    )
+    .await;
     // A latency series: moto computes no p99 of it, which scripts/moto_main.py answers as an
     // empty series instead of failing the whole GetMetricData call.
-    put(&cfg, "AWS/Lambda", "Duration", &f, now, 5, 800.0).await;
+    put(
+        &cfg,
+        "AWS/Lambda",
+        "Duration",
+        &f,
+        &last_minutes(now, 5, 800.0),
+    )
+    .await;
     let alarm = alarm_at(
         now,
         "web-api-5xx",
+        "AWS/ApiGateway",
         "5xx",
         json!({"ApiId": api_id, "Stage": "$default"}),
     );
