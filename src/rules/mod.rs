@@ -65,6 +65,11 @@ pub(crate) const MISSING_INPUT: f64 = 0.2;
 /// What a finding loses when another cause fits the same evidence as well.
 pub(crate) const COMPETING: f64 = 0.15;
 
+/// A front door passes on the errors of what stands behind it (a CloudFront origin, an API
+/// Gateway integration's load balancer) when those are at least this share of the front
+/// door's 5xx: stray backend errors that happen to correlate are not the answer.
+pub(crate) const PASSTHROUGH_SHARE: f64 = 0.3;
+
 /// A finding being built.
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {

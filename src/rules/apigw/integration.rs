@@ -9,10 +9,6 @@ use crate::rules::signals::{CORRELATED, REACHED, Span, View, rank_correlation};
 use crate::rules::{Ctx, Draft, Kind, count, pct};
 use crate::scope::ALB_NAMESPACE;
 
-/// A linked load balancer's errors "match" the API's at this share of them, or with a rank
-/// correlation of [`CORRELATED`].
-const BACKEND_SHARE: f64 = 0.3;
-
 pub(crate) const INTEGRATION_TIMEOUT: Rule = Rule {
     id: "apigw.integration_timeout",
     kind: Kind::Cause,
@@ -279,7 +275,7 @@ fn backend_passthrough(ctx: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             .collect();
         let corr = rank_correlation(&pairs);
         let share = crate::rules::signals::share(lb_errors, a.s.errors);
-        if share < BACKEND_SHARE && !corr.is_some_and(|c| c >= CORRELATED) {
+        if share < crate::rules::PASSTHROUGH_SHARE && !corr.is_some_and(|c| c >= CORRELATED) {
             continue;
         }
         let mut d = a.draft(&BACKEND_PASSTHROUGH);

@@ -39,9 +39,7 @@ const TRAFFIC_COLLAPSE: f64 = 0.2;
 /// The ALB's targets are "slow" when their response time reaches this share of the origin
 /// read timeout.
 const SLOW_TARGETS: f64 = 0.5;
-/// The origin's 5xx must be at least this share of CloudFront's for CloudFront to be passing
-/// them on (stray origin errors that happen to correlate are not the answer).
-const PASSTHROUGH_SHARE: f64 = 0.3;
+use super::PASSTHROUGH_SHARE;
 
 /// One origin with what was found behind it.
 pub(crate) struct OriginCtx<'a, 'b> {

@@ -399,7 +399,7 @@ fn classic_passthrough(
 ) -> Option<Draft> {
     let s = &o.cf.s;
     let errors = c.s.elb_5xx + c.s.backend_5xx;
-    if errors <= 0.0 || s.errors_5xx <= 0.0 || errors < 0.3 * s.errors_5xx {
+    if errors <= 0.0 || s.errors_5xx <= 0.0 || errors < PASSTHROUGH_SHARE * s.errors_5xx {
         return None;
     }
     let arn = c.clb.arn(ctx.alarm.account());
@@ -436,7 +436,7 @@ fn classic_passthrough(
 /// CloudFront's 5xx in W.
 fn api_passthrough(o: &OriginCtx<'_, '_>, a: &crate::rules::apigw::ApiCtx<'_>) -> Option<Draft> {
     let s = &o.cf.s;
-    if a.s.errors <= 0.0 || s.errors_5xx <= 0.0 || a.s.errors < 0.3 * s.errors_5xx {
+    if a.s.errors <= 0.0 || s.errors_5xx <= 0.0 || a.s.errors < PASSTHROUGH_SHARE * s.errors_5xx {
         return None;
     }
     let mut d = o.draft(&ORIGIN_PASSTHROUGH);
