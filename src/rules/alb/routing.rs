@@ -518,7 +518,7 @@ pub(in crate::rules) const DEREGISTRATION_INFLIGHT: Rule = Rule {
     codes: &[502],
     sub_cause_of: None,
     cause: "Targets are being deregistered during a deploy or scale-in, and requests still in flight on them are cut off with 502.",
-    needs: "Needs ELB 502 above 0 and at least one `draining` target in a routed group per `DescribeTargetHealth`. A `deregistration_delay.timeout_seconds` of 0 or below `TargetResponseTime` Maximum, and a non-chronic step onset, add confidence; unread attributes cost 0.2.",
+    needs: "Needs ELB 502 above 0, at least one `draining` target in a routed group per `DescribeTargetHealth`, and no `unhealthy` target in any routed group (draining beside failing targets is the orchestrator replacing them: a crash loop, whose cause the health-check rules name). A `deregistration_delay.timeout_seconds` of 0 or below `TargetResponseTime` Maximum, and a non-chronic step onset, add confidence; unread attributes cost 0.2.",
     differs: "It is tied to draining targets at triage time. `alb.keepalive_shorter_than_idle` will not fire while any target drains, and describes steady 502s outside deploys.",
     detect: Detect::Alb(deregistration_inflight),
 };
@@ -528,9 +528,14 @@ fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
     if s.elb_502 <= 0.0 {
         return None;
     }
-    let (tg, h) = healths(routed)
-        .into_iter()
-        .find(|(_, h)| h.n("draining") > 0)?;
+    let hs = healths(routed);
+    // Targets failing health checks beside draining ones: the orchestrator (ECS, an Auto
+    // Scaling group) is replacing failed targets, a crash loop or a bad release. Draining is
+    // then a consequence, and the health-check rules carry the cause.
+    if hs.iter().any(|(_, h)| h.n("unhealthy") > 0) {
+        return None;
+    }
+    let (tg, h) = hs.into_iter().find(|(_, h)| h.n("draining") > 0)?;
     let name = tg.target_group.display_name();
     let delay = tg
         .attributes

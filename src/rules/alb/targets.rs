@@ -167,7 +167,7 @@ pub(in crate::rules) const TARGET_OVERLOADED: Rule = Rule {
     codes: &[502, 504],
     sub_cause_of: Some("alb.all_targets_unhealthy"),
     cause: "The targets run out of capacity as traffic rises, so failed connections and slow answers turn into 502/504.",
-    needs: "Needs ELB 502+504 above 0 and errors that follow load (error or connection-error ratio rank-correlated with demand at 0.6+, or errors only at peaks), plus one of: connection errors following load, `TargetResponseTime` p99 tracking demand, or some `Target.Timeout` targets beside healthy ones.",
+    needs: "Needs ELB 502+504 above 0 and errors that follow load (error or connection-error ratio rank-correlated with demand at 0.6+, or errors only at peaks), plus one of the signs the targets are out of capacity: `TargetConnectionErrorCount` above 0, or some `Target.Timeout` targets beside healthy ones. Connection errors following load, `TargetResponseTime` p99 tracking demand and `RejectedConnectionCount` add confidence; a p99 that follows load is never enough on its own.",
     differs: "The errors track RequestCount, whereas `alb.target_unreachable` and `alb.target_connection_refused` describe failures that occur at any load. `RejectedConnectionCount` adds confidence here.",
     detect: Detect::Alb(target_overloaded),
 };
@@ -182,8 +182,12 @@ fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<
         .any(|(_, h)| h.reasons.contains_key("Target.Timeout") && h.n("healthy") > 0);
     let p99_follows = s.trt_p99_load_corr.is_some_and(|c| c >= CORRELATED);
     let conn_follows = s.conn_errors > 0.0 && s.conn_err_load_corr.is_some_and(|c| c >= 0.6);
-    // The errors must follow load: the ratio does, or the connection errors do.
-    if !(s.load_correlated || conn_follows) || !(conn_follows || some_timeout || p99_follows) {
+    // The errors must follow load (the ratio does, or the connection errors do), and the
+    // targets must show they are out of capacity the way the catalogue names it: connection
+    // errors, or targets timing out health checks beside healthy ones. A p99 that follows
+    // load only corroborates: slow answers alone are `alb.target_response_timeout`.
+    let conn = s.conn_errors > 0.0;
+    if !(s.load_correlated || conn_follows) || !(conn || some_timeout) {
         return None;
     }
     let mut d = base(a, &TARGET_OVERLOADED);
@@ -204,7 +208,14 @@ fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<
     }
     if conn_follows {
         d.corroborate(format!(
-            "TargetConnectionErrorCount {} in {} min, rising with RequestCount",
+            "TargetConnectionErrorCount {} in {} min, rising with RequestCount (rank correlation {:.2})",
+            count(s.conn_errors),
+            s.w.minutes(),
+            s.conn_err_load_corr.unwrap_or(0.0)
+        ));
+    } else if conn {
+        d.evidence(format!(
+            "TargetConnectionErrorCount {} in {} min",
             count(s.conn_errors),
             s.w.minutes()
         ));
@@ -238,7 +249,7 @@ pub(in crate::rules) const TARGET_RESPONSE_TIMEOUT: Rule = Rule {
     codes: &[504],
     sub_cause_of: Some("alb.all_targets_unhealthy"),
     cause: "Targets accept the connection but take longer than the ALB idle timeout to answer, so the ALB gives up with 504.",
-    needs: "Needs ELB 504 at least half of ELB 5xx, `TargetResponseTime` Maximum at 90% or more of `idle_timeout.timeout_seconds` (60 s if unset), and no routed group with unhealthy targets. Zero connection errors and all targets healthy add confidence.",
+    needs: "Needs ELB 504 at least half of ELB 5xx, no routed group with unhealthy targets, and either `TargetResponseTime` Maximum at 90% or more of `idle_timeout.timeout_seconds` (60 s if unset) or the 504s saying it themselves: 504 at least 80% of ELB 5xx, `TargetConnectionErrorCount` read and 0, every target healthy (a request that times out is never measured in `TargetResponseTime`, so the maximum can stay low). Zero connection errors and all targets healthy add confidence.",
     differs: "No connection failure is required, unlike `alb.target_unreachable`; load correlation only changes the advice. Behind CloudFront, when the idle timeout is at or below `OriginReadTimeout` and the ALB has ELB 504s, `cf.origin_read_timeout` steps aside for this rule.",
     detect: Detect::Alb(target_response_timeout),
 };
@@ -248,11 +259,19 @@ fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
     if s.elb_504 <= 0.0 || s.p504 < DOMINANT {
         return None;
     }
-    let max = s.trt_max?;
-    if max < REACHED * s.idle_timeout {
+    if targets_healthy(routed) == Some(false) {
         return None;
     }
-    if targets_healthy(routed) == Some(false) {
+    let reached = s.trt_max.filter(|m| *m >= REACHED * s.idle_timeout);
+    // A request the ALB gave up on is never measured in TargetResponseTime, so in a plateau of
+    // timeouts the maximum can sit far below the idle timeout. The 504s say it on their own
+    // when they are nearly all the ELB 5xx, no connection to a target failed (read, not
+    // assumed) and every target is healthy: the target was reached and did not answer.
+    let said_by_504s = s.metrics_read
+        && s.conn_errors <= 0.0
+        && s.p504 >= NEARLY_ALL
+        && targets_healthy(routed) == Some(true);
+    if reached.is_none() && !said_by_504s {
         return None;
     }
     let mut d = base(a, &TARGET_RESPONSE_TIMEOUT);
@@ -261,24 +280,44 @@ fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
         lb_name(a),
         idle_line(s)
     );
-    d.headline = format!(
-        "Targets behind {} take up to {} to answer, reaching the ALB {}: {} ELB 504 in {} min.",
-        lb_name(a),
-        secs(max),
-        idle_line(s),
-        count(s.elb_504),
-        s.w.minutes()
-    );
+    d.headline = match reached {
+        Some(max) => format!(
+            "Targets behind {} take up to {} to answer, reaching the ALB {}: {} ELB 504 in {} min.",
+            lb_name(a),
+            secs(max),
+            idle_line(s),
+            count(s.elb_504),
+            s.w.minutes()
+        ),
+        None => format!(
+            "Targets behind {} accept connections but do not answer within the ALB {}: {} ELB 504 in {} min, no connection errors.",
+            lb_name(a),
+            idle_line(s),
+            count(s.elb_504),
+            s.w.minutes()
+        ),
+    };
     d.evidence(elb_line(s, 504, s.elb_504, s.p504));
-    d.evidence(format!(
-        "TargetResponseTime Maximum {} against the {}",
-        secs(max),
-        idle_line(s)
-    ));
+    match (reached, s.trt_max) {
+        (Some(max), _) => d.evidence(format!(
+            "TargetResponseTime Maximum {} against the {}",
+            secs(max),
+            idle_line(s)
+        )),
+        (None, Some(max)) => d.evidence(format!(
+            "TargetResponseTime Maximum {} is below the {}: requests that time out are never measured there, so the answered ones set the maximum",
+            secs(max),
+            idle_line(s)
+        )),
+        (None, None) => d.evidence(format!(
+            "TargetResponseTime has no data in the window: no request was answered (the {})",
+            idle_line(s)
+        )),
+    }
     if let Some(p99) = s.trt_p99 {
         d.evidence(format!("TargetResponseTime p99 {}", secs(p99)));
     }
-    if s.conn_errors <= 0.0 {
+    if s.metrics_read && s.conn_errors <= 0.0 {
         d.corroborate("TargetConnectionErrorCount 0: connections open, answers are slow");
     }
     if targets_healthy(routed) == Some(true) {

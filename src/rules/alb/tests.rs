@@ -310,11 +310,90 @@ fn target_response_timeout_is_the_answer_for_504_at_the_idle_timeout() {
 
 #[test]
 fn target_response_timeout_reads_the_configured_idle_timeout() {
-    // Idle timeout 120 s: a 59.9 s maximum is nowhere near it.
+    // Idle timeout 120 s: a 59.9 s maximum is nowhere near it, and the finding rests on the
+    // 504s (healthy targets, no connection errors), quoting the configured timeout.
     let o = response_timeout(Alb::new().idle_timeout(120), 60.0).evaluate();
-    assert_silent(&o, "alb.target_response_timeout");
+    assert_answer(&o, "alb.target_response_timeout");
+    assert_evidence(&o.findings[0], "below the idle timeout 120 s");
     let o = response_timeout(Alb::new().idle_timeout(120), 120.0).evaluate();
     assert_answer(&o, "alb.target_response_timeout");
+    assert_evidence(
+        &o.findings[0],
+        "Maximum 120 s against the idle timeout 120 s",
+    );
+}
+
+/// Defect class 2: the requests the ALB gave up on are not in `TargetResponseTime`. A 504
+/// plateau with healthy targets and no connection errors is a response timeout even when the
+/// maximum measured answer (8 s) is far below the 60 s idle timeout.
+fn timeouts_unmeasured() -> Scenario {
+    timeouts_unmeasured_on(Alb::new())
+}
+
+fn timeouts_unmeasured_on(alb: Alb) -> Scenario {
+    Scenario::new(alb_alarm(ELB_5XX))
+        .alb(alb)
+        .requests()
+        .elb(504, step(0.05))
+        .target_2xx(|m| if in_w(m) { 0.95 } else { 1.0 })
+        .response_time("Maximum", |_| Some(8.0))
+        .response_time("p99", |_| Some(3.0))
+}
+
+#[test]
+fn target_response_timeout_needs_no_maximum_when_the_504s_say_it() {
+    let o = timeouts_unmeasured().evaluate();
+    assert_answer(&o, "alb.target_response_timeout");
+    let f = &o.findings[0];
+    assert_evidence(f, "never measured");
+    assert_evidence(f, "TargetConnectionErrorCount 0");
+    assert!(f.confidence >= 0.8, "{}", show(&o));
+}
+
+#[test]
+fn target_response_timeout_near_misses_without_the_maximum() {
+    // Connection errors: the 504s are failed connections, not slow answers.
+    let o = timeouts_unmeasured()
+        .alb_count("TargetConnectionErrorCount", step(0.05))
+        .evaluate();
+    assert_silent(&o, "alb.target_response_timeout");
+    // 504 only 60% of ELB 5xx: the 504s alone do not say it.
+    let o = timeouts_unmeasured().elb(502, step(0.033)).evaluate();
+    assert_silent(&o, "alb.target_response_timeout");
+    // A target failing health checks: not the healthy-target picture.
+    let o = timeouts_unmeasured_on(Alb::new().targets(&[
+        ("healthy", None),
+        ("healthy", None),
+        ("unhealthy", Some("Target.Timeout")),
+    ]))
+    .evaluate();
+    assert_silent(&o, "alb.target_response_timeout");
+    // No metrics read at all: nothing says the connections were fine.
+    let o = Scenario::new(alb_alarm(ELB_5XX)).alb(Alb::new()).evaluate();
+    assert_silent(&o, "alb.target_response_timeout");
+}
+
+/// Defect class 2, second half: a p99 that follows load is not overload on its own; the
+/// catalogue names connection errors or `Target.Timeout` targets.
+#[test]
+fn target_overloaded_needs_connection_errors_or_timing_out_targets() {
+    let slow_under_load = || {
+        Scenario::new(alb_alarm(ELB_5XX))
+            .alb(Alb::new())
+            .requests()
+            .elb(504, with_load)
+            .target_2xx(|m| 1.0 - with_load(m))
+            .response_time("p99", |m| Some(2.0 + 20.0 * with_load(m)))
+            .response_time("Maximum", |m| Some(7.0 + 20.0 * with_load(m)))
+    };
+    let o = slow_under_load().evaluate();
+    assert_silent(&o, "alb.target_overloaded");
+    assert_answer(&o, "alb.target_response_timeout");
+    // Near miss: the same with connection errors is overload.
+    let o = slow_under_load()
+        .alb_count("TargetConnectionErrorCount", |m| 0.5 * with_load(m))
+        .evaluate();
+    assert_answer(&o, "alb.target_overloaded");
 }
 
 #[test]
@@ -397,6 +476,32 @@ fn deregistration_inflight_is_the_answer_when_502s_begin_with_draining() {
     let f = &o.findings[0];
     assert_evidence(f, "draining");
     assert_evidence(f, "shorter than the longest requests");
+}
+
+/// Defect class 5: draining beside targets that fail health checks is the orchestrator
+/// replacing failed targets (a crash loop), not a deploy cutting requests off.
+#[test]
+fn deregistration_inflight_silent_in_a_crash_loop() {
+    let crash_loop = Alb::new()
+        .targets(&[
+            ("unhealthy", Some("Target.FailedHealthChecks")),
+            ("unhealthy", Some("Target.ResponseCodeMismatch")),
+            ("draining", Some("Target.DeregistrationInProgress")),
+            ("initial", Some("Elb.InitialHealthChecking")),
+        ])
+        .deregistration_delay(5);
+    let o = deregistration(crash_loop).evaluate();
+    assert_silent(&o, "alb.deregistration_inflight");
+    // Near miss: a deploy (healthy, registering and draining targets) still fires.
+    let deploy = Alb::new()
+        .targets(&[
+            ("healthy", None),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("draining", Some("Target.DeregistrationInProgress")),
+        ])
+        .deregistration_delay(5);
+    let o = deregistration(deploy).evaluate();
+    assert_answer(&o, "alb.deregistration_inflight");
 }
 
 #[test]
