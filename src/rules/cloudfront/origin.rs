@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::evidence::cloudwatch::alb_metric;
+use chrono::{DateTime, Utc};
 
 pub(in crate::rules) const ORIGIN_PORT_MISMATCH: Rule = Rule {
     id: "cf.origin_port_mismatch",
@@ -287,7 +288,7 @@ pub(in crate::rules) const ORIGIN_PASSTHROUGH: Rule = Rule {
     codes: &[502, 503, 504],
     sub_cause_of: None,
     cause: "CloudFront is passing on the linked ALB's own 5xx; the real cause is at the origin load balancer.",
-    needs: "For an API Gateway origin (`*.execute-api.*`, stage from the origin path): the stage's 5xx at least 30% of CloudFront's 5xx in W. For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and a per-minute rank correlation of 0.6+ between the two over the window and the hour before.",
+    needs: "For an API Gateway origin (`*.execute-api.*`, stage from the origin path): the stage's 5xx at least 30% of CloudFront's 5xx in W. For a Network Load Balancer origin (no HTTP codes of its own): its own trouble in W (every routed target unhealthy or none registered, rising target resets, TLS or port allocation errors) while CloudFront has 5xx. Otherwise needs a linked ALB whose ELB 5xx plus target 5xx in the window is above 0 and at least 30% of CloudFront's 5xx count (`5xxErrorRate` x `Requests`), and either both per-minute counts stepping up within a minute of each other or a per-minute rank correlation of 0.6+ between the two over the window and the hour before (both together add confidence).",
     differs: "It is a link, not a cause: ranking keeps it 0.05 below the best cause on the same ALB, and that cause is the answer. CloudFront-side rules (certificates, ports, edge functions) describe failures that never show in the ALB's counts.",
     detect: Detect::Origin(origin_passthrough),
 };
@@ -345,20 +346,39 @@ fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         start: a.s.b.start,
         end: a.s.w.end,
     };
-    let pairs: Vec<(f64, f64)> = span
+    // What a person links on: both sides start failing in the same minute, with counts of
+    // the same magnitude in the alarm window; a per-minute rank correlation over the hour is
+    // one more signal, not the test (CloudFront's own background 5xx before the onset can
+    // dominate its ranks while the origin had none).
+    let minutes: Vec<(DateTime<Utc>, Option<f64>, f64)> = span
         .each_minute()
-        .filter_map(|t| {
-            let cf = s.errors_at(ctx.e, &o.cf.dist.id, t)?;
-            Some((cf, elb.at(t).unwrap_or(0.0) + tgt.at(t).unwrap_or(0.0)))
+        .map(|t| {
+            let cf = s.errors_at(ctx.e, &o.cf.dist.id, t);
+            (t, cf, elb.at(t).unwrap_or(0.0) + tgt.at(t).unwrap_or(0.0))
         })
         .collect();
-    let corr = rank_correlation(&pairs)?;
-    if corr < CORRELATED {
-        return None;
-    }
+    let pairs: Vec<(f64, f64)> = minutes
+        .iter()
+        .filter_map(|(_, cf, lb)| Some(((*cf)?, *lb)))
+        .collect();
+    let corr = rank_correlation(&pairs).filter(|c| *c >= CORRELATED);
+    let cf_onset = count_onset(
+        minutes.iter().map(|(t, cf, _)| (*t, *cf)),
+        s.errors_5xx,
+        a.s.w,
+    );
+    let lb_onset = count_onset(
+        minutes.iter().map(|(t, _, lb)| (*t, Some(*lb))),
+        alb_errors,
+        a.s.w,
+    );
+    let same_onset = match (cf_onset, lb_onset) {
+        (Some(x), Some(y)) => ((x - y).num_minutes().abs() <= ONSET_SLACK_MINUTES).then_some(x),
+        _ => None,
+    };
     // The origin's errors must be of CloudFront's magnitude, not stray ones that happen to
     // correlate.
-    if alb_errors < PASSTHROUGH_SHARE * s.errors_5xx {
+    if alb_errors < PASSTHROUGH_SHARE * s.errors_5xx || (same_onset.is_none() && corr.is_none()) {
         return None;
     }
     let mut d = o.draft(&ORIGIN_PASSTHROUGH);
@@ -375,19 +395,51 @@ fn origin_passthrough(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         a.s.w.minutes()
     );
     d.evidence(format!(
-        "origin {} ELB 5xx + target 5xx: {} in {} min",
+        "in {} min: origin {} ELB 5xx + target 5xx {}, CloudFront 5xx {} (the origin's are {} of CloudFront's)",
+        a.s.w.minutes(),
         a.alb.name(),
         count(alb_errors),
-        a.s.w.minutes()
+        count(s.errors_5xx),
+        pct(alb_errors / s.errors_5xx)
     ));
-    d.evidence(format!(
-        "CloudFront 5xx per minute tracks the ALB's (rank correlation {corr:.2})"
-    ));
+    if let Some(at) = same_onset {
+        d.evidence(format!(
+            "both began failing at {} UTC (within a minute of each other)",
+            at.format("%H:%M")
+        ));
+    }
+    if let Some(c) = corr {
+        let line = format!("CloudFront 5xx per minute tracks the ALB's (rank correlation {c:.2})");
+        if same_onset.is_some() {
+            d.corroborate(line);
+        } else {
+            d.evidence(line);
+        }
+    }
     d.step(format!(
         "Triage the load balancer {}: the cause is at the origin, see the finding above.",
         a.alb.name()
     ));
     Some(d)
+}
+
+/// Two onsets within this many minutes are "the same minute": CloudFront and the load balancer
+/// publish per minute and may bucket one request a minute apart.
+const ONSET_SLACK_MINUTES: i64 = 1;
+
+/// Errors per minute below this are no plateau to step onto.
+const MIN_ONSET_PER_MINUTE: f64 = 1.0;
+
+/// The minute a per-minute error count stepped up to its alarm-window level (`total` over `w`),
+/// whatever the demand did: the shape of `signals::step_onset`, on counts.
+fn count_onset(
+    minutes: impl Iterator<Item = (DateTime<Utc>, Option<f64>)>,
+    total: f64,
+    w: crate::rules::signals::Span,
+) -> Option<DateTime<Utc>> {
+    let per_minute = total / (w.minutes().max(1) as f64);
+    let rows: Vec<_> = minutes.map(|(t, v)| (t, v, None)).collect();
+    crate::rules::signals::step_onset(&rows, per_minute, MIN_ONSET_PER_MINUTE).map(|s| s.at)
 }
 
 /// `cf.origin_passthrough` for a Classic Load Balancer origin: its ELB and backend 5xx are at

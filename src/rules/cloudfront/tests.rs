@@ -294,6 +294,44 @@ fn passthrough_silent_when_the_origin_has_no_errors() {
     assert_answer(&o, "cf.origin_cert_expired");
 }
 
+/// Defect class 3: CloudFront carries a tiny background 5xx in the hour before while the
+/// origin has none; at W both step up in the same minute with matching counts. The rank
+/// correlation over the hour is weak (the background dominates CloudFront's ranks), the onset
+/// and the counts link them.
+fn cf_step_with_background(alb_share: impl Fn(i64) -> f64 + 'static) -> Scenario {
+    Scenario::new(cf_alarm(CF_5XX))
+        .dist(Dist::new())
+        .alb(https_alb())
+        .cf_requests(1.0)
+        .cf_errors(502, |m| if in_w(m) { 0.05 } else { 0.0002 })
+        .requests()
+        .elb(502, alb_share)
+        .target_2xx(|m| if in_w(m) { 0.95 } else { 1.0 })
+}
+
+#[test]
+fn passthrough_links_on_the_same_onset_despite_background_noise() {
+    let o = cf_step_with_background(step(0.05)).evaluate();
+    let f = finding(&o, "cf.origin_passthrough");
+    assert_evidence(f, "both began failing at");
+    assert_evidence(f, "(the origin's are 100% of CloudFront's)");
+    assert!(
+        !f.evidence.iter().any(|e| e.contains("rank correlation")),
+        "a weak correlation is not quoted as support: {}",
+        show(&o)
+    );
+}
+
+#[test]
+fn passthrough_near_misses_on_onset_and_counts() {
+    // The origin's errors start three minutes later: no shared onset, no correlation.
+    let o = cf_step_with_background(|m| if (4..=5).contains(&m) { 0.12 } else { 0.0 }).evaluate();
+    assert_silent(&o, "cf.origin_passthrough");
+    // Same minute, but the origin's errors are a tenth of CloudFront's.
+    let o = cf_step_with_background(step(0.005)).evaluate();
+    assert_silent(&o, "cf.origin_passthrough");
+}
+
 // ---------------------------------------------------------------- cf.origin_capacity_503
 
 #[test]
