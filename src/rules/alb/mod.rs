@@ -123,9 +123,21 @@ impl Health {
 /// The target groups that receive traffic: those forwarded to by a listener's default action
 /// or one of its rules, narrowed to the alarm's target groups when it names some.
 pub(crate) fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
-    let focused = a.alb.focused_target_groups();
+    routed_among(a, a.alb.focused_target_groups())
+}
+
+/// Every target group the listeners route to, whatever the alarm names: where else the same
+/// fault sits.
+pub(crate) fn all_routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidence> {
+    routed_among(a, a.alb.target_groups.iter().flatten().collect())
+}
+
+fn routed_among<'a>(
+    a: &'a AlbCtx<'_>,
+    candidates: Vec<&'a TargetGroupEvidence>,
+) -> Vec<&'a TargetGroupEvidence> {
     let Some(listeners) = &a.alb.listeners else {
-        return focused;
+        return candidates;
     };
     let mut arns: Vec<&str> = Vec::new();
     for l in listeners {
@@ -138,12 +150,73 @@ pub(crate) fn routed_groups<'a>(a: &'a AlbCtx<'_>) -> Vec<&'a TargetGroupEvidenc
             arns.extend(action.target_group_arns());
         }
     }
-    let routed: Vec<_> = focused
+    let routed: Vec<_> = candidates
         .iter()
         .copied()
         .filter(|t| arns.contains(&t.target_group.target_group_arn.as_str()))
         .collect();
-    if routed.is_empty() { focused } else { routed }
+    if routed.is_empty() {
+        candidates
+    } else {
+        routed
+    }
+}
+
+/// A target group's share of the load balancer's requests in W, from the per-group
+/// RequestCount (`None` where a group's count was not read).
+fn request_share(a: &AlbCtx<'_>, tg: &TargetGroupEvidence) -> Option<f64> {
+    let mine = *a.s.tg_requests.get(&tg.target_group.target_group_arn)?;
+    let total: f64 = a.s.tg_requests.values().sum();
+    (total > 0.0).then(|| mine / total)
+}
+
+/// `web-tg (62% of requests)`, or the bare name when its requests were not read.
+fn with_share(a: &AlbCtx<'_>, tg: &TargetGroupEvidence) -> String {
+    let name = tg.target_group.display_name();
+    match request_share(a, tg) {
+        Some(p) => format!("{name} ({} of requests)", pct(p)),
+        None => format!("{name} (its RequestCount not read)"),
+    }
+}
+
+/// The same fault on the other routed groups: a finding about one group (the alarm's, or the
+/// first found) names every group `fault` holds for, each with its share of requests, and
+/// lists them among its resources. Returns how many other groups it named.
+fn name_every_affected_group(
+    a: &AlbCtx<'_>,
+    d: &mut Draft,
+    first: &TargetGroupEvidence,
+    fault: impl Fn(&TargetGroupEvidence, &Health) -> bool,
+) -> usize {
+    let others: Vec<&TargetGroupEvidence> = healths(&all_routed_groups(a))
+        .into_iter()
+        .filter(|(t, h)| {
+            t.target_group.target_group_arn != first.target_group.target_group_arn && fault(t, h)
+        })
+        .map(|(t, _)| t)
+        .collect();
+    if others.is_empty() {
+        if let Some(p) = request_share(a, first).filter(|p| *p < 1.0) {
+            d.evidence(format!(
+                "{} carries {} of {}'s requests; no other routed group shows this fault",
+                first.target_group.display_name(),
+                pct(p),
+                lb_name(a)
+            ));
+        }
+        return 0;
+    }
+    let mut names = vec![with_share(a, first)];
+    names.extend(others.iter().map(|t| with_share(a, t)));
+    d.evidence(format!(
+        "the same fault on {} routed groups: {}",
+        names.len(),
+        names.join(", ")
+    ));
+    for t in &others {
+        d.resources.push(t.target_group.target_group_arn.clone());
+    }
+    others.len()
 }
 
 fn lb_name(a: &AlbCtx<'_>) -> String {

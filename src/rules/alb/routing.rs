@@ -197,6 +197,7 @@ fn no_registered_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
     d.title = format!("Target group {name} has no registered targets");
     d.resources.push(tg.target_group.target_group_arn.clone());
     d.evidence(format!("DescribeTargetHealth({name}): 0 targets"));
+    name_every_affected_group(a, &mut d, tg, |_, h| h.total == 0);
     if s.metrics_read {
         d.headline = format!(
             "Target group {name} behind {} has no registered targets: the ALB answered {} requests with 503 in {} min.",
@@ -263,6 +264,12 @@ fn no_routable_targets(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Optio
     let name = tg.target_group.display_name();
     let mut d = base(a, &NO_ROUTABLE_TARGETS);
     d.title = format!("No target of {name} can take traffic");
+    name_every_affected_group(a, &mut d, tg, |_, h| {
+        h.total > 0
+            && h.n("healthy") == 0
+            && h.n("unhealthy") == 0
+            && h.n("unused") + h.n("draining") + h.n("initial") == h.total
+    });
     let states: Vec<String> = h.states.iter().map(|(k, v)| format!("{v} {k}")).collect();
     d.headline = format!(
         "No target of {name} can take traffic ({}): the ALB answered {} requests with 503 in {} min.",
@@ -318,12 +325,25 @@ fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
     let name = t.display_name();
     let mut d = base(a, &ALL_TARGETS_UNHEALTHY);
     d.resources.push(t.target_group_arn.clone());
-    d.title = format!("Every target of {name} is unhealthy");
     d.evidence(h.describe("unhealthy"));
     let reason = h
         .dominant_reason()
         .map(|(r, _)| r.to_owned())
         .unwrap_or_default();
+    let more = name_every_affected_group(a, &mut d, tg, |_, h| {
+        h.total > 0
+            && h.n("unhealthy") == h.total
+            && h.dominant_reason_in("unhealthy") == Some(reason.as_str())
+    });
+    let name = if more > 0 {
+        format!(
+            "{name} and {more} more routed group{}",
+            if more == 1 { "" } else { "s" }
+        )
+    } else {
+        name.to_owned()
+    };
+    d.title = format!("Every target of {name} is unhealthy");
     let path = t.health_check_path.as_deref().unwrap_or("/");
     let port = match t.health_check_port.as_deref() {
         None | Some("traffic-port") => t

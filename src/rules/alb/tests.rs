@@ -95,6 +95,72 @@ fn no_routable_targets_silent_when_targets_are_unhealthy_because_they_fail_open(
 
 // ---------------------------------------------------------------- alb.all_targets_unhealthy
 
+/// Defect class 4: the alarm names `web-tg`, but the same failing health check sits on the
+/// other routed groups, which carry most of the traffic: every affected group is named with
+/// its share of requests.
+fn same_health_check_on_three_groups(api_reason: &str) -> Scenario {
+    let bad = Some("Target.ResponseCodeMismatch");
+    Scenario::new(tg_alarm("UnHealthyHostCount", "Maximum"))
+        .alb(
+            Alb::new()
+                .focus_tg()
+                .all_targets(3, "unhealthy", bad)
+                .routed_group("api-tg", &[("unhealthy", Some(api_reason)); 4])
+                .routed_group("admin-tg", &[("unhealthy", bad), ("unhealthy", bad)]),
+        )
+        .requests()
+        .group_requests("web-tg", 0.2)
+        .group_requests("api-tg", 0.7)
+        .group_requests("admin-tg", 0.1)
+        .target_2xx(flat(1.0))
+}
+
+#[test]
+fn all_targets_unhealthy_names_every_group_with_the_same_fault() {
+    let o = same_health_check_on_three_groups("Target.ResponseCodeMismatch").evaluate();
+    assert_answer(&o, "alb.all_targets_unhealthy");
+    let f = &o.findings[0];
+    assert_evidence(
+        f,
+        "the same fault on 3 routed groups: web-tg (20% of requests), api-tg (70% of requests), admin-tg (10% of requests)",
+    );
+    assert!(
+        f.title.contains("web-tg and 2 more routed groups"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(
+        f.resources
+            .iter()
+            .filter(|r| r.contains(":targetgroup/"))
+            .count(),
+        3,
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn all_targets_unhealthy_near_miss_a_different_fault_elsewhere() {
+    // api-tg fails for another reason: not "the same fault", so only admin-tg joins.
+    let o = same_health_check_on_three_groups("Target.Timeout").evaluate();
+    let f = finding(&o, "alb.all_targets_unhealthy");
+    assert_evidence(
+        f,
+        "the same fault on 2 routed groups: web-tg (20% of requests), admin-tg (10% of requests)",
+    );
+    // One group alone: its share is stated, and no other group is named.
+    let o = all_unhealthy_wrong_health_path()
+        .group_requests("web-tg", 1.0)
+        .evaluate();
+    let f = finding(&o, "alb.all_targets_unhealthy");
+    assert!(
+        !f.evidence.iter().any(|e| e.contains("the same fault")),
+        "{}",
+        show(&o)
+    );
+}
+
 #[test]
 fn all_targets_unhealthy_is_the_answer_when_the_health_check_is_wrong() {
     let o = all_unhealthy_wrong_health_path().evaluate();

@@ -300,6 +300,8 @@ pub(crate) struct AlbSignals {
     pub conn_err_load_corr: Option<f64>,
     /// HealthyHostCount Minimum over W, per target group ARN.
     pub healthy_min: std::collections::BTreeMap<String, f64>,
+    /// RequestCount in W per target group (by ARN), where it was read.
+    pub tg_requests: std::collections::BTreeMap<String, f64>,
 }
 
 fn alb_view<'a>(m: &'a Metrics, lb: &str, name: &str, stat: &str) -> View<'a> {
@@ -505,6 +507,28 @@ pub(crate) fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> Alb
                     ),
                 };
                 Some((arn.clone(), v.min(w)?))
+            })
+            .collect(),
+        tg_requests: alb
+            .target_groups
+            .iter()
+            .flatten()
+            .filter_map(|t| {
+                let arn = &t.target_group.target_group_arn;
+                let dim = crate::names::target_group_dimension(arn)?;
+                let series = m.find(
+                    ALB_NAMESPACE,
+                    alb_metric::REQUEST_COUNT,
+                    &[("LoadBalancer", lb), ("TargetGroup", dim)],
+                    "Sum",
+                )?;
+                Some((
+                    arn.clone(),
+                    View {
+                        series: Some(series),
+                    }
+                    .sum(w),
+                ))
             })
             .collect(),
     }

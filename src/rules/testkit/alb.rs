@@ -239,6 +239,38 @@ impl Alb {
         self
     }
 
+    /// Another target group `name` (a copy of `web-tg`'s settings) with `list` targets, routed
+    /// to by a second listener (HTTP:8080) of the load balancer.
+    pub(crate) fn routed_group(mut self, name: &str, list: &[(&str, Option<&str>)]) -> Self {
+        let Some(mut tg) = self.tg().cloned() else {
+            return self;
+        };
+        let arn = TG_ARN.replace(TG_NAME, name);
+        tg.target_group.target_group_arn = arn.clone();
+        tg.target_group.target_group_name = Some(name.to_owned());
+        tg.health = Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, (state, reason))| target(i + 10, state, *reason))
+                .collect(),
+        );
+        if let Some(ls) = self.0.listeners.as_mut() {
+            ls.push(Listener {
+                listener_arn: format!("{HTTP_LISTENER_ARN}{name}"),
+                load_balancer_arn: Some(LB_ARN.to_owned()),
+                port: Some(8080 + ls.len() as i32),
+                protocol: Some("HTTP".into()),
+                certificates: Vec::new(),
+                ssl_policy: None,
+                default_actions: vec![forward(&arn)],
+            });
+        }
+        if let Some(groups) = self.0.target_groups.as_mut() {
+            groups.push(tg);
+        }
+        self
+    }
+
     /// `n` targets, all in the same state.
     pub(crate) fn all_targets(self, n: usize, state: &str, reason: Option<&str>) -> Self {
         let list: Vec<(&str, Option<&str>)> = (0..n).map(|_| (state, reason)).collect();

@@ -367,6 +367,23 @@ impl Scenario {
         self
     }
 
+    /// `RequestCount` of target group `name` (one made by [`Alb::routed_group`], or `web-tg`):
+    /// `share` of [`load`] in every minute.
+    pub(crate) fn group_requests(mut self, name: &str, share: f64) -> Self {
+        let dim = TG_DIM.replace(TG_NAME, name);
+        self.metrics.insert(
+            MetricQuery::new(
+                REGION,
+                "AWS/ApplicationELB",
+                "RequestCount",
+                &[("LoadBalancer", LB_DIM), ("TargetGroup", &dim)],
+                "Sum",
+            ),
+            series(move |m| Some((share * load(m)).round())),
+        );
+        self
+    }
+
     /// A count metric on the load balancer: `share(m)` of [`load`], no datapoint where it is 0
     /// (ELB publishes counts only when they are non-zero).
     pub(crate) fn alb_count(self, name: &str, share: impl Fn(i64) -> f64) -> Self {
