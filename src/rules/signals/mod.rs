@@ -491,47 +491,49 @@ pub(crate) fn alb_signals(alarm: &Alarm, e: &Evidence, alb: &AlbEvidence) -> Alb
             .max(alb_view(m, lb, alb_metric::TARGET_RESPONSE_TIME, "Average").count(w)),
         trt_p99_load_corr: rank_correlation(&trt_p99_pairs),
         conn_err_load_corr: rank_correlation(&conn_pairs),
-        healthy_min: alb
-            .target_groups
-            .iter()
-            .flatten()
-            .filter_map(|t| {
-                let arn = &t.target_group.target_group_arn;
-                let dim = crate::names::target_group_dimension(arn)?;
-                let v = View {
-                    series: m.find(
-                        ALB_NAMESPACE,
-                        alb_metric::HEALTHY_HOSTS,
-                        &[("LoadBalancer", lb), ("TargetGroup", dim)],
-                        "Minimum",
-                    ),
-                };
-                Some((arn.clone(), v.min(w)?))
-            })
-            .collect(),
-        tg_requests: alb
-            .target_groups
-            .iter()
-            .flatten()
-            .filter_map(|t| {
-                let arn = &t.target_group.target_group_arn;
-                let dim = crate::names::target_group_dimension(arn)?;
-                let series = m.find(
+        healthy_min: per_group(alb, |dim| {
+            View {
+                series: m.find(
                     ALB_NAMESPACE,
-                    alb_metric::REQUEST_COUNT,
+                    alb_metric::HEALTHY_HOSTS,
                     &[("LoadBalancer", lb), ("TargetGroup", dim)],
-                    "Sum",
-                )?;
-                Some((
-                    arn.clone(),
-                    View {
-                        series: Some(series),
-                    }
-                    .sum(w),
-                ))
-            })
-            .collect(),
+                    "Minimum",
+                ),
+            }
+            .min(w)
+        }),
+        tg_requests: per_group(alb, |dim| {
+            let series = m.find(
+                ALB_NAMESPACE,
+                alb_metric::REQUEST_COUNT,
+                &[("LoadBalancer", lb), ("TargetGroup", dim)],
+                "Sum",
+            )?;
+            Some(
+                View {
+                    series: Some(series),
+                }
+                .sum(w),
+            )
+        }),
     }
+}
+
+/// One value per target group of `alb`, keyed by ARN, from its `TargetGroup` dimension
+/// (groups whose value is `None` are left out).
+fn per_group(
+    alb: &AlbEvidence,
+    value: impl Fn(&str) -> Option<f64>,
+) -> std::collections::BTreeMap<String, f64> {
+    alb.target_groups
+        .iter()
+        .flatten()
+        .filter_map(|t| {
+            let arn = &t.target_group.target_group_arn;
+            let dim = crate::names::target_group_dimension(arn)?;
+            Some((arn.clone(), value(dim)?))
+        })
+        .collect()
 }
 
 /// Error ratio in the quietest and the busiest third of minutes, and whether the errors
