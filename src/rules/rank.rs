@@ -173,9 +173,14 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
             summary.push_str(&format!(", which lacks {}", not_in_gaps.join(", ")));
         }
     }
+    let four_xx = super::cloudfront::four_xx_note(ctx);
+    if let Some(note) = &four_xx {
+        summary.push_str(&format!("; {note}"));
+    }
     if !unread.is_empty() {
         summary.push_str(&format!("; could not read {}", unread.join("; ")));
-    } else if ctx.albs.iter().all(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0)
+    } else if four_xx.is_none()
+        && ctx.albs.iter().all(|a| a.s.elb_5xx + a.s.target_5xx <= 0.0)
         && ctx.cfs.iter().all(|c| c.s.rate_5xx.unwrap_or(0.0) <= 0.0)
     {
         summary.push_str("; the metrics show no 5xx in the alarm window");

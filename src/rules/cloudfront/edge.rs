@@ -206,7 +206,7 @@ pub(in crate::rules) const WAF_NOT_5XX: Rule = Rule {
     codes: &[],
     sub_cause_of: None,
     cause: "A WAF web ACL is attached, but WAF blocks return 403, so WAF is not why the distribution is serving 5xx.",
-    needs: "A warning with base 0.5 that fires when the distribution's `WebACLId` is non-empty and its mean `5xxErrorRate` over the window is above 0. WAF rule actions and custom responses are not read.",
+    needs: "A warning with base 0.5 that fires when the distribution's `WebACLId` is non-empty and its mean `5xxErrorRate` over the window is above 0, or when its errors are mostly 4xx (`4xxErrorRate` at least half of `TotalErrorRate`): then it says the errors are 4xx and that WAF blocks answer 403. WAF rule actions and custom responses are not read.",
     differs: "It clears WAF for an engineer who would suspect it, and never outranks a cause. WAF is implicated only through `alb.lb_generated_500` (ELB 500s from WAF evaluation), or when a WAF custom response returns a 5xx code.",
     detect: Detect::Distribution(waf_not_5xx),
 };
@@ -226,20 +226,92 @@ fn waf_guard(cf: &CfCtx<'_>) -> Option<Draft> {
         .web_acl_id
         .as_deref()
         .filter(|a| !a.is_empty())?;
-    if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 {
+    let four_xx = cf.s.mostly_4xx();
+    if cf.s.rate_5xx.unwrap_or(0.0) <= 0.0 && !four_xx {
         return None;
     }
     let mut d = WAF_NOT_5XX.draft();
     d.resources.push(acl.to_owned());
-    d.title = "WAF is not why CloudFront answers 5xx".into();
-    d.headline = d.title.clone();
-    d.evidence(format!(
-        "web ACL {} is attached to {}; WAF blocks answer 403 unless a custom response returns a 5xx code",
-        crate::error::short(acl),
-        cf.dist.id
-    ));
-    d.step("Only if a WAF rule uses a custom response with a 5xx status code could WAF explain these errors; check the rule actions before looking there.");
+    if four_xx {
+        // The alarm counts all errors and they are 4xx: WAF blocks are one of the places
+        // 403s come from, so this guard says where to look instead of clearing WAF.
+        d.title = format!("The errors of {} are 4xx, not 5xx", cf.dist.id);
+        d.headline = format!(
+            "The errors of CloudFront {} are 4xx ({}), not 5xx: a web ACL is attached, and WAF blocks answer 403.",
+            cf.dist.id,
+            four_xx_numbers(&cf.s)
+        );
+        d.evidence(four_xx_numbers(&cf.s));
+        d.evidence(format!(
+            "web ACL {} is attached to {}: its blocks answer 403",
+            crate::error::short(acl),
+            cf.dist.id
+        ));
+        d.step("Look at the web ACL's sampled requests and its BlockedRequests metric (AWS/WAFV2, by rule) for the alarm window: a new rule or a managed rule group update blocking real users shows there.");
+        d.step("Compare with the 403s in CloudFront's standard logs (sc-status 403, x-edge-result-type Error): blocks by WAF carry the web ACL's response, origin denials the origin's.");
+    } else {
+        d.title = "WAF is not why CloudFront answers 5xx".into();
+        d.headline = d.title.clone();
+        d.evidence(format!(
+            "web ACL {} is attached to {}; WAF blocks answer 403 unless a custom response returns a 5xx code",
+            crate::error::short(acl),
+            cf.dist.id
+        ));
+        d.step("Only if a WAF rule uses a custom response with a 5xx status code could WAF explain these errors; check the rule actions before looking there.");
+    }
     Some(d)
+}
+
+/// `4xxErrorRate 4.2% of requests against 5xxErrorRate 0.0% over 5 min`.
+fn four_xx_numbers(s: &crate::rules::signals::CfSignals) -> String {
+    format!(
+        "4xxErrorRate {} of requests against 5xxErrorRate {} over {} min",
+        pct(s.rate_4xx.unwrap_or(0.0) / 100.0),
+        s.rate_5xx
+            .map_or_else(|| "not read".to_owned(), |r| pct(r / 100.0)),
+        s.w.minutes()
+    )
+}
+
+/// For an alarm whose errors are 4xx (a `TotalErrorRate` alarm, say): what the errors are and
+/// which guard applies, for the verdict's summary when no cause explains them. `None` when
+/// no distribution's errors are mostly 4xx.
+pub(crate) fn four_xx_note(ctx: &Ctx<'_>) -> Option<String> {
+    let cf = ctx.cfs.iter().find(|c| c.s.mostly_4xx())?;
+    let mut note = format!(
+        "the errors of CloudFront {} are 4xx, not 5xx ({})",
+        cf.dist.id,
+        four_xx_numbers(&cf.s)
+    );
+    let cfg = cf.dist.config.as_ref();
+    if cfg
+        .and_then(|c| c.web_acl_id.as_deref())
+        .is_some_and(|a| !a.is_empty())
+    {
+        note.push_str("; a web ACL is attached and WAF blocks answer 403 (guard.waf_not_5xx)");
+    }
+    let buckets: Vec<String> = cfg
+        .map(|c| {
+            c.origins
+                .items
+                .iter()
+                .filter(|o| o.custom_origin_config.is_none())
+                .filter_map(|o| crate::names::s3_bucket(&o.domain_name))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !buckets.is_empty() {
+        note.push_str(&format!(
+            "; the S3 origin {} answers 403 when its bucket policy or the origin access control denies CloudFront, and for a missing object when CloudFront may not list the bucket",
+            buckets.join(", ")
+        ));
+    }
+    if !note.contains(';') {
+        note.push_str(
+            "; 4xx are answers to the clients' requests (401, 403, 404, 429): see sc-status in CloudFront's standard logs",
+        );
+    }
+    Some(note)
 }
 
 pub(in crate::rules) const EDGE_CAPACITY: Rule = Rule {

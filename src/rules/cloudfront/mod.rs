@@ -4,6 +4,7 @@
 //! helpers they share are here.
 
 mod edge;
+pub(crate) use edge::four_xx_note;
 mod origin;
 #[cfg(test)]
 mod tests;

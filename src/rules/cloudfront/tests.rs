@@ -453,6 +453,60 @@ fn function_error_silent_without_an_association() {
 
 // ---------------------------------------------------------------- guard.waf_not_5xx
 
+/// Defect class 8: a `TotalErrorRate` alarm whose errors are 403s. `dist` gives the origin and
+/// the web ACL; `rate_4xx` is the 4xx percentage in W.
+fn all_errors_alarm(dist: Dist, rate_4xx: f64) -> Scenario {
+    Scenario::new(cf_alarm("TotalErrorRate"))
+        .dist(dist)
+        .cf_requests(10.0)
+        .cf_metric("5xxErrorRate", "Average", |_| Some(0.0))
+        .cf_metric("4xxErrorRate", "Average", move |m| {
+            Some(if in_w(m) { rate_4xx } else { 0.01 })
+        })
+        .cf_metric("TotalErrorRate", "Average", move |m| {
+            Some(if in_w(m) { rate_4xx } else { 0.01 })
+        })
+}
+
+#[test]
+fn a_4xx_alarm_says_what_the_errors_are_and_which_guard_applies() {
+    // An S3 origin, no web ACL: the summary names the errors and the bucket's 403s.
+    let o = all_errors_alarm(Dist::new().s3_origin(), 6.0).evaluate();
+    assert!(
+        o.summary.contains(
+            "are 4xx, not 5xx (4xxErrorRate 6.0% of requests against 5xxErrorRate 0% over 5 min)"
+        ),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        o.summary
+            .contains("bucket policy or the origin access control"),
+        "{}",
+        show(&o)
+    );
+    // A web ACL attached: the WAF guard says the errors are 4xx and where blocks show.
+    let o = all_errors_alarm(Dist::new().web_acl(), 6.0).evaluate();
+    let f = finding(&o, "guard.waf_not_5xx");
+    assert!(f.title.contains("are 4xx, not 5xx"), "{}", show(&o));
+    assert_evidence(f, "4xxErrorRate 6.0%");
+    assert!(o.summary.contains("guard.waf_not_5xx"), "{}", show(&o));
+}
+
+#[test]
+fn a_4xx_note_needs_the_4xx_to_be_most_of_the_errors() {
+    // 4xx under the noise floor: nothing to say about them.
+    let o = all_errors_alarm(Dist::new().web_acl(), 0.05).evaluate();
+    assert!(!o.summary.contains("4xx"), "{}", show(&o));
+    assert_silent(&o, "guard.waf_not_5xx");
+    // 5xx are most of the errors: the 5xx triage, not a 4xx note.
+    let o = cf_with_clean_origin(Dist::new().web_acl())
+        .cf_errors(503, step(0.05))
+        .cf_metric("4xxErrorRate", "Average", |_| Some(1.0))
+        .evaluate();
+    assert!(!o.summary.contains("are 4xx"), "{}", show(&o));
+}
+
 #[test]
 fn waf_guard_warns_beside_the_answer_when_a_web_acl_is_attached() {
     let o = cf_cert_expired(Dist::new().web_acl()).evaluate();

@@ -13,6 +13,9 @@ pub(crate) struct CfSignals {
     pub rate_502: Option<f64>,
     pub rate_503: Option<f64>,
     pub rate_504: Option<f64>,
+    /// `4xxErrorRate` and `TotalErrorRate` over W: what an alarm on all errors is made of.
+    pub rate_4xx: Option<f64>,
+    pub rate_total: Option<f64>,
     /// 5xx responses over W (rate x requests).
     pub errors_5xx: f64,
     pub origin_latency_p99_ms: Option<f64>,
@@ -29,6 +32,19 @@ pub(crate) struct CfSignals {
 }
 
 impl CfSignals {
+    /// The errors in W are mostly 4xx: `4xxErrorRate` at least half of all errors (the
+    /// `TotalErrorRate`, or 4xx + 5xx when that was not read) and above the noise floor.
+    pub(crate) fn mostly_4xx(&self) -> bool {
+        let Some(r4) = self.rate_4xx.filter(|r| *r >= NOISE_RATE_PCT) else {
+            return false;
+        };
+        let total = self
+            .rate_total
+            .unwrap_or(r4 + self.rate_5xx.unwrap_or(0.0))
+            .max(r4);
+        r4 >= DOMINANT * total
+    }
+
     /// The code whose rate is at least half of the 5xx rate, if any.
     pub(crate) fn dominant(&self) -> Option<u16> {
         let total = self.rate_5xx?;
@@ -145,6 +161,8 @@ pub(crate) fn cf_signals(
         rate_502: rate(cf_metric::RATE_502),
         rate_503: rate(cf_metric::RATE_503),
         rate_504: rate(cf_metric::RATE_504),
+        rate_4xx: rate(cf_metric::RATE_4XX),
+        rate_total: rate(cf_metric::RATE_TOTAL),
         errors_5xx,
         origin_latency_p99_ms: latency_p99.max(w),
         origin_latency_max_ms: latency_max.max(w),
