@@ -145,6 +145,7 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
         status: Status::Inconclusive,
         summary: String::new(),
         findings: Vec::new(),
+        ruled_out: Vec::new(),
         gaps: Vec::new(),
         stats: Stats::default(),
         trace: None,
@@ -184,6 +185,7 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
     verdict.status = outcome.status;
     verdict.summary = outcome.summary;
     verdict.findings = outcome.findings;
+    verdict.ruled_out = outcome.ruled_out;
     verdict.gaps = evidence.gaps.clone();
     if let Some(gap) = skipped_gap(&scope) {
         verdict.gaps.push(gap);

@@ -96,6 +96,29 @@ pub struct Finding {
     pub resources: Vec<String>,
 }
 
+/// Whether a catalogue rule that is not among the findings was excluded by what was read, or
+/// could not be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// Read, and the evidence excludes it.
+    Excluded,
+    /// What it needs could not be read: `gap` names the source.
+    Unchecked,
+}
+
+/// A catalogue rule a person might suspect, with what excluded it (`docs/verdict-format.md`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuledOut {
+    pub rule: String,
+    pub check: Check,
+    /// The evidence that excluded it, with its numbers; for an unchecked rule, what it lacks.
+    pub reason: String,
+    /// The source (`service:Operation`) that could not be read, for an unchecked rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
+}
+
 /// The alarm's own metric over the last hour, one value per minute (`null` where CloudWatch
 /// has no datapoint), for sparklines.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +144,9 @@ pub struct Verdict {
     pub status: Status,
     pub summary: String,
     pub findings: Vec<Finding>,
+    /// The catalogue rules checked and excluded (or not checkable), most suspected first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ruled_out: Vec<RuledOut>,
     pub gaps: Vec<Gap>,
     pub stats: Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +200,12 @@ impl Verdict {
         if let Some(t) = &mut self.trace {
             c(&mut t.metric);
             c(&mut t.stat);
+        }
+        for r in &mut self.ruled_out {
+            c(&mut r.reason);
+            if let Some(g) = &mut r.gap {
+                c(g);
+            }
         }
         for g in &mut self.gaps {
             c(&mut g.source);

@@ -145,6 +145,8 @@ struct Detail {
     evidence: usize,
     steps: usize,
     gaps: usize,
+    /// Ruled-out rules, compact, after the findings.
+    ruled_out: usize,
 }
 
 const LEVELS: [Detail; 4] = [
@@ -153,24 +155,28 @@ const LEVELS: [Detail; 4] = [
         evidence: 12,
         steps: 6,
         gaps: 10,
+        ruled_out: 5,
     },
     Detail {
         findings: 3,
         evidence: 4,
         steps: 3,
         gaps: 5,
+        ruled_out: 3,
     },
     Detail {
         findings: 2,
         evidence: 2,
         steps: 2,
         gaps: 3,
+        ruled_out: 2,
     },
     Detail {
         findings: 1,
         evidence: 1,
         steps: 1,
         gaps: 1,
+        ruled_out: 0,
     },
 ];
 
@@ -228,6 +234,20 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
             &format!("Also: {}", rest.join(", ")),
             MAX_SECTION,
         )));
+    }
+    if !v.ruled_out.is_empty() && d.ruled_out > 0 {
+        let items: Vec<String> = v
+            .ruled_out
+            .iter()
+            .take(d.ruled_out)
+            .map(|r| format!("`{}` {}", text(&r.rule, 60), text(&r.reason, 160)))
+            .collect();
+        let more = v.ruled_out.len().saturating_sub(d.ruled_out);
+        let mut s = format!("*Ruled out:* {}", items.join(" · "));
+        if more > 0 {
+            s.push_str(&format!(" · +{more} more"));
+        }
+        b.push(context(&cap_escaped(&s, MAX_SECTION)));
     }
     if !v.gaps.is_empty() {
         let mut s = String::from("*Could not read*");

@@ -1,5 +1,5 @@
 //! `--format text`: the verdict for a terminal: the summary, the top three findings with
-//! their evidence and next steps, then the gaps.
+//! their evidence and next steps, the most suspected rules that were ruled out, then the gaps.
 
 use std::fmt::Write;
 
@@ -7,6 +7,9 @@ use crate::verdict::Verdict;
 
 /// How many findings a person sees in full.
 pub(crate) const TOP_FINDINGS: usize = 3;
+/// How many ruled-out rules a terminal shows: the most suspected, enough to answer "did you
+/// check X?" for the usual suspects without burying the findings.
+pub(crate) const RULED_OUT_SHOWN: usize = 8;
 
 pub fn render(v: &Verdict) -> String {
     let mut out = String::new();
@@ -67,6 +70,16 @@ pub fn render(v: &Verdict) -> String {
             .map(|f| f.rule.as_str())
             .collect();
         let _ = writeln!(out, "\n(+{more} more: {})", rest.join(", "));
+    }
+    if !v.ruled_out.is_empty() {
+        let _ = writeln!(out, "\nruled out:");
+        for r in v.ruled_out.iter().take(RULED_OUT_SHOWN) {
+            let _ = writeln!(out, "  - {}: {}", r.rule, r.reason);
+        }
+        let more = v.ruled_out.len().saturating_sub(RULED_OUT_SHOWN);
+        if more > 0 {
+            let _ = writeln!(out, "  (+{more} more in --format json)");
+        }
     }
     if !v.gaps.is_empty() {
         let _ = writeln!(out, "\ncould not read:");

@@ -19,6 +19,7 @@ pub(crate) mod clb;
 pub(crate) mod cloudfront;
 pub(crate) mod nlb;
 pub(crate) mod rank;
+pub(crate) mod ruled_out;
 pub(crate) mod signals;
 pub(crate) mod tls;
 
@@ -227,13 +228,18 @@ pub(crate) struct Outcome {
     pub status: Status,
     pub summary: String,
     pub findings: Vec<Finding>,
+    /// The rules checked and excluded, most suspected first (`ruled_out`).
+    pub ruled_out: Vec<crate::verdict::RuledOut>,
 }
 
 /// Runs every rule and ranks the findings.
 pub(crate) fn evaluate(alarm: &Alarm, e: &Evidence) -> Outcome {
     let ctx = Ctx::new(alarm, e);
     let drafts = catalog::detect(&ctx);
-    rank::rank(&ctx, drafts)
+    let ruled_out = ruled_out::ruled_out(&ctx, &drafts);
+    let mut outcome = rank::rank(&ctx, drafts);
+    outcome.ruled_out = ruled_out;
+    outcome
 }
 
 /// What to do about a source that could not be read, following its error code: access denied
@@ -326,7 +332,8 @@ pub(crate) fn pct(share: f64) -> String {
     if !share.is_finite() || share.abs() >= 1e7 {
         return NOT_A_NUMBER.into();
     }
-    let p = share * 100.0;
+    // `+ 0.0` turns a negative zero (a share of nothing) into zero: never "-0%".
+    let p = share * 100.0 + 0.0;
     if p >= 10.0 || p == 0.0 {
         format!("{p:.0}%")
     } else {
@@ -404,6 +411,7 @@ mod tests {
         assert_eq!(count(1_000_000.0), "1,000,000");
         assert_eq!(pct(0.011), "1.1%");
         assert_eq!(pct(0.93), "93%");
+        assert_eq!(pct(-0.0), "0%");
         assert_eq!(secs(59.88), "60 s");
         assert_eq!(secs(0.4), "0.4 s");
     }

@@ -145,6 +145,7 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
             status: Status::Diagnosed,
             summary,
             findings,
+            ruled_out: Vec::new(),
         };
     }
     // Inconclusive: say what was considered and what evidence would decide it.
@@ -198,6 +199,7 @@ pub(crate) fn rank(ctx: &Ctx<'_>, mut drafts: Vec<Draft>) -> Outcome {
         status: Status::Inconclusive,
         summary,
         findings,
+        ruled_out: Vec::new(),
     }
 }
 
