@@ -124,6 +124,18 @@ impl OutOfScope {
 /// The words that mark an alarm on a namespace fivexx does not triage.
 const FOREIGN: &str = "fivexx triages only";
 
+/// Whether a namespace is one of the front doors fivexx triages.
+pub(crate) fn is_front_door(namespace: &str) -> bool {
+    [
+        ALB_NAMESPACE,
+        NLB_NAMESPACE,
+        CLB_NAMESPACE,
+        CLOUDFRONT_NAMESPACE,
+        APIGW_NAMESPACE,
+    ]
+    .contains(&namespace)
+}
+
 /// The resources named by the alarm's metrics. `fallback_region`/`fallback_account` are used
 /// when the alarm carries neither (a hand-written event).
 pub fn scope(
@@ -134,16 +146,7 @@ pub fn scope(
     let ours: Vec<_> = alarm
         .metrics
         .iter()
-        .filter(|m| {
-            [
-                ALB_NAMESPACE,
-                NLB_NAMESPACE,
-                CLB_NAMESPACE,
-                CLOUDFRONT_NAMESPACE,
-                APIGW_NAMESPACE,
-            ]
-            .contains(&m.namespace.as_str())
-        })
+        .filter(|m| is_front_door(&m.namespace))
         .collect();
     if ours.is_empty() {
         return Err(OutOfScope(

@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
+use crate::alarm::rule::child_alarms;
+use crate::evidence::cloudwatch::DescribedAlarms;
 use crate::evidence::cloudwatch::MetricQuery;
-use crate::evidence::gather::{self, GatherOptions};
+use crate::evidence::gather::{self, AlarmLookup, GatherOptions};
 use crate::evidence::port::Port;
-use crate::evidence::{Evidence, Gap};
+use crate::evidence::{Evidence, Gap, GatherStats};
 use crate::names::GLOBAL_REGION;
 use crate::rules;
 use crate::scope::{self, CLOUDFRONT_NAMESPACE, Scope};
@@ -130,10 +132,50 @@ fn skipped_gap(scope: &Scope) -> Option<Gap> {
     })
 }
 
+/// Fills a payload that names no metric from `DescribeAlarms`: the alarm's own metrics, or a
+/// composite alarm's children's. For a composite with children left out, a note that names
+/// them (with the rule), for the verdict's gaps.
+fn fill_from_description(alarm: &mut Alarm, described: &DescribedAlarms) -> Option<Gap> {
+    alarm.fill_from(described.metric_alarm(&alarm.name));
+    if !alarm.metrics.is_empty() {
+        return None;
+    }
+    let rule = alarm.rule(described)?.to_owned();
+    let names: Vec<String> = child_alarms(&rule)
+        .into_iter()
+        .filter(|n| *n != alarm.name)
+        .collect();
+    let children = alarm.fill_from_children(&names, described);
+    if children.not_triaged.is_empty() {
+        return None;
+    }
+    const NAMED: usize = 5;
+    let mut rest: Vec<String> = children
+        .not_triaged
+        .iter()
+        .take(NAMED)
+        .map(|n| crate::error::short(n))
+        .collect();
+    let more = children.not_triaged.len().saturating_sub(NAMED);
+    if more > 0 {
+        rest.push(format!("and {more} more"));
+    }
+    Some(Gap {
+        source: "composite rule".into(),
+        reason: format!(
+            "composite rule: {}; {}, not triaged",
+            crate::error::short(&rule),
+            rest.join("; ")
+        ),
+        resource: Some(alarm.name.clone()),
+    })
+}
+
 /// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time. Every string of
 /// the verdict is clean of control characters ([`Verdict::clean`]).
 pub async fn triage<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
-    let mut verdict = assess(port, alarm, opts).await;
+    // Boxed: the whole gathering nests in it, too deep to lay out inline in a caller.
+    let mut verdict = Box::pin(assess(port, alarm, opts)).await;
     verdict.clean();
     verdict
 }
@@ -155,31 +197,73 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
         verdict.summary = summary;
         return verdict;
     }
-    let scope = match scope::scope(alarm, &opts.home_region, opts.home_account.as_deref()) {
+    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
+    let account = alarm.account().or(opts.home_account.as_deref());
+    let mut lookup = AlarmLookup {
+        region: region.clone(),
+        name: alarm.name.clone(),
+        rule: alarm.alarm_rule.clone(),
+        children: false,
+    };
+    let mut alarm = alarm.clone();
+    // An alarm whose payload names no metric (a composite alarm) is described first: its
+    // scope comes from its description, or its children's.
+    let mut before: Option<(Vec<Gap>, GatherStats)> = None;
+    let mut composite_note: Option<Gap> = None;
+    let scoped = match scope::scope(&alarm, &opts.home_region, account) {
+        Err(out) if !out.foreign() && alarm.metrics.is_empty() => {
+            lookup.children = true;
+            let (read, gaps, stats) = gather::describe_alarm(port, &lookup, opts.deadline).await;
+            composite_note = fill_from_description(&mut alarm, &read.described);
+            verdict.alarm = AlarmSummary::of(&alarm);
+            before = Some((gaps, stats));
+            scope::scope(&alarm, &opts.home_region, account)
+        }
+        scoped => scoped,
+    };
+    let scope = match scoped {
         Ok(s) => s,
         Err(out) => {
             if out.foreign() {
                 verdict.status = Status::Ignored;
             }
             verdict.summary = format!("{}.", out.0);
+            if let Some((gaps, stats)) = before {
+                verdict.gaps = gaps;
+                verdict.gaps.extend(composite_note);
+                verdict.stats.api_calls = stats.api_calls;
+                verdict.stats.round_trips = stats.round_trips;
+            }
             return verdict;
         }
     };
-    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
-    let account = alarm.account().or(opts.home_account.as_deref());
-    let queries = alarm_queries(alarm, &scope, &region, account);
-    let evidence = gather::gather(
-        port,
-        &scope,
-        &GatherOptions {
-            now: opts.now,
-            deadline: opts.deadline,
-            home_region: opts.home_region.clone(),
-            alarm_queries: queries.clone(),
-            renewal_horizon: chrono::Duration::days(crate::rules::cert::RENEWAL_HORIZON_DAYS),
-        },
-    )
-    .await;
+    let queries = alarm_queries(&alarm, &scope, &region, account);
+    let gather_opts = GatherOptions {
+        now: opts.now,
+        deadline: opts.deadline,
+        home_region: opts.home_region.clone(),
+        alarm_queries: queries.clone(),
+        renewal_horizon: chrono::Duration::days(crate::rules::cert::RENEWAL_HORIZON_DAYS),
+    };
+    let evidence = match before {
+        // Described already: the rest as usual, after it.
+        Some((gaps, stats)) => {
+            let mut e = Box::pin(gather::gather(port, &scope, &gather_opts)).await;
+            e.gaps.splice(0..0, gaps);
+            e.stats.api_calls += stats.api_calls;
+            e.stats.round_trips += stats.round_trips;
+            e
+        }
+        None => {
+            // Boxed: the gathering's future is too deep to lay out inline twice.
+            let (e, read) =
+                Box::pin(gather::gather_alarm(port, &scope, &gather_opts, &lookup)).await;
+            alarm.fill_from(read.described.metric_alarm(&alarm.name));
+            verdict.alarm = AlarmSummary::of(&alarm);
+            e
+        }
+    };
+    let alarm = &alarm;
     verdict.trace = queries.first().and_then(|q| trace(&evidence, q));
     let outcome = rules::evaluate(alarm, &evidence);
     verdict.status = outcome.status;
@@ -190,6 +274,7 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
     if let Some(gap) = skipped_gap(&scope) {
         verdict.gaps.push(gap);
     }
+    verdict.gaps.extend(composite_note);
     verdict.stats = Stats {
         api_calls: evidence.stats.api_calls,
         round_trips: evidence.stats.round_trips,

@@ -56,6 +56,14 @@ pub struct AlarmSummary {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The alarm's evaluation, from the payload or `DescribeAlarms`; absent when neither says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<u32>,
+    /// The primary metric's period, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
 }
 
 impl AlarmSummary {
@@ -80,6 +88,9 @@ impl AlarmSummary {
             dimensions: primary.map(|m| m.dimensions.clone()).unwrap_or_default(),
             description: alarm.description.clone(),
             reason: alarm.reason.clone(),
+            evaluation_periods: alarm.evaluation_periods,
+            datapoints_to_alarm: alarm.datapoints_to_alarm,
+            period: primary.and_then(|m| m.period),
         }
     }
 }

@@ -439,7 +439,38 @@ async fn network_load_balancer_record_then_replay() {
         "TCP_Target_Reset_Count",
         json!({"LoadBalancer": nlb.dimension}),
     );
+    // The alarm itself, which the triage describes: its evaluation reaches the verdict.
+    aws_sdk_cloudwatch::Client::new(&cfg)
+        .put_metric_alarm()
+        .alarm_name("ingest-target-resets")
+        .namespace("AWS/NetworkELB")
+        .metric_name("TCP_Target_Reset_Count")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("LoadBalancer")
+                .value(&nlb.dimension)
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(2)
+        .datapoints_to_alarm(2)
+        .threshold(100.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutMetricAlarm: {e:?}"));
     let (live, replayed, world) = record_and_replay(cfg, &alarm, now).await;
+    assert_eq!(live.alarm.evaluation_periods, Some(2), "{}", live.to_json());
+    assert_eq!(live.alarm.datapoints_to_alarm, Some(2));
+    assert!(
+        world.cloudwatch.describe_alarms["ingest-target-resets"]
+            .metric_alarms
+            .iter()
+            .any(|a| a.evaluation_periods == Some(2)),
+        "{}",
+        world.to_json()
+    );
     assert_eq!(live.status, Status::Diagnosed, "{}", live.to_json());
     let first = &live.findings[0];
     assert_eq!(first.rule, "nlb.target_resets", "{}", live.to_json());

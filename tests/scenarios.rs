@@ -120,6 +120,12 @@ fn check(dir: &Path) -> Vec<String> {
             problems.push(format!("`{r}` must not be findings[0]"));
         }
     }
+    let summary = v["summary"].as_str().unwrap_or_default();
+    for want in strings(&expect, "summary") {
+        if !summary.contains(&want) {
+            problems.push(format!("`{want}` missing from the summary `{summary}`"));
+        }
+    }
     let gaps = v["gaps"].to_string();
     for g in strings(&expect, "gaps") {
         if !gaps.contains(&g) {

@@ -12,7 +12,9 @@
 //! requires signature fields that forwarded samples lack.
 
 mod classic;
+mod described;
 mod modern;
+pub(crate) mod rule;
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,16 @@
 //! A [`MetricQuery`] names one series and one statistic in one region; a [`Series`] is its
 //! per-minute datapoints. Missing minutes are absent, never zero: CloudWatch publishes ELB
 //! metrics only while requests flow, and a rule that read a gap as "0 errors" would lie.
+//!
+//! `DescribeAlarms` (the alarm's own configuration) lives in [`alarms`].
+
+mod alarms;
+
+pub(crate) use self::alarms::MAX_ALARM_NAMES;
+pub use self::alarms::{
+    AlarmMetricName, AlarmMetricStat, AlarmQuery, CompositeAlarm, DescribeAlarms, DescribedAlarms,
+    MetricAlarm,
+};
 
 use std::collections::BTreeMap;
 
@@ -268,9 +278,12 @@ impl Metrics {
 pub struct CloudWatchWorld {
     #[serde(default)]
     pub metrics: Vec<WorldSeries>,
+    /// `DescribeAlarms` answers by alarm name ([`alarms`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub describe_alarms: alarms::AlarmsWorld,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Dimension {
     pub name: String,

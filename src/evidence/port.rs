@@ -53,6 +53,7 @@ pub enum Op {
     ListHostedZonesByName,
     ListResourceRecordSets,
     GetMetricData,
+    DescribeAlarms,
     GetRestApis,
     GetStage,
     GetResources,
@@ -66,7 +67,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 28] = [
+    pub(crate) const ALL: [Op; 29] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -85,6 +86,7 @@ impl Op {
         Op::ListHostedZonesByName,
         Op::ListResourceRecordSets,
         Op::GetMetricData,
+        Op::DescribeAlarms,
         Op::GetRestApis,
         Op::GetStage,
         Op::GetResources,
@@ -125,6 +127,7 @@ impl Op {
             Op::ListHostedZonesByName => "route53:ListHostedZonesByName",
             Op::ListResourceRecordSets => "route53:ListResourceRecordSets",
             Op::GetMetricData => "cloudwatch:GetMetricData",
+            Op::DescribeAlarms => "cloudwatch:DescribeAlarms",
             Op::GetRestApis => "apigateway:GetRestApis",
             Op::GetStage => "apigateway:GetStage",
             Op::GetResources => "apigateway:GetResources",

@@ -33,6 +33,11 @@
 //!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
 //!      its ALB waves after them (4 waves; 5 for an alias into a region not listed yet).
 //!
+//! Every alarm in scope is described too (`DescribeAlarms`, see [`alarm`]), in the first wave
+//! beside the calls above: it adds a call, never a wave. An alarm whose payload names no metric
+//! (a composite alarm) is described before its scope is known, with its children
+//! ([`describe_alarm`]): one wave, two when only the description holds the rule.
+//!
 //! `stats.round_trips` is the longest chain of waves, the one the verdict waits for. How each
 //! call is made, under the deadline and with failures as gaps, is [`calls`]; which metrics
 //! are read is [`metrics`].
@@ -40,6 +45,7 @@
 //! Every call runs under one deadline; a call that fails or runs past it becomes a [`Gap`]
 //! and the triage goes on with the rest.
 
+mod alarm;
 mod alb;
 mod apigw;
 mod calls;
@@ -50,6 +56,7 @@ mod metrics;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use tokio::time::Instant;
 
+pub use self::alarm::{AlarmLookup, AlarmRead};
 use self::apigw::ApiScope;
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
@@ -58,7 +65,7 @@ pub(crate) use self::metrics::{
 };
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
-use super::{AlbEvidence, ClbEvidence, Evidence, GatherStats};
+use super::{AlbEvidence, ClbEvidence, Evidence, Gap, GatherStats};
 use crate::scope::Scope;
 
 /// How far back metrics are read.
@@ -92,6 +99,42 @@ pub fn window_for(now: DateTime<Utc>) -> Window {
 
 /// Gathers the evidence for `scope`.
 pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> Evidence {
+    run(port, scope, opts, None).await.0
+}
+
+/// Gathers the evidence for `scope` and describes the alarm in the first wave.
+pub async fn gather_alarm<P: Port>(
+    port: &P,
+    scope: &Scope,
+    opts: &GatherOptions,
+    lookup: &AlarmLookup,
+) -> (Evidence, AlarmRead) {
+    run(port, scope, opts, Some(lookup)).await
+}
+
+/// Describes an alarm (and a composite's children) before anything else is known: its
+/// answer, the failures as gaps, and the calls and waves it took.
+pub async fn describe_alarm<P: Port>(
+    port: &P,
+    lookup: &AlarmLookup,
+    deadline: Instant,
+) -> (AlarmRead, Vec<Gap>, GatherStats) {
+    let ctx = Calls::new(port, deadline);
+    let calls_before = port.api_calls();
+    let read = alarm::describe(&ctx, lookup).await;
+    let stats = GatherStats {
+        api_calls: port.api_calls().saturating_sub(calls_before),
+        round_trips: read.waves,
+    };
+    (read, ctx.into_gaps(), stats)
+}
+
+async fn run<P: Port>(
+    port: &P,
+    scope: &Scope,
+    opts: &GatherOptions,
+    lookup: Option<&AlarmLookup>,
+) -> (Evidence, AlarmRead) {
     let ctx = Calls::new(port, opts.deadline);
     let window = window_for(opts.now);
     let horizon = opts.now + opts.renewal_horizon;
@@ -148,7 +191,14 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             Some(clb::classic(&ctx, &scope.classic, clb_extra, window).await)
         }
     };
-    let ((alb_depth, alb_read), cf, api, classic) = futures::join!(
+    let alarm_part = async {
+        match lookup {
+            // Boxed, as the other branches: the join is already deep.
+            Some(l) => Box::pin(alarm::describe(&ctx, l)).await,
+            None => AlarmRead::default(),
+        }
+    };
+    let ((alb_depth, alb_read), cf, api, classic, alarm_read) = futures::join!(
         alb::alb_pipeline(&ctx, &mut albs, horizon, names_needed, alb_extra, window),
         async {
             if scope.distributions.is_empty() {
@@ -167,9 +217,10 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             }
         },
         api_part,
-        classic_part
+        classic_part,
+        alarm_part
     );
-    let mut depth = alb_depth;
+    let mut depth = alb_depth.max(alarm_read.waves);
     for (q, s) in alb_read {
         metrics.insert(q, s);
     }
@@ -216,7 +267,7 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         }
     }
     let gaps = ctx.into_gaps();
-    Evidence {
+    let evidence = Evidence {
         now: opts.now,
         window,
         albs,
@@ -236,7 +287,8 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
             api_calls: port.api_calls().saturating_sub(calls_before),
             round_trips: depth,
         },
-    }
+    };
+    (evidence, alarm_read)
 }
 
 #[cfg(test)]
