@@ -53,6 +53,8 @@ pub enum Op {
     ListHostedZonesByName,
     ListResourceRecordSets,
     GetMetricData,
+    /// `ListMetrics`: which series exist (the edge-function metrics of a distribution).
+    ListMetrics,
     GetRestApis,
     GetStage,
     GetResources,
@@ -66,7 +68,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 28] = [
+    pub(crate) const ALL: [Op; 29] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -85,6 +87,7 @@ impl Op {
         Op::ListHostedZonesByName,
         Op::ListResourceRecordSets,
         Op::GetMetricData,
+        Op::ListMetrics,
         Op::GetRestApis,
         Op::GetStage,
         Op::GetResources,
@@ -125,6 +128,7 @@ impl Op {
             Op::ListHostedZonesByName => "route53:ListHostedZonesByName",
             Op::ListResourceRecordSets => "route53:ListResourceRecordSets",
             Op::GetMetricData => "cloudwatch:GetMetricData",
+            Op::ListMetrics => "cloudwatch:ListMetrics",
             Op::GetRestApis => "apigateway:GetRestApis",
             Op::GetStage => "apigateway:GetStage",
             Op::GetResources => "apigateway:GetResources",
