@@ -110,6 +110,20 @@ pub(crate) mod cf_metric {
     pub(crate) const FUNCTION_VALIDATION_ERRORS: &str = "FunctionValidationErrors";
     pub(crate) const FUNCTION_EXECUTION_ERRORS: &str = "FunctionExecutionErrors";
     pub(crate) const FUNCTION_THROTTLES: &str = "FunctionThrottles";
+    /// The Lambda@Edge error counts of a distribution (`DistributionId`, `Region=Global`,
+    /// Sum), published only in minutes with such errors.
+    pub(crate) const LAMBDA_EDGE_ERRORS: [&str; 3] = [
+        LAMBDA_VALIDATION_ERROR,
+        LAMBDA_EXECUTION_ERROR,
+        LAMBDA_THROTTLES,
+    ];
+    /// The error counts of a CloudFront Function (`FunctionName`, `Region=Global`, Sum),
+    /// published only in minutes with such errors.
+    pub(crate) const FUNCTION_ERRORS: [&str; 3] = [
+        FUNCTION_VALIDATION_ERRORS,
+        FUNCTION_EXECUTION_ERRORS,
+        FUNCTION_THROTTLES,
+    ];
 }
 
 /// One metric, one statistic, one region.

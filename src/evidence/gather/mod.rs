@@ -32,6 +32,12 @@
 //!      waves in all). Beside them: GetOriginRequestPolicy, ListResourceRecordSets for custom
 //!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
 //!      its ALB waves after them (4 waves; 5 for an alias into a region not listed yet).
+//!   Edge functions, beside the origins from the configs on, only for a distribution that has
+//!   them: ListMetrics (us-east-1, `AWS/CloudFront`; by `DistributionId` when a behaviour has
+//!   Lambda@Edge, by `FunctionName` for each CloudFront Function), then GetMetricData of the
+//!   error series listed (none listed: no second call). 3 waves at most, so a triage that
+//!   follows an ALB origin takes no more; one with no origin to follow (S3) takes 2 or 3
+//!   instead of 1 or 2.
 //!
 //! `stats.round_trips` is the longest chain of waves, the one the verdict waits for. How each
 //! call is made, under the deadline and with failures as gaps, is [`calls`]; which metrics
@@ -54,7 +60,8 @@ use self::apigw::ApiScope;
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
 pub(crate) use self::metrics::{
-    alb_queries, api_queries, clb_queries, cloudfront_queries, lambda_queries,
+    alb_queries, api_queries, clb_queries, cloudfront_queries, function_queries,
+    lambda_edge_queries, lambda_queries,
 };
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
@@ -181,6 +188,9 @@ pub async fn gather<P: Port>(port: &P, scope: &Scope, opts: &GatherOptions) -> E
         distributions = cf.dists;
         for (q, s) in cf.read {
             metrics.insert(q, s);
+        }
+        for (q, why) in cf.unread {
+            metrics.mark_unread(q, why);
         }
         albs.extend(cf.albs);
         cf_classic = cf.classic;
