@@ -305,9 +305,11 @@ fn metrics_section() -> String {
          - **Per edge function of a distribution**, only when a cache behaviour has one: \
          `ListMetrics` (us-east-1, `AWS/CloudFront`, last three hours; by `DistributionId` for \
          Lambda@Edge, by `FunctionName` for each CloudFront Function) finds which of these \
-         exist, and those are read: Lambda@Edge {}; CloudFront Function {}. One listed is \
-         read; one not listed had no datapoint in three hours and reads as 0, as does one \
-         read without datapoints (CloudFront publishes these counts only when errors occur). \
+         exist, and those are read: Lambda@Edge {}; CloudFront Function {}. One not listed \
+         had no datapoint in three hours and reads as 0, as does one read without datapoints \
+         (CloudFront publishes these counts only when errors occur). When nothing but the \
+         configuration is read for the origins (S3 origins, no origin request policy), all are \
+         read at once without `ListMetrics`, to save a wave. \
          The per-region `AWS/Lambda` metrics of a Lambda@Edge function are not read.\n\
          - **Per API stage** (`AWS/ApiGateway`, dimensions `ApiName` and `Stage` for a REST \
          API): {}; an HTTP API's are the same by `ApiId` and `Stage`, with the error counts \

@@ -273,6 +273,15 @@ pub(super) async fn cloudfront<P: Port>(
         })
         .collect();
     let early_arns = early_known.clone();
+    // Finding the edge series first takes a wave; it is free when the origins take a wave
+    // after the configs anyway (at most one more for a Route 53 lookup that leads nowhere).
+    // Otherwise the series are read at once, one wave.
+    let origins_wait = !after.wave2.policy_ids.is_empty()
+        || !after.wave2.lookups.is_empty()
+        || !after.wave2.regions.is_empty()
+        || !early.is_empty()
+        || !dists_api_origins.is_empty()
+        || dists.iter().flat_map(|d| &d.origins).any(|o| o.unmatched);
     let edge = edge_listings(&dists, &cf_queries);
     let origins = async {
         let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
@@ -301,7 +310,7 @@ pub(super) async fn cloudfront<P: Port>(
     };
     // The edge-function metrics go beside the origins, from the configs on.
     let ((albs, classic, apis, origin_depth), edge) =
-        futures::join!(origins, edge_metrics(ctx, edge, window));
+        futures::join!(origins, edge_metrics(ctx, edge, origins_wait, window));
     read.extend(edge.read);
     CloudFrontPart {
         dists,
@@ -364,13 +373,15 @@ struct EdgePart {
     unread: Vec<(MetricQuery, Unread)>,
 }
 
-/// The edge-function metrics: `ListMetrics` says which of the wanted series CloudWatch has
-/// (in the last three hours), and those are read with `GetMetricData`. A wanted series not
-/// listed is [`Unread::Unlisted`]; one whose listing or read failed is [`Unread::Failed`]
-/// (the failure is a gap).
+/// The edge-function metrics. With `discover`, `ListMetrics` says which of the wanted series
+/// CloudWatch has (in the last three hours), and only those are read with `GetMetricData`; a
+/// wanted series not listed is [`Unread::Unlisted`]. Without, every wanted series is read at
+/// once (one wave, for a triage that would otherwise end with the configs). A series whose
+/// listing or read failed is [`Unread::Failed`] (the failure is a gap).
 async fn edge_metrics<P: Port>(
     ctx: &Calls<'_, P>,
     listings: Vec<EdgeListing>,
+    discover: bool,
     window: Window,
 ) -> EdgePart {
     let mut part = EdgePart {
@@ -382,6 +393,11 @@ async fn edge_metrics<P: Port>(
         return part;
     }
     part.depth = 1;
+    if !discover {
+        let wanted: Vec<MetricQuery> = listings.into_iter().flat_map(|l| l.wanted).collect();
+        read_edge_series(ctx, &wanted, window, &mut part).await;
+        return part;
+    }
     let answers = join_all(
         listings
             .iter()
@@ -402,13 +418,23 @@ async fn edge_metrics<P: Port>(
         return part;
     }
     part.depth = 2;
-    for (q, s) in metric_calls_each(ctx, &to_read, window).await {
+    read_edge_series(ctx, &to_read, window, &mut part).await;
+    part
+}
+
+/// Reads `queries` into `part`: each series, or [`Unread::Failed`] for a failed call.
+async fn read_edge_series<P: Port>(
+    ctx: &Calls<'_, P>,
+    queries: &[MetricQuery],
+    window: Window,
+    part: &mut EdgePart,
+) {
+    for (q, s) in metric_calls_each(ctx, queries, window).await {
         match s {
             Some(s) => part.read.push((q, s)),
             None => part.unread.push((q, Unread::Failed)),
         }
     }
-    part
 }
 
 /// The API Gateway stages behind `*.execute-api.*` origins: the region's REST APIs are listed

@@ -32,12 +32,14 @@
 //!      waves in all). Beside them: GetOriginRequestPolicy, ListResourceRecordSets for custom
 //!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
 //!      its ALB waves after them (4 waves; 5 for an alias into a region not listed yet).
-//!   Edge functions, beside the origins from the configs on, only for a distribution that has
-//!   them: ListMetrics (us-east-1, `AWS/CloudFront`; by `DistributionId` when a behaviour has
-//!   Lambda@Edge, by `FunctionName` for each CloudFront Function), then GetMetricData of the
-//!   error series listed (none listed: no second call). 3 waves at most, so a triage that
-//!   follows an ALB origin takes no more; one with no origin to follow (S3) takes 2 or 3
-//!   instead of 1 or 2.
+//!   3. Beside 2, from the configs on, the edge functions of a distribution that has any
+//!      (none otherwise): ListMetrics (us-east-1, `AWS/CloudFront`; by `DistributionId` when a
+//!      behaviour has Lambda@Edge, by `FunctionName` for each CloudFront Function), then
+//!      GetMetricData of the error series listed (none listed: no second call), 3 waves in
+//!      all: no more than an ALB origin takes, one more than a Route 53 lookup that leads
+//!      nowhere. When nothing else follows the configs (S3 origins, no origin request
+//!      policy), the error series are read at once instead, without ListMetrics: 2 waves
+//!      instead of 1.
 //!
 //! `stats.round_trips` is the longest chain of waves, the one the verdict waits for. How each
 //! call is made, under the deadline and with failures as gaps, is [`calls`]; which metrics
