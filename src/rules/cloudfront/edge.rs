@@ -31,7 +31,7 @@ pub(in crate::rules) const LAMBDA_EDGE_VALIDATION_ERROR: Rule = Rule {
     codes: &[502],
     sub_cause_of: None,
     cause: "A Lambda@Edge function on the distribution returns a response that CloudFront rejects as invalid, so viewers get 502.",
-    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`, found with `ListMetrics` and read with `GetMetricData`) summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
+    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`, read as under \"Metrics read\") summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
     differs: "The function ran but built a bad response (502). Crashes and throttles are `cf.lambda_edge_execution_or_throttle` (503), and CloudFront Functions belong to `cf.function_error`.",
     detect: Detect::Distribution(lambda_edge_validation_error),
 };
@@ -74,7 +74,7 @@ pub(in crate::rules) const LAMBDA_EDGE_EXECUTION_OR_THROTTLE: Rule = Rule {
     codes: &[503],
     sub_cause_of: None,
     cause: "A Lambda@Edge function on the distribution fails while running or is throttled, so CloudFront answers 503.",
-    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`, found with `ListMetrics` and read with `GetMetricData`) summing above 0 over the window; one of the two not read lowers confidence. Throttles together with a load-correlated 5xx rate add confidence.",
+    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`, read as under \"Metrics read\") summing above 0 over the window; one of the two not read lowers confidence. Throttles together with a load-correlated 5xx rate add confidence.",
     differs: "This is a runtime failure, not a malformed response (the validation-error rule, 502). Any edge-function errors suppress `cf.origin_capacity_503` and `guard.cf_edge_capacity`.",
     detect: Detect::Distribution(lambda_edge_execution_or_throttle),
 };
@@ -124,7 +124,7 @@ pub(in crate::rules) const FUNCTION_ERROR: Rule = Rule {
     codes: &[502, 503],
     sub_cause_of: None,
     cause: "A CloudFront Function on the distribution fails validation, errors or is throttled, producing 502/503 at the edge.",
-    needs: "For each function in a behaviour's `FunctionAssociations` (named by the last part of its ARN), finds `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`) with `ListMetrics`, reads them with `GetMetricData`, sums them over the window, and fires when the total is above 0; one of them not read lowers confidence.",
+    needs: "For each function in a behaviour's `FunctionAssociations` (named by the last part of its ARN), reads `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`, as under \"Metrics read\"), sums them over the window, and fires when the total is above 0; one of them not read lowers confidence.",
     differs: "This covers CloudFront Functions, not Lambda@Edge (the `cf.lambda_edge_*` rules). Its errors also exclude `cf.origin_capacity_503` and `guard.cf_edge_capacity`, so the origin is not blamed.",
     detect: Detect::Distribution(function_error),
 };
