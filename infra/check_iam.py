@@ -10,7 +10,8 @@ Fails, one line per problem, when the template's IAM does not match what the cod
     on-failure destination (sqs:SendMessage) and the function's own logs;
   - a required action that no policy grants (every operation of the code and of delivery);
   - `Resource: "*"` with an action that supports resource-level permissions (only the ELBv2
-    Describe* actions, cloudwatch:GetMetricData, route53:ListHostedZonesByName and
+    Describe* actions, cloudwatch:GetMetricData, cloudwatch:ListMetrics,
+    route53:ListHostedZonesByName and
     acm:ListCertificates may);
   - policies it cannot inspect (managed policies, SAM policy templates, a SAM function
     without an explicit role), trust policies other than Lambda's, resource-based grants
@@ -44,6 +45,7 @@ EXTRA_ALLOWED = EXTRA_REQUIRED | {"logs:CreateLogGroup"}
 # type, or only CloudWatch's optional "dataset"): the only ones allowed with Resource "*".
 NO_RESOURCE_LEVEL_EXTRA = {
     "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
     "route53:ListHostedZonesByName",
     "acm:ListCertificates",
     "lambda:GetAccountSettings",

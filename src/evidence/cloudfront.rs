@@ -72,6 +72,31 @@ impl DistributionConfig {
         std::iter::once(&self.default_cache_behavior)
             .chain(self.cache_behaviors.iter().flat_map(|b| &b.items))
     }
+
+    /// Whether some cache behaviour runs a Lambda@Edge function.
+    pub(crate) fn has_lambda_edge(&self) -> bool {
+        self.behaviors().any(|b| {
+            b.lambda_function_associations
+                .as_ref()
+                .is_some_and(|l| !l.items.is_empty())
+        })
+    }
+
+    /// The CloudFront Functions of every cache behaviour, by name (the last `/` part of the
+    /// function ARN, the metrics' `FunctionName`), each once, in order of first use.
+    pub(crate) fn function_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for f in self
+            .behaviors()
+            .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
+        {
+            let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

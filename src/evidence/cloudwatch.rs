@@ -120,6 +120,20 @@ pub(crate) mod cf_metric {
     pub(crate) const FUNCTION_VALIDATION_ERRORS: &str = "FunctionValidationErrors";
     pub(crate) const FUNCTION_EXECUTION_ERRORS: &str = "FunctionExecutionErrors";
     pub(crate) const FUNCTION_THROTTLES: &str = "FunctionThrottles";
+    /// The Lambda@Edge error counts of a distribution (`DistributionId`, `Region=Global`,
+    /// Sum), published only in minutes with such errors.
+    pub(crate) const LAMBDA_EDGE_ERRORS: [&str; 3] = [
+        LAMBDA_VALIDATION_ERROR,
+        LAMBDA_EXECUTION_ERROR,
+        LAMBDA_THROTTLES,
+    ];
+    /// The error counts of a CloudFront Function (`FunctionName`, `Region=Global`, Sum),
+    /// published only in minutes with such errors.
+    pub(crate) const FUNCTION_ERRORS: [&str; 3] = [
+        FUNCTION_VALIDATION_ERRORS,
+        FUNCTION_EXECUTION_ERRORS,
+        FUNCTION_THROTTLES,
+    ];
 }
 
 /// One metric, one statistic, one region.
@@ -226,15 +240,47 @@ impl Series {
     }
 }
 
-/// Every series read in one triage.
+/// Every series read in one triage, and the metrics asked for that could not be read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
     series: BTreeMap<MetricQuery, Series>,
+    /// Asked for, and no series came back (a failed call, or not listed by `ListMetrics`).
+    unread: BTreeMap<MetricQuery, Unread>,
+}
+
+/// Why a metric that was asked for has no series in [`Metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unread {
+    /// The call that would have read it (`GetMetricData`, or the `ListMetrics` that was to
+    /// find it) failed; its error is a gap of the verdict.
+    Failed,
+    /// `ListMetrics` (`RecentlyActive=PT3H`) was asked and lists no such series: CloudWatch
+    /// holds no datapoint of it in the last three hours, which cover the whole window.
+    Unlisted,
+}
+
+/// How one metric reads in a triage's evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum MetricRead<'a> {
+    /// Never asked for.
+    NotAsked,
+    /// Asked for, and not read.
+    Unread(Unread),
+    /// Asked and answered; an empty series had no datapoint in the window.
+    Read(&'a Series),
 }
 
 impl Metrics {
     pub(crate) fn insert(&mut self, query: MetricQuery, series: Series) {
+        self.unread.remove(&query);
         self.series.insert(query, series);
+    }
+
+    /// Notes a metric that was asked for and not read; a series read for it stays.
+    pub(crate) fn mark_unread(&mut self, query: MetricQuery, why: Unread) {
+        if !self.series.contains_key(&query) {
+            self.unread.insert(query, why);
+        }
     }
 
     pub(crate) fn get(&self, query: &MetricQuery) -> Option<&Series> {
@@ -249,17 +295,29 @@ impl Metrics {
         dimensions: &[(&str, &str)],
         stat: &str,
     ) -> Option<&Series> {
-        let mut dims: Vec<(&str, &str)> = dimensions.to_vec();
-        dims.sort();
-        let stat = normalize_stat(stat);
-        self.series.iter().find_map(|(q, s)| {
-            let same_dims = q.dimensions.len() == dims.len()
-                && q.dimensions
-                    .iter()
-                    .zip(&dims)
-                    .all(|((k, v), (k2, v2))| k == k2 && v == v2);
-            (q.namespace == namespace && q.name == name && q.stat == stat && same_dims).then_some(s)
-        })
+        let key = QueryKey::new(namespace, name, dimensions, stat);
+        self.series
+            .iter()
+            .find_map(|(q, s)| key.matches(q).then_some(s))
+    }
+
+    /// How the metric `name`/`stat` with exactly `dimensions` reads, in any region: its
+    /// series, why it was not read, or that nobody asked for it.
+    pub(crate) fn read_state(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &[(&str, &str)],
+        stat: &str,
+    ) -> MetricRead<'_> {
+        if let Some(s) = self.find(namespace, name, dimensions, stat) {
+            return MetricRead::Read(s);
+        }
+        let key = QueryKey::new(namespace, name, dimensions, stat);
+        self.unread
+            .iter()
+            .find_map(|(q, why)| key.matches(q).then_some(MetricRead::Unread(*why)))
+            .unwrap_or(MetricRead::NotAsked)
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&MetricQuery, &Series)> {
@@ -268,6 +326,43 @@ impl Metrics {
 
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
+    }
+}
+
+/// A metric named the way rules name it (dimensions in any order), matched against queries.
+struct QueryKey<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    dimensions: Vec<(&'a str, &'a str)>,
+    stat: String,
+}
+
+impl<'a> QueryKey<'a> {
+    fn new(
+        namespace: &'a str,
+        name: &'a str,
+        dimensions: &[(&'a str, &'a str)],
+        stat: &str,
+    ) -> Self {
+        let mut dimensions = dimensions.to_vec();
+        dimensions.sort();
+        Self {
+            namespace,
+            name,
+            dimensions,
+            stat: normalize_stat(stat),
+        }
+    }
+
+    fn matches(&self, q: &MetricQuery) -> bool {
+        q.namespace == self.namespace
+            && q.name == self.name
+            && q.stat == self.stat
+            && q.dimensions.len() == self.dimensions.len()
+            && q.dimensions
+                .iter()
+                .zip(&self.dimensions)
+                .all(|((k, v), (k2, v2))| k == k2 && v == v2)
     }
 }
 
@@ -507,38 +602,10 @@ fn metric_query(id: usize, q: &MetricQuery) -> cw::MetricDataQuery {
         .build()
 }
 
-/// Merges one statistic's datapoints into the world's series for that metric.
+/// Merges one statistic's datapoints into the world's series for that metric. A query that
+/// came back empty still leaves its series (without datapoints): a replay lists it again.
 fn record_series(w: &mut World, region: &str, q: &MetricQuery, s: &Series) {
-    let series_region = (region != w.region).then(|| region.to_owned());
-    let dims: Vec<Dimension> = q
-        .dimensions
-        .iter()
-        .map(|(k, v)| Dimension {
-            name: k.clone(),
-            value: v.clone(),
-        })
-        .collect();
-    let idx = w.cloudwatch.metrics.iter().position(|m| {
-        m.namespace == q.namespace
-            && m.metric_name == q.name
-            && m.region == series_region
-            && same_dimensions(&m.dimensions, &q.dimensions)
-    });
-    let idx = match idx {
-        Some(i) => i,
-        None => {
-            w.cloudwatch.metrics.push(WorldSeries {
-                namespace: q.namespace.clone(),
-                metric_name: q.name.clone(),
-                dimensions: dims,
-                period: 60,
-                region: series_region,
-                datapoints: Vec::new(),
-            });
-            w.cloudwatch.metrics.len() - 1
-        }
-    };
-    let Some(series) = w.cloudwatch.metrics.get_mut(idx) else {
+    let Some(series) = world_series(w, region, &q.namespace, &q.name, &q.dimensions) else {
         return;
     };
     for (t, v) in &s.points {
@@ -555,4 +622,417 @@ fn record_series(w: &mut World, region: &str, q: &MetricQuery, s: &Series) {
         }
     }
     series.datapoints.sort_by_key(|d| d.timestamp);
+}
+
+/// The world's series of one metric in `region` (dimensions sorted by name), added without
+/// datapoints when the world has none yet.
+fn world_series<'w>(
+    w: &'w mut World,
+    region: &str,
+    namespace: &str,
+    name: &str,
+    dimensions: &[(String, String)],
+) -> Option<&'w mut WorldSeries> {
+    let series_region = (region != w.region).then(|| region.to_owned());
+    let idx = w.cloudwatch.metrics.iter().position(|m| {
+        m.namespace == namespace
+            && m.metric_name == name
+            && m.region == series_region
+            && same_dimensions(&m.dimensions, dimensions)
+    });
+    let idx = match idx {
+        Some(i) => i,
+        None => {
+            w.cloudwatch.metrics.push(WorldSeries {
+                namespace: namespace.to_owned(),
+                metric_name: name.to_owned(),
+                dimensions: dimensions
+                    .iter()
+                    .map(|(k, v)| Dimension {
+                        name: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+                period: 60,
+                region: series_region,
+                datapoints: Vec::new(),
+            });
+            w.cloudwatch.metrics.len() - 1
+        }
+    };
+    w.cloudwatch.metrics.get_mut(idx)
+}
+
+// ---------------------------------------------------------------- ListMetrics
+
+/// How far back `ListMetrics` looks (`RecentlyActive`, the only value CloudWatch takes): a
+/// series with no datapoint in the last three hours is not listed.
+pub(crate) const RECENTLY_ACTIVE_HOURS: i64 = 3;
+
+/// A dimension filter of `ListMetrics`: with a value it matches that value only, without
+/// one any value of the dimension.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DimensionFilter {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+impl DimensionFilter {
+    pub(crate) fn new(name: &str, value: Option<&str>) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+        }
+    }
+}
+
+/// What `ListMetrics` is asked, always with `RecentlyActive=PT3H`: the series of a namespace
+/// (and of one metric name, if given) that have every filtered dimension; they may have
+/// other dimensions too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricListing {
+    pub namespace: String,
+    pub metric_name: Option<String>,
+    pub dimensions: Vec<DimensionFilter>,
+}
+
+impl MetricListing {
+    /// Whether a series of `namespace`/`name` with `dimensions` is one this listing names.
+    fn lists(&self, namespace: &str, name: &str, dimensions: &[Dimension]) -> bool {
+        namespace == self.namespace
+            && self.metric_name.as_deref().is_none_or(|n| n == name)
+            && self.dimensions.iter().all(|f| {
+                dimensions
+                    .iter()
+                    .any(|d| d.name == f.name && f.value.as_deref().is_none_or(|v| v == d.value))
+            })
+    }
+}
+
+/// One series `ListMetrics` names: a metric and its whole dimension set (sorted by name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListedMetric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+}
+
+impl ListedMetric {
+    fn new(
+        namespace: &str,
+        name: &str,
+        dimensions: impl Iterator<Item = (String, String)>,
+    ) -> Self {
+        let mut dimensions: Vec<(String, String)> = dimensions.collect();
+        dimensions.sort();
+        Self {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            dimensions,
+        }
+    }
+
+    /// Whether this is the series `query` reads (statistic and region aside).
+    pub(crate) fn is(&self, query: &MetricQuery) -> bool {
+        self.namespace == query.namespace
+            && self.name == query.name
+            && self.dimensions == query.dimensions
+    }
+}
+
+/// The series matching a listing, each once, sorted.
+pub struct ListMetrics;
+
+impl Operation for ListMetrics {
+    const OP: Op = Op::ListMetrics;
+    type Input = MetricListing;
+    type Output = Vec<ListedMetric>;
+
+    /// `REGION NAMESPACE METRIC FILTERS`: `*` for no metric name, the filters as `Name=Value`
+    /// or `Name` (any value), sorted and joined by `,` (`*` for none). For example
+    /// `us-east-1 AWS/CloudFront * FunctionName=rewrite`.
+    fn key(region: &str, l: &MetricListing) -> String {
+        let mut filters: Vec<String> = l
+            .dimensions
+            .iter()
+            .map(|f| match &f.value {
+                Some(v) => format!("{}={v}", f.name),
+                None => f.name.clone(),
+            })
+            .collect();
+        filters.sort();
+        let filters = if filters.is_empty() {
+            "*".to_owned()
+        } else {
+            filters.join(",")
+        };
+        format!(
+            "{region} {} {} {filters}",
+            l.namespace,
+            l.metric_name.as_deref().unwrap_or("*")
+        )
+    }
+
+    async fn sdk(sdk: &AwsSdk, region: &str, l: &MetricListing) -> Answer<Vec<ListedMetric>> {
+        let client = sdk.cw(region);
+        let filters: Vec<cw::DimensionFilter> = l
+            .dimensions
+            .iter()
+            .map(|f| {
+                cw::DimensionFilter::builder()
+                    .name(&f.name)
+                    .set_value(f.value.clone())
+                    .build()
+            })
+            .collect();
+        let mut out = Vec::new();
+        sdk.paginate(
+            |token| {
+                client
+                    .list_metrics()
+                    .namespace(&l.namespace)
+                    .set_metric_name(l.metric_name.clone())
+                    .set_dimensions(Some(filters.clone()))
+                    .recently_active(cw::RecentlyActive::Pt3H)
+                    .set_next_token(token)
+                    .send()
+                    .on_worker()
+            },
+            |r| super::sdk::marker(r.next_token()),
+            |r| {
+                out.extend(r.metrics().iter().filter_map(|m| {
+                    let dims = m
+                        .dimensions()
+                        .iter()
+                        .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())));
+                    Some(ListedMetric::new(m.namespace()?, m.metric_name()?, dims))
+                }));
+            },
+        )
+        .await?;
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The world's series in `region` that the listing names, with or without datapoints: a
+    /// world holds a series because CloudWatch had it (a recording writes every series it
+    /// listed or read), so `RecentlyActive` is not applied again.
+    fn world(w: &World, region: &str, l: &MetricListing) -> Answer<Vec<ListedMetric>> {
+        let mut out: Vec<ListedMetric> = w
+            .cloudwatch
+            .metrics
+            .iter()
+            .filter(|s| s.region.as_deref().unwrap_or(&w.region) == region)
+            .filter(|s| l.lists(&s.namespace, &s.metric_name, &s.dimensions))
+            .map(|s| {
+                ListedMetric::new(
+                    &s.namespace,
+                    &s.metric_name,
+                    s.dimensions
+                        .iter()
+                        .map(|d| (d.name.clone(), d.value.clone())),
+                )
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Every listed series is written (without datapoints unless a read adds them), so the
+    /// replay lists the same series.
+    fn record(rec: &mut Recording, region: &str, _: &MetricListing, out: &Vec<ListedMetric>) {
+        for m in out {
+            world_series(&mut rec.world, region, &m.namespace, &m.name, &m.dimensions);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::port::Port;
+    use crate::evidence::record::Recorder;
+
+    const WORLD: &str = r#"{"Format":"fivexx-world/1","Region":"eu-west-1","CloudWatch":{"Metrics":[
+        {"Namespace":"AWS/CloudFront","MetricName":"FunctionExecutionErrors","Region":"us-east-1",
+         "Dimensions":[{"Name":"Region","Value":"Global"},{"Name":"FunctionName","Value":"rewrite"}]},
+        {"Namespace":"AWS/CloudFront","MetricName":"FunctionInvocations","Region":"us-east-1",
+         "Dimensions":[{"Name":"FunctionName","Value":"rewrite"},{"Name":"Region","Value":"Global"}],
+         "Datapoints":[{"Timestamp":"2026-11-22T12:00:00Z","Sum":5}]},
+        {"Namespace":"AWS/CloudFront","MetricName":"FunctionExecutionErrors","Region":"us-east-1",
+         "Dimensions":[{"Name":"FunctionName","Value":"other"},{"Name":"Region","Value":"Global"}]},
+        {"Namespace":"AWS/CloudFront","MetricName":"LambdaExecutionError","Region":"us-east-1",
+         "Dimensions":[{"Name":"DistributionId","Value":"E1"},{"Name":"Region","Value":"Global"}]},
+        {"Namespace":"AWS/CloudFront","MetricName":"FunctionExecutionErrors",
+         "Dimensions":[{"Name":"FunctionName","Value":"rewrite"},{"Name":"Region","Value":"Global"}]}
+    ]}}"#;
+
+    fn listing(name: Option<&str>, filters: &[(&str, Option<&str>)]) -> MetricListing {
+        MetricListing {
+            namespace: "AWS/CloudFront".into(),
+            metric_name: name.map(str::to_owned),
+            dimensions: filters
+                .iter()
+                .map(|(k, v)| DimensionFilter::new(k, *v))
+                .collect(),
+        }
+    }
+
+    fn names(out: &[ListedMetric]) -> Vec<String> {
+        out.iter()
+            .map(|m| {
+                let dims: Vec<String> = m
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("{} {}", m.name, dims.join(","))
+            })
+            .collect()
+    }
+
+    fn listed(w: &World, region: &str, l: &MetricListing) -> Vec<String> {
+        names(&ListMetrics::world(w, region, l).unwrap())
+    }
+
+    #[test]
+    fn a_filter_with_a_value_matches_that_value_only() {
+        let w = World::parse(WORLD).unwrap();
+        let out = ListMetrics::world(
+            &w,
+            "us-east-1",
+            &listing(None, &[("FunctionName", Some("rewrite"))]),
+        )
+        .unwrap();
+        // Every series with that dimension, whatever else it has, with or without datapoints.
+        assert_eq!(
+            names(&out),
+            [
+                "FunctionExecutionErrors FunctionName=rewrite,Region=Global",
+                "FunctionInvocations FunctionName=rewrite,Region=Global",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_filter_without_a_value_matches_any_value() {
+        let w = World::parse(WORLD).unwrap();
+        let out = ListMetrics::world(
+            &w,
+            "us-east-1",
+            &listing(Some("FunctionExecutionErrors"), &[("FunctionName", None)]),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                "FunctionExecutionErrors FunctionName=other,Region=Global",
+                "FunctionExecutionErrors FunctionName=rewrite,Region=Global",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_series_needs_every_filtered_dimension_not_an_exact_set() {
+        let w = World::parse(WORLD).unwrap();
+        let both = listing(
+            None,
+            &[("DistributionId", Some("E1")), ("Region", Some("Global"))],
+        );
+        assert_eq!(
+            names(&ListMetrics::world(&w, "us-east-1", &both).unwrap()),
+            ["LambdaExecutionError DistributionId=E1,Region=Global"]
+        );
+        let missing_one = listing(
+            None,
+            &[("DistributionId", Some("E1")), ("FunctionName", None)],
+        );
+        assert!(listed(&w, "us-east-1", &missing_one).is_empty());
+        let other_value = listing(None, &[("DistributionId", Some("E2"))]);
+        assert!(listed(&w, "us-east-1", &other_value).is_empty());
+    }
+
+    #[test]
+    fn a_listing_answers_from_the_region_asked_only() {
+        let w = World::parse(WORLD).unwrap();
+        let l = listing(
+            Some("FunctionExecutionErrors"),
+            &[("FunctionName", Some("rewrite"))],
+        );
+        // One series in us-east-1 (its `Region`), one in the world's own region.
+        assert_eq!(listed(&w, "us-east-1", &l).len(), 1);
+        assert_eq!(listed(&w, "eu-west-1", &l).len(), 1);
+        assert!(listed(&w, "ap-south-1", &l).is_empty());
+        let other_namespace = MetricListing {
+            namespace: "AWS/Lambda".into(),
+            ..l
+        };
+        assert!(listed(&w, "us-east-1", &other_namespace).is_empty());
+    }
+
+    #[test]
+    fn the_errors_key_names_region_namespace_metric_and_filters() {
+        let l = listing(None, &[("Region", Some("Global")), ("FunctionName", None)]);
+        assert_eq!(
+            ListMetrics::key("us-east-1", &l),
+            "us-east-1 AWS/CloudFront * FunctionName,Region=Global"
+        );
+        let w = World::parse(
+            r#"{"Format":"fivexx-world/1","Region":"us-east-1","Errors":{"cloudwatch:ListMetrics":
+                {"us-east-1 AWS/CloudFront * FunctionName,Region=Global":{"Code":"AccessDenied"}}}}"#,
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(w.call::<ListMetrics>("us-east-1", &l))
+            .unwrap_err();
+        assert_eq!(err.code, "AccessDenied");
+        assert!(
+            rt.block_on(w.call::<ListMetrics>("us-east-1", &listing(None, &[])))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_listed_series_read_empty_is_recorded_and_listed_again() {
+        let w = World::parse(WORLD).unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-22T13:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let rec = Recorder::new(&w, "eu-west-1", None, now);
+        let l = listing(None, &[("FunctionName", Some("rewrite"))]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let listed = rt
+            .block_on(rec.call::<ListMetrics>("us-east-1", &l))
+            .unwrap();
+        let errors = MetricQuery::new(
+            "us-east-1",
+            "AWS/CloudFront",
+            "FunctionExecutionErrors",
+            &[("FunctionName", "rewrite"), ("Region", "Global")],
+            "Sum",
+        );
+        let request = MetricRequest {
+            queries: vec![errors],
+            window: Window {
+                start: now - chrono::Duration::hours(2),
+                end: now,
+            },
+        };
+        let read = rt
+            .block_on(rec.call::<GetMetricData>("us-east-1", &request))
+            .unwrap();
+        assert!(read[0].is_empty());
+        let replay = World::parse(&rec.world().to_json()).unwrap();
+        assert_eq!(
+            ListMetrics::world(&replay, "us-east-1", &l).unwrap(),
+            listed
+        );
+    }
 }

@@ -54,6 +54,8 @@ pub enum Op {
     ListResourceRecordSets,
     GetMetricData,
     DescribeAlarms,
+    /// `ListMetrics`: which series exist (the edge-function metrics of a distribution).
+    ListMetrics,
     GetRestApis,
     GetStage,
     GetResources,
@@ -67,7 +69,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(crate) const ALL: [Op; 29] = [
+    pub(crate) const ALL: [Op; 30] = [
         Op::DescribeLoadBalancers,
         Op::DescribeLoadBalancerAttributes,
         Op::DescribeListeners,
@@ -87,6 +89,7 @@ impl Op {
         Op::ListResourceRecordSets,
         Op::GetMetricData,
         Op::DescribeAlarms,
+        Op::ListMetrics,
         Op::GetRestApis,
         Op::GetStage,
         Op::GetResources,
@@ -128,6 +131,7 @@ impl Op {
             Op::ListResourceRecordSets => "route53:ListResourceRecordSets",
             Op::GetMetricData => "cloudwatch:GetMetricData",
             Op::DescribeAlarms => "cloudwatch:DescribeAlarms",
+            Op::ListMetrics => "cloudwatch:ListMetrics",
             Op::GetRestApis => "apigateway:GetRestApis",
             Op::GetStage => "apigateway:GetStage",
             Op::GetResources => "apigateway:GetResources",

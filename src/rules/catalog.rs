@@ -241,7 +241,8 @@ pub fn markdown() -> String {
 fn metrics_section() -> String {
     use crate::evidence::elb::TargetGroup;
     use crate::evidence::gather::{
-        alb_queries, api_queries, clb_queries, cloudfront_queries, lambda_queries,
+        alb_queries, api_queries, clb_queries, cloudfront_queries, function_queries,
+        lambda_edge_queries, lambda_queries,
     };
     use crate::evidence::{AlbEvidence, TargetGroupEvidence};
     let group = |kind: &str| TargetGroupEvidence {
@@ -301,6 +302,15 @@ fn metrics_section() -> String {
          target group also {}.\n\
          - **Per distribution** (`AWS/CloudFront` in us-east-1, dimensions `DistributionId` and \
          `Region=Global`): {}.\n\
+         - **Per edge function of a distribution**, only when a cache behaviour has one: \
+         `ListMetrics` (us-east-1, `AWS/CloudFront`, last three hours; by `DistributionId` for \
+         Lambda@Edge, by `FunctionName` for each CloudFront Function) finds which of these \
+         exist, and those are read: Lambda@Edge {}; CloudFront Function {}. One not listed \
+         had no datapoint in three hours and reads as 0, as does one read without datapoints \
+         (CloudFront publishes these counts only when errors occur). When nothing but the \
+         configuration is read for the origins (S3 origins, no origin request policy), all are \
+         read at once without `ListMetrics`, to save a wave. \
+         The per-region `AWS/Lambda` metrics of a Lambda@Edge function are not read.\n\
          - **Per API stage** (`AWS/ApiGateway`, dimensions `ApiName` and `Stage` for a REST \
          API): {}; an HTTP API's are the same by `ApiId` and `Stage`, with the error counts \
          spelled `5xx` and `4xx` (`5XXError` is read too, an older spelling of HTTP APIs' errors).\n\
@@ -314,6 +324,8 @@ fn metrics_section() -> String {
         list(&per_group),
         list(&lambda_extra),
         list(&cloudfront_queries("ID")),
+        list(&lambda_edge_queries("ID")),
+        list(&function_queries("NAME")),
         list(&api_queries("us-east-1", false, "API", Some("prod"))),
         list(&lambda_queries("us-east-1", "fn")),
         list(&clb_queries("us-east-1", "NAME")),

@@ -89,6 +89,7 @@ fn unchecked(source: &'static str, what: impl Into<String>) -> Option<Why> {
 const METRICS: &str = "cloudwatch:GetMetricData";
 const TARGET_HEALTH: &str = "elasticloadbalancing:DescribeTargetHealth";
 const CERTIFICATES: &str = "acm:DescribeCertificate";
+const LIST_METRICS: &str = "cloudwatch:ListMetrics";
 
 /// The rules of the front doors in `ctx` that produced no draft, with why.
 pub(crate) fn ruled_out(ctx: &Ctx<'_>, drafts: &[Draft]) -> Vec<RuledOut> {
@@ -258,9 +259,19 @@ fn alb(a: &AlbCtx<'_>, id: &str) -> Option<Why> {
                 excluded(format!("no ELB 504 in {w} min"))
             } else if s.p504 < super::signals::DOMINANT {
                 excluded(elb_count(a, 504, s.elb_504, s.p504))
+            } else if s.conn_errors > 0.0 {
+                excluded(format!(
+                    "the ELB 504 come with TargetConnectionErrorCount {} in {w} min: connections fail, answers are not slow",
+                    count(s.conn_errors)
+                ))
+            } else if hs.iter().any(|(_, h)| h.n("unhealthy") > 0) {
+                excluded(format!(
+                    "routed targets fail health checks: {}",
+                    group_states(&hs)
+                ))
             } else {
                 excluded(format!(
-                    "ELB 504 with connection errors or unhealthy targets, and TargetResponseTime Maximum {} under the idle timeout {}",
+                    "TargetResponseTime Maximum {} stays under the idle timeout {}",
                     s.trt_max.map_or_else(|| "not measured".to_owned(), secs),
                     secs(s.idle_timeout)
                 ))
@@ -491,9 +502,13 @@ fn cloudfront(ctx: &Ctx<'_>, cf: &CfCtx<'_>, id: &str) -> Option<Why> {
             .clone()
             .unwrap_or_else(|| "http-only".into())
     };
-    let behaviors: Vec<_> = cfg.behaviors().collect();
     match id {
         "cf.origin_cert_expired" | "cf.origin_cert_hostname_mismatch" => {
+            if custom.is_empty() {
+                return excluded(
+                    "no custom origin: CloudFront's own and S3's certificates are AWS's to renew",
+                );
+            }
             if custom.iter().all(|(_, c)| policy(c) == "http-only") {
                 return excluded(
                     "CloudFront reaches every custom origin over HTTP (http-only): no origin certificate in play",
@@ -632,35 +647,41 @@ fn cloudfront(ctx: &Ctx<'_>, cf: &CfCtx<'_>, id: &str) -> Option<Why> {
                 ", not following load"
             }
         )),
+        "cf.origin_passthrough"
+            if !cf
+                .dist
+                .origins
+                .iter()
+                .any(|l| l.alb_arn.is_some() || l.classic_name.is_some() || l.api.is_some()) =>
+        {
+            excluded("no origin is a load balancer or API stage of this account to link to")
+        }
         "cf.origin_passthrough" => excluded(format!(
             "the origins' own 5xx do not match CloudFront's {} in {w} min (no shared onset, correlation or count of the same size)",
             count(s.errors_5xx)
         )),
-        "cf.function_error" => {
-            let functions = behaviors
-                .iter()
-                .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
-                .count();
-            if functions == 0 {
-                excluded("no CloudFront Function is associated with any cache behaviour")
+        "cf.function_error"
+        | "cf.lambda_edge_validation_error"
+        | "cf.lambda_edge_execution_or_throttle" => {
+            let functions = id == "cf.function_error";
+            let keep = |m: &super::signals::EdgeMetric| m.function.is_some() == functions;
+            let what = if functions {
+                "CloudFront Function"
             } else {
-                unchecked(
-                    METRICS,
-                    format!("the errors of the {functions} associated CloudFront Function(s)"),
-                )
+                "Lambda@Edge function"
+            };
+            if !s.edge.metrics.iter().any(keep) {
+                return excluded(format!("no {what} is associated with any cache behaviour"));
             }
-        }
-        "cf.lambda_edge_validation_error" | "cf.lambda_edge_execution_or_throttle" => {
-            let edge = behaviors.iter().any(|b| {
-                b.lambda_function_associations
-                    .as_ref()
-                    .is_some_and(|l| !l.items.is_empty())
-            });
-            if edge {
-                unchecked(METRICS, "the Lambda@Edge error metrics of the distribution")
-            } else {
-                excluded("no Lambda@Edge function is associated with any cache behaviour")
+            if let Some(missing) = s.edge.unread(keep) {
+                let source = if ctx.e.gaps.iter().any(|g| g.source == LIST_METRICS) {
+                    LIST_METRICS
+                } else {
+                    METRICS
+                };
+                return unchecked(source, missing);
             }
+            excluded(s.edge.lines(keep).join("; "))
         }
         _ => None,
     }

@@ -9,11 +9,16 @@ use futures::future::join_all;
 
 use super::alb::alb_pipeline;
 use super::calls::Calls;
-use super::metrics::{add_missing, cloudfront_queries, metric_calls};
+use super::metrics::{
+    add_missing, cloudfront_queries, function_queries, lambda_edge_queries, metric_calls,
+    metric_calls_each,
+};
 use crate::evidence::apigw::GetRestApis;
 use crate::evidence::clb::{ClassicLoadBalancers, DescribeClassicLoadBalancers};
 use crate::evidence::cloudfront::{GetDistributionConfig, GetOriginRequestPolicy, Origin};
-use crate::evidence::cloudwatch::{MetricQuery, Series};
+use crate::evidence::cloudwatch::{
+    DimensionFilter, ListMetrics, MetricListing, MetricQuery, Series, Unread,
+};
 use crate::evidence::elb::ListLoadBalancers;
 use crate::evidence::elb::LoadBalancer;
 use crate::evidence::port::{Answer, Op, Port, SourceError, Window};
@@ -22,7 +27,7 @@ use crate::evidence::route53::{
 };
 use crate::evidence::{AlbEvidence, ClbEvidence, DistributionEvidence, OriginLink};
 use crate::names::{self, GLOBAL_REGION, fqdn};
-use crate::scope::{ApiRef, ClbRef};
+use crate::scope::{ApiRef, CLOUDFRONT_NAMESPACE, ClbRef};
 
 /// What a custom origin's domain name is, before any lookup.
 enum OriginName {
@@ -89,6 +94,8 @@ pub(super) struct CloudFrontPart {
     /// API Gateway stages behind origins.
     pub(super) apis: Vec<crate::evidence::ApiEvidence>,
     pub(super) read: Vec<(MetricQuery, Series)>,
+    /// Edge-function metrics asked for and not read, and why.
+    pub(super) unread: Vec<(MetricQuery, Unread)>,
     pub(super) depth: usize,
 }
 
@@ -266,34 +273,167 @@ pub(super) async fn cloudfront<P: Port>(
         })
         .collect();
     let early_arns = early_known.clone();
-    let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
-        alb_pipeline(ctx, &mut early, horizon, true, &[], window),
-        origins_after_wave1(ctx, &mut dists, &mut linked, after)
-    );
-    early.extend(late);
-    read.extend(early_read);
-    read.extend(late_read);
-    let ((classic, classic_depth, classic_read), api) = futures::join!(
-        classic_origins(ctx, &mut dists, window),
-        api_origins(ctx, &dists_api_origins, &early_arns, horizon, window)
-    );
-    read.extend(classic_read);
-    let mut albs = early;
-    let mut apis = Vec::new();
-    let mut api_depth = 0;
-    if let Some(api) = api {
-        read.extend(api.read);
-        albs.extend(api.albs);
-        apis = api.apis;
-        api_depth = 1 + api.depth;
-    }
+    // Finding the edge series first takes a wave; it is free when the origins take a wave
+    // after the configs anyway (at most one more for a Route 53 lookup that leads nowhere).
+    // Otherwise the series are read at once, one wave.
+    let origins_wait = !after.wave2.policy_ids.is_empty()
+        || !after.wave2.lookups.is_empty()
+        || !after.wave2.regions.is_empty()
+        || !early.is_empty()
+        || !dists_api_origins.is_empty()
+        || dists.iter().flat_map(|d| &d.origins).any(|o| o.unmatched);
+    let edge = edge_listings(&dists, &cf_queries);
+    let origins = async {
+        let ((early_depth, early_read), (late, late_depth, late_read)) = futures::join!(
+            alb_pipeline(ctx, &mut early, horizon, true, &[], window),
+            origins_after_wave1(ctx, &mut dists, &mut linked, after)
+        );
+        early.extend(late);
+        read.extend(early_read);
+        read.extend(late_read);
+        let ((classic, classic_depth, classic_read), api) = futures::join!(
+            classic_origins(ctx, &mut dists, window),
+            api_origins(ctx, &dists_api_origins, &early_arns, horizon, window)
+        );
+        read.extend(classic_read);
+        let mut albs = early;
+        let mut apis = Vec::new();
+        let mut api_depth = 0;
+        if let Some(api) = api {
+            read.extend(api.read);
+            albs.extend(api.albs);
+            apis = api.apis;
+            api_depth = 1 + api.depth;
+        }
+        let depth = (early_depth.max(late_depth) + classic_depth).max(api_depth);
+        (albs, classic, apis, depth)
+    };
+    // The edge-function metrics go beside the origins, from the configs on.
+    let ((albs, classic, apis, origin_depth), edge) =
+        futures::join!(origins, edge_metrics(ctx, edge, origins_wait, window));
+    read.extend(edge.read);
     CloudFrontPart {
         dists,
         albs,
         classic,
         apis,
         read,
-        depth: 1 + (early_depth.max(late_depth) + classic_depth).max(api_depth),
+        unread: edge.unread,
+        depth: 1 + origin_depth.max(edge.depth),
+    }
+}
+
+/// One `ListMetrics` of the edge-function metrics, and the series it may list that the
+/// triage reads.
+struct EdgeListing {
+    listing: MetricListing,
+    /// The resource a failure is about (the distribution id, or the function's name).
+    resource: String,
+    wanted: Vec<MetricQuery>,
+}
+
+/// The listings for the distributions' edge functions (none for a distribution without
+/// any): one per distribution with Lambda@Edge, by `DistributionId`; one per CloudFront
+/// Function, by `FunctionName` (a function on two distributions is listed once). Metrics in
+/// `read` (the alarm's own, read in wave 1) are not asked again.
+fn edge_listings(dists: &[DistributionEvidence], read: &[MetricQuery]) -> Vec<EdgeListing> {
+    let mut out: Vec<EdgeListing> = Vec::new();
+    let mut push = |filter: (&str, &str), wanted: Vec<MetricQuery>| {
+        let wanted: Vec<MetricQuery> = wanted.into_iter().filter(|q| !read.contains(q)).collect();
+        if wanted.is_empty() || out.iter().any(|l| l.wanted == wanted) {
+            return;
+        }
+        out.push(EdgeListing {
+            listing: MetricListing {
+                namespace: CLOUDFRONT_NAMESPACE.to_owned(),
+                metric_name: None,
+                dimensions: vec![DimensionFilter::new(filter.0, Some(filter.1))],
+            },
+            resource: filter.1.to_owned(),
+            wanted,
+        });
+    };
+    for d in dists {
+        let Some(cfg) = &d.config else { continue };
+        if cfg.has_lambda_edge() {
+            push(("DistributionId", &d.id), lambda_edge_queries(&d.id));
+        }
+        for f in cfg.function_names() {
+            push(("FunctionName", f), function_queries(f));
+        }
+    }
+    out
+}
+
+/// What [`edge_metrics`] read.
+struct EdgePart {
+    /// Waves after the configs: 0 without edge functions, 1 when nothing wanted is listed.
+    depth: usize,
+    read: Vec<(MetricQuery, Series)>,
+    unread: Vec<(MetricQuery, Unread)>,
+}
+
+/// The edge-function metrics. With `discover`, `ListMetrics` says which of the wanted series
+/// CloudWatch has (in the last three hours), and only those are read with `GetMetricData`; a
+/// wanted series not listed is [`Unread::Unlisted`]. Without, every wanted series is read at
+/// once (one wave, for a triage that would otherwise end with the configs). A series whose
+/// listing or read failed is [`Unread::Failed`] (the failure is a gap).
+async fn edge_metrics<P: Port>(
+    ctx: &Calls<'_, P>,
+    listings: Vec<EdgeListing>,
+    discover: bool,
+    window: Window,
+) -> EdgePart {
+    let mut part = EdgePart {
+        depth: 0,
+        read: Vec::new(),
+        unread: Vec::new(),
+    };
+    if listings.is_empty() {
+        return part;
+    }
+    part.depth = 1;
+    if !discover {
+        let wanted: Vec<MetricQuery> = listings.into_iter().flat_map(|l| l.wanted).collect();
+        read_edge_series(ctx, &wanted, window, &mut part).await;
+        return part;
+    }
+    let answers = join_all(
+        listings
+            .iter()
+            .map(|l| ctx.read::<ListMetrics>(GLOBAL_REGION, &l.listing, Some(&l.resource))),
+    )
+    .await;
+    let mut to_read: Vec<MetricQuery> = Vec::new();
+    for (l, listed) in listings.into_iter().zip(answers) {
+        for q in l.wanted {
+            match &listed {
+                None => part.unread.push((q, Unread::Failed)),
+                Some(listed) if listed.iter().any(|m| m.is(&q)) => to_read.push(q),
+                Some(_) => part.unread.push((q, Unread::Unlisted)),
+            }
+        }
+    }
+    if to_read.is_empty() {
+        return part;
+    }
+    part.depth = 2;
+    read_edge_series(ctx, &to_read, window, &mut part).await;
+    part
+}
+
+/// Reads `queries` into `part`: each series, or [`Unread::Failed`] for a failed call.
+async fn read_edge_series<P: Port>(
+    ctx: &Calls<'_, P>,
+    queries: &[MetricQuery],
+    window: Window,
+    part: &mut EdgePart,
+) {
+    for (q, s) in metric_calls_each(ctx, queries, window).await {
+        match s {
+            Some(s) => part.read.push((q, s)),
+            None => part.unread.push((q, Unread::Failed)),
+        }
     }
 }
 

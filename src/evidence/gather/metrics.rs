@@ -31,12 +31,26 @@ pub(super) fn add_missing(queries: &mut Vec<MetricQuery>, extra: &[MetricQuery])
     }
 }
 
-/// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent.
+/// Every query of `queries`, grouped by region, at most 500 a call, all calls concurrent;
+/// the queries of a failed call are left out (the failure is a gap).
 pub(super) async fn metric_calls<P: Port>(
     ctx: &Calls<'_, P>,
     queries: &[MetricQuery],
     window: Window,
 ) -> Vec<(MetricQuery, Series)> {
+    metric_calls_each(ctx, queries, window)
+        .await
+        .into_iter()
+        .filter_map(|(q, s)| Some((q, s?)))
+        .collect()
+}
+
+/// [`metric_calls`], keeping every query: `None` for those of a failed call.
+pub(super) async fn metric_calls_each<P: Port>(
+    ctx: &Calls<'_, P>,
+    queries: &[MetricQuery],
+    window: Window,
+) -> Vec<(MetricQuery, Option<Series>)> {
     let mut by_region: BTreeMap<&str, Vec<&MetricQuery>> = BTreeMap::new();
     for q in queries {
         by_region.entry(q.region.as_str()).or_default().push(q);
@@ -56,8 +70,14 @@ pub(super) async fn metric_calls<P: Port>(
     .await;
     let mut out = Vec::new();
     for ((_, request), answer) in batches.into_iter().zip(answers) {
-        if let Some(series) = answer {
-            out.extend(request.queries.into_iter().zip(series));
+        match answer {
+            Some(series) => out.extend(
+                request
+                    .queries
+                    .into_iter()
+                    .zip(series.into_iter().map(Some)),
+            ),
+            None => out.extend(request.queries.into_iter().map(|q| (q, None))),
         }
     }
     out
@@ -303,6 +323,28 @@ pub(crate) fn cloudfront_queries(distribution_id: &str) -> Vec<MetricQuery> {
         ));
     }
     out
+}
+
+/// The Lambda@Edge error queries of a distribution (us-east-1, `Region=Global`, Sum).
+pub(crate) fn lambda_edge_queries(distribution_id: &str) -> Vec<MetricQuery> {
+    edge_queries(
+        &cf_metric::LAMBDA_EDGE_ERRORS,
+        ("DistributionId", distribution_id),
+    )
+}
+
+/// The error queries of a CloudFront Function (us-east-1, `Region=Global`, Sum).
+pub(crate) fn function_queries(function_name: &str) -> Vec<MetricQuery> {
+    edge_queries(&cf_metric::FUNCTION_ERRORS, ("FunctionName", function_name))
+}
+
+/// The sums of `names` with dimensions `of` and `Region=Global`, in us-east-1.
+fn edge_queries(names: &[&str], of: (&str, &str)) -> Vec<MetricQuery> {
+    let dims = [of, ("Region", "Global")];
+    names
+        .iter()
+        .map(|m| MetricQuery::new(GLOBAL_REGION, CLOUDFRONT_NAMESPACE, m, &dims, "Sum"))
+        .collect()
 }
 
 /// The metric queries for one API stage (`docs/rules.md`, "Metrics read"): REST APIs by

@@ -32,6 +32,14 @@
 //!      waves in all). Beside them: GetOriginRequestPolicy, ListResourceRecordSets for custom
 //!      origin names, DescribeLoadBalancers of other regions; an origin found that way takes
 //!      its ALB waves after them (4 waves; 5 for an alias into a region not listed yet).
+//!   3. Beside 2, from the configs on, the edge functions of a distribution that has any
+//!      (none otherwise): ListMetrics (us-east-1, `AWS/CloudFront`; by `DistributionId` when a
+//!      behaviour has Lambda@Edge, by `FunctionName` for each CloudFront Function), then
+//!      GetMetricData of the error series listed (none listed: no second call), 3 waves in
+//!      all: no more than an ALB origin takes, one more than a Route 53 lookup that leads
+//!      nowhere. When nothing else follows the configs (S3 origins, no origin request
+//!      policy), the error series are read at once instead, without ListMetrics: 2 waves
+//!      instead of 1.
 //!
 //! Every alarm in scope is described too (`DescribeAlarms`, see [`alarm`]), in the first wave
 //! beside the calls above: it adds a call, never a wave. An alarm whose payload names no metric
@@ -61,7 +69,8 @@ use self::apigw::ApiScope;
 use self::calls::Calls;
 use self::cloudfront::CloudFrontScope;
 pub(crate) use self::metrics::{
-    alb_queries, api_queries, clb_queries, cloudfront_queries, lambda_queries,
+    alb_queries, api_queries, clb_queries, cloudfront_queries, function_queries,
+    lambda_edge_queries, lambda_queries,
 };
 use super::cloudwatch::{MetricQuery, Metrics};
 use super::port::{Port, Window};
@@ -232,6 +241,9 @@ async fn run<P: Port>(
         distributions = cf.dists;
         for (q, s) in cf.read {
             metrics.insert(q, s);
+        }
+        for (q, why) in cf.unread {
+            metrics.mark_unread(q, why);
         }
         albs.extend(cf.albs);
         cf_classic = cf.classic;

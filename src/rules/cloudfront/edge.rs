@@ -3,61 +3,24 @@
 
 use super::*;
 use crate::evidence::cloudwatch::cf_metric;
+use crate::rules::signals::EdgeMetric;
 
-/// What a distribution runs at the edge, and how its edge metrics read. Lambda@Edge and
-/// CloudFront Functions rules fire only with their metrics in the evidence.
-struct Edge<'c, 'e> {
-    ctx: &'c Ctx<'e>,
-    cf: &'c CfCtx<'e>,
-    /// A cache behaviour has a Lambda@Edge association.
-    has_lambda: bool,
-    /// The CloudFront Functions associated, by name.
-    functions: Vec<&'c str>,
+/// Notes on a finding that rests on "no edge-function errors": what each edge-function metric
+/// read (a count asked and empty reads as 0, and the line says why), and, when one was not
+/// read, that it is missing. A distribution without edge functions gets nothing: nothing was
+/// asked about them.
+pub(in crate::rules) fn note_no_edge_errors(d: &mut Draft, s: &CfSignals) {
+    note_edge(d, s, |_| true);
 }
 
-impl<'c, 'e> Edge<'c, 'e> {
-    fn of(ctx: &'c Ctx<'e>, cf: &'c CfCtx<'e>) -> Option<Self> {
-        let cfg = cf.dist.config.as_ref()?;
-        let behaviors: Vec<&CacheBehavior> = cfg.behaviors().collect();
-        let has_lambda = behaviors.iter().any(|b| {
-            b.lambda_function_associations
-                .as_ref()
-                .is_some_and(|l| !l.items.is_empty())
-        });
-        let functions = behaviors
-            .iter()
-            .flat_map(|b| b.function_associations.iter().flat_map(|f| &f.items))
-            .map(|f| f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn))
-            .collect();
-        Some(Self {
-            ctx,
-            cf,
-            has_lambda,
-            functions,
-        })
+/// What the edge-function metrics `keep` selects read, as evidence lines, and those not
+/// read as one missing input of `d`.
+fn note_edge(d: &mut Draft, s: &CfSignals, keep: impl Fn(&EdgeMetric) -> bool) {
+    for line in s.edge.lines(&keep) {
+        d.evidence(line);
     }
-
-    /// The window's sum of a CloudFront metric with these dimensions.
-    fn sum(&self, name: &str, dims: &[(&str, &str)]) -> f64 {
-        crate::rules::signals::View {
-            series: self
-                .ctx
-                .e
-                .metrics
-                .find(crate::scope::CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
-        }
-        .sum(self.cf.s.w)
-    }
-
-    /// The window's sum of a distribution-wide metric.
-    fn dist_sum(&self, name: &str) -> f64 {
-        self.sum(
-            name,
-            &[
-                ("DistributionId", self.cf.dist.id.as_str()),
-                ("Region", "Global"),
-            ],
-        )
+    if let Some(unread) = s.edge.unread(&keep) {
+        d.missing(unread);
     }
 }
 
@@ -68,21 +31,18 @@ pub(in crate::rules) const LAMBDA_EDGE_VALIDATION_ERROR: Rule = Rule {
     codes: &[502],
     sub_cause_of: None,
     cause: "A Lambda@Edge function on the distribution returns a response that CloudFront rejects as invalid, so viewers get 502.",
-    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`) summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
+    needs: "Needs a Lambda@Edge association on some cache behaviour, and `LambdaValidationError` (AWS/CloudFront, `DistributionId`, `Region=Global`, read as under \"Metrics read\") summing above 0 over the window. A dominant 502 rate, or a step onset without load correlation, adds confidence.",
     differs: "The function ran but built a bad response (502). Crashes and throttles are `cf.lambda_edge_execution_or_throttle` (503), and CloudFront Functions belong to `cf.function_error`.",
     detect: Detect::Distribution(lambda_edge_validation_error),
 };
 
 fn lambda_edge_validation_error(
-    ctx: &Ctx<'_>,
+    _: &Ctx<'_>,
     cf: &CfCtx<'_>,
     _: &[OriginCtx<'_, '_>],
 ) -> Vec<Draft> {
-    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
-        return Vec::new();
-    };
     let s = &cf.s;
-    let validation = edge.dist_sum(cf_metric::LAMBDA_VALIDATION_ERROR);
+    let validation = s.edge.sum(None, cf_metric::LAMBDA_VALIDATION_ERROR);
     if validation <= 0.0 {
         return Vec::new();
     }
@@ -97,7 +57,11 @@ fn lambda_edge_validation_error(
         count(validation),
         s.w.minutes()
     );
-    d.evidence(format!("LambdaValidationError: {}", count(validation)));
+    d.evidence(format!(
+        "LambdaValidationError: {} in {} min",
+        count(validation),
+        s.w.minutes()
+    ));
     config_pattern(&mut d, s, 502);
     d.step("Roll back the function to its previous version in the cache behaviour, then check the response it builds (status, headers, body size limits).");
     vec![d]
@@ -110,22 +74,19 @@ pub(in crate::rules) const LAMBDA_EDGE_EXECUTION_OR_THROTTLE: Rule = Rule {
     codes: &[503],
     sub_cause_of: None,
     cause: "A Lambda@Edge function on the distribution fails while running or is throttled, so CloudFront answers 503.",
-    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`) summing above 0 over the window. Throttles together with a load-correlated 5xx rate add confidence.",
+    needs: "Needs a Lambda@Edge association, and `LambdaExecutionError` plus `LambdaLimitExceededErrors` (per distribution, `Region=Global`, read as under \"Metrics read\") summing above 0 over the window; one of the two not read lowers confidence. Throttles together with a load-correlated 5xx rate add confidence.",
     differs: "This is a runtime failure, not a malformed response (the validation-error rule, 502). Any edge-function errors suppress `cf.origin_capacity_503` and `guard.cf_edge_capacity`.",
     detect: Detect::Distribution(lambda_edge_execution_or_throttle),
 };
 
 fn lambda_edge_execution_or_throttle(
-    ctx: &Ctx<'_>,
+    _: &Ctx<'_>,
     cf: &CfCtx<'_>,
     _: &[OriginCtx<'_, '_>],
 ) -> Vec<Draft> {
-    let Some(edge) = Edge::of(ctx, cf).filter(|e| e.has_lambda) else {
-        return Vec::new();
-    };
     let s = &cf.s;
-    let exec = edge.dist_sum(cf_metric::LAMBDA_EXECUTION_ERROR);
-    let throttled = edge.dist_sum(cf_metric::LAMBDA_THROTTLES);
+    let exec = s.edge.sum(None, cf_metric::LAMBDA_EXECUTION_ERROR);
+    let throttled = s.edge.sum(None, cf_metric::LAMBDA_THROTTLES);
     if exec + throttled <= 0.0 {
         return Vec::new();
     }
@@ -141,11 +102,14 @@ fn lambda_edge_execution_or_throttle(
         count(throttled),
         s.w.minutes()
     );
-    d.evidence(format!(
-        "LambdaExecutionError {}, LambdaLimitExceededErrors {}",
-        count(exec),
-        count(throttled)
-    ));
+    note_edge(&mut d, s, |m| {
+        m.function.is_none()
+            && [
+                cf_metric::LAMBDA_EXECUTION_ERROR,
+                cf_metric::LAMBDA_THROTTLES,
+            ]
+            .contains(&m.name)
+    });
     if throttled > 0.0 && s.load_correlated {
         d.corroborate("throttling follows Requests");
     }
@@ -160,22 +124,22 @@ pub(in crate::rules) const FUNCTION_ERROR: Rule = Rule {
     codes: &[502, 503],
     sub_cause_of: None,
     cause: "A CloudFront Function on the distribution fails validation, errors or is throttled, producing 502/503 at the edge.",
-    needs: "For each function in a behaviour's `FunctionAssociations`, sums `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`) over the window, and fires when the total is above 0.",
+    needs: "For each function in a behaviour's `FunctionAssociations` (named by the last part of its ARN), reads `FunctionValidationErrors`, `FunctionExecutionErrors` and `FunctionThrottles` (dimensions `FunctionName`, `Region=Global`, as under \"Metrics read\"), sums them over the window, and fires when the total is above 0; one of them not read lowers confidence.",
     differs: "This covers CloudFront Functions, not Lambda@Edge (the `cf.lambda_edge_*` rules). Its errors also exclude `cf.origin_capacity_503` and `guard.cf_edge_capacity`, so the origin is not blamed.",
     detect: Detect::Distribution(function_error),
 };
 
-fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
-    let Some(edge) = Edge::of(ctx, cf) else {
+fn function_error(_: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec<Draft> {
+    let s = &cf.s;
+    let Some(cfg) = cf.dist.config.as_ref() else {
         return Vec::new();
     };
-    let s = &cf.s;
     let mut out = Vec::new();
-    for f in &edge.functions {
-        let dims = [("FunctionName", *f), ("Region", "Global")];
-        let errors = edge.sum(cf_metric::FUNCTION_VALIDATION_ERRORS, &dims)
-            + edge.sum(cf_metric::FUNCTION_EXECUTION_ERRORS, &dims)
-            + edge.sum(cf_metric::FUNCTION_THROTTLES, &dims);
+    for f in cfg.function_names() {
+        let errors: f64 = cf_metric::FUNCTION_ERRORS
+            .iter()
+            .map(|n| s.edge.sum(Some(f), n))
+            .sum();
         if errors > 0.0 {
             let mut d = FUNCTION_ERROR.draft();
             d.resources.push(format!("cloudfront:function/{f}"));
@@ -186,10 +150,7 @@ fn function_error(ctx: &Ctx<'_>, cf: &CfCtx<'_>, _: &[OriginCtx<'_, '_>]) -> Vec
                 count(errors),
                 s.w.minutes()
             );
-            d.evidence(format!(
-                "FunctionValidationErrors + FunctionExecutionErrors + FunctionThrottles: {}",
-                count(errors)
-            ));
+            note_edge(&mut d, s, |m| m.function.as_deref() == Some(f));
             d.step(format!(
                 "Test {f} in the CloudFront console with a failing request, and roll back to the previous LIVE version."
             ));
@@ -321,7 +282,7 @@ pub(in crate::rules) const EDGE_CAPACITY: Rule = Rule {
     codes: &[503],
     sub_cause_of: None,
     cause: "CloudFront is answering 503 while its origins are clean, which may be a rare capacity constraint at the edge.",
-    needs: "Needs `503ErrorRate` dominant without load correlation, no Lambda@Edge or Function errors, and every custom origin linked to an ALB with no ELB or target 5xx in the window. It stays at 0.3, below the reporting bar.",
+    needs: "Needs `503ErrorRate` dominant without load correlation, no Lambda@Edge or CloudFront Functions errors in the metrics read for the distribution's edge functions (an edge metric not read lowers confidence and is named), and every custom origin linked to an ALB with no ELB or target 5xx in the window. It stays at 0.3, below the reporting bar.",
     differs: "It is what remains after `cf.origin_capacity_503` (load-correlated, origin erroring) and the edge-function rules are ruled out. Below the bar it can only appear as a candidate in an inconclusive verdict, pointing to AWS Support.",
     detect: Detect::Distribution(edge_capacity_rule),
 };
@@ -354,7 +315,8 @@ fn edge_capacity(cf: &CfCtx<'_>, os: &[OriginCtx<'_, '_>]) -> Option<Draft> {
         pct(s.rate_503.unwrap_or(0.0) / 100.0)
     );
     d.evidence(rate_line(s, "503", s.rate_503));
-    d.evidence("origin load balancers: no ELB or target 5xx; no function errors; no load anomaly");
+    d.evidence("origin load balancers: no ELB or target 5xx; no load anomaly");
+    note_no_edge_errors(&mut d, s);
     d.step("Open an AWS Support case with the distribution id and the time range; collect x-amz-cf-id values of failing requests from the standard logs.");
     Some(d)
 }

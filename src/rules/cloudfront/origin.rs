@@ -522,7 +522,7 @@ pub(in crate::rules) const ORIGIN_CAPACITY_503: Rule = Rule {
     codes: &[503],
     sub_cause_of: None,
     cause: "The origin runs out of capacity at peak traffic and answers 503, which CloudFront passes on to viewers; an S3 origin answers 503 Slow Down when requests reach it faster than it has scaled, typically right after the cache stops absorbing them.",
-    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or Function errors, and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence. For an S3 origin: `503ErrorRate` dominant, no edge function errors, and either load-correlated errors or `CacheHitRate` in W below half of the hour before (each adds confidence).",
+    needs: "Needs `503ErrorRate` dominant, `5xxErrorRate` correlating with `Requests` (rank 0.6+, or errors only at peaks), no Lambda@Edge or CloudFront Functions errors in the metrics read for the distribution's edge functions (an edge metric not read lowers confidence and is named), and ELB 503 plus target 5xx above 0 on the linked ALB. Load-correlated ALB errors and no step onset add confidence. For an S3 origin: `503ErrorRate` dominant, no edge function errors read (as above), and either load-correlated errors or `CacheHitRate` in W below half of the hour before (each adds confidence).",
     differs: "It is load-driven with the origin erroring, whereas `guard.cf_edge_capacity` needs 503s with a clean origin and no load link. The Lambda@Edge and Function rules explain 503s that are made at the edge.",
     detect: Detect::Distribution(origin_capacity_503_any),
 };
@@ -598,6 +598,7 @@ fn s3_slow_down(ctx: &Ctx<'_>, cf: &crate::rules::CfCtx<'_>) -> Vec<Draft> {
         );
         d.evidence(rate_line(s, "503", s.rate_503));
         d.evidence(format!("origin {}: S3 bucket {bucket}", origin.id));
+        super::edge::note_no_edge_errors(&mut d, s);
         if let (true, Some(w), Some(b)) = (collapsed, hit_w, hit_b) {
             d.corroborate(format!(
                 "CacheHitRate fell from {} to {}: far more requests go through to S3",
@@ -666,6 +667,7 @@ fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         count(a.s.target_5xx),
         a.s.w.minutes()
     ));
+    super::edge::note_no_edge_errors(&mut d, s);
     if a.s.load_correlated
         && let Some(line) = crate::rules::load_evidence(
             &format!("the error ratio of the origin {}", a.alb.name()),

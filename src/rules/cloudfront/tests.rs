@@ -583,9 +583,9 @@ fn edge_capacity_not_the_answer_with_lambda_edge_errors() {
     assert_answer(&o, "cf.lambda_edge_execution_or_throttle");
 }
 
-/// `docs/rules.md`: `guard.cf_edge_capacity` is "CloudFront 503 with no origin errors, no function
-/// errors, no load anomaly". Checked on the drafts: at 0.3 the guard is dropped from a
-/// diagnosed verdict, but it is drafted, with the evidence line "no function errors".
+/// `docs/rules.md`: `guard.cf_edge_capacity` needs "no Lambda@Edge or CloudFront Functions
+/// errors in the metrics read". Checked on the drafts: at 0.3 the guard is dropped from a
+/// diagnosed verdict, but it would be drafted.
 #[test]
 fn catalogue_edge_capacity_silent_with_lambda_edge_errors() {
     let s = cf_with_clean_origin(Dist::new().lambda_edge())
@@ -603,6 +603,146 @@ fn catalogue_edge_capacity_silent_with_lambda_edge_errors() {
 fn edge_capacity_is_drafted_for_a_clean_origin() {
     let d = drafted(&cf_edge_503(), "guard.cf_edge_capacity").expect("should fire");
     assert_eq!(d.kind, Kind::Cause);
+}
+
+// ---------------------------------------------------------------- edge metrics: asked, not asked, failed
+
+/// The guard's evidence for a clean origin and a distribution built by `dist`, with `edit`
+/// applied to the scenario.
+fn edge_capacity_draft(dist: Dist, edit: impl FnOnce(Scenario) -> Scenario) -> Option<Draft> {
+    drafted(
+        &edit(cf_with_clean_origin(dist).cf_errors(503, step(0.05))),
+        "guard.cf_edge_capacity",
+    )
+}
+
+#[test]
+fn an_edge_metric_asked_and_empty_reads_as_zero_and_says_why() {
+    let d = edge_capacity_draft(Dist::new().function(), |s| s).expect("should fire");
+    let line = format!(
+        "FunctionValidationErrors, FunctionExecutionErrors, FunctionThrottles of {FUNCTION_NAME}: asked, no datapoints in the window (published only when errors occur): 0"
+    );
+    assert!(d.evidence.contains(&line), "{:#?}", d.evidence);
+    assert!(d.missing.is_empty(), "{:#?}", d.missing);
+    assert!((d.confidence - 0.3).abs() < 1e-9, "{}", d.confidence);
+}
+
+#[test]
+fn an_edge_metric_not_listed_reads_as_zero_and_says_so() {
+    let d = edge_capacity_draft(Dist::new().lambda_edge(), |mut s| {
+        for n in [
+            "LambdaExecutionError",
+            "LambdaValidationError",
+            "LambdaLimitExceededErrors",
+        ] {
+            s.metrics.mark_unread(
+                MetricQuery::new(
+                    "us-east-1",
+                    "AWS/CloudFront",
+                    n,
+                    &[("DistributionId", DIST_ID), ("Region", "Global")],
+                    "Sum",
+                ),
+                Unread::Unlisted,
+            );
+        }
+        s
+    })
+    .expect("should fire");
+    assert_evidence_line(
+        &d.evidence,
+        "LambdaValidationError, LambdaExecutionError, LambdaLimitExceededErrors: not listed by ListMetrics for the last 3 hours (published only when errors occur): 0",
+    );
+    assert!(d.missing.is_empty(), "{:#?}", d.missing);
+}
+
+#[test]
+fn edge_metrics_not_asked_are_not_mentioned() {
+    // No edge function on the distribution: nothing was asked, and nothing is said of them.
+    let d = edge_capacity_draft(Dist::new(), |s| s).expect("should fire");
+    assert!(
+        d.evidence
+            .iter()
+            .all(|l| !l.contains("Function") && !l.contains("Lambda") && !l.contains("function")),
+        "{:#?}",
+        d.evidence
+    );
+    assert!(d.missing.is_empty(), "{:#?}", d.missing);
+}
+
+#[test]
+fn an_edge_metric_that_failed_is_missing_and_not_claimed_as_zero() {
+    let d = edge_capacity_draft(Dist::new().function(), |s| {
+        s.edge_metric_failed(Some(FUNCTION_NAME), "FunctionExecutionErrors")
+            .gap("cloudwatch:GetMetricData", "AccessDenied: not authorized")
+    })
+    .expect("a clean origin still leaves the guard, lowered");
+    assert_eq!(
+        d.missing,
+        vec![format!(
+            "FunctionExecutionErrors of {FUNCTION_NAME} (not read)"
+        )]
+    );
+    assert!((d.confidence - 0.1).abs() < 1e-9, "{}", d.confidence);
+    assert!(
+        d.evidence
+            .iter()
+            .all(|l| !l.starts_with("FunctionExecutionErrors") && !l.contains("no function errors")),
+        "{:#?}",
+        d.evidence
+    );
+    // The metrics that were read still say what they read.
+    assert_evidence_line(
+        &d.evidence,
+        &format!(
+            "FunctionValidationErrors, FunctionThrottles of {FUNCTION_NAME}: asked, no datapoints in the window (published only when errors occur): 0"
+        ),
+    );
+}
+
+#[test]
+fn origin_capacity_503_with_an_unread_function_metric_is_lowered_and_names_it() {
+    let with_function = |mut s: Scenario| {
+        s.distributions = vec![Dist::new().function().0];
+        s
+    };
+    let read = with_function(cf_origin_capacity()).evaluate();
+    let failed = with_function(cf_origin_capacity())
+        .edge_metric_failed(Some(FUNCTION_NAME), "FunctionThrottles")
+        .evaluate();
+    let (f_read, f_failed) = (
+        finding(&read, "cf.origin_capacity_503"),
+        finding(&failed, "cf.origin_capacity_503"),
+    );
+    assert_evidence(f_read, "asked, no datapoints in the window");
+    assert_evidence(
+        f_failed,
+        &format!("missing: FunctionThrottles of {FUNCTION_NAME}"),
+    );
+    assert!(
+        f_failed.confidence < f_read.confidence,
+        "{} vs {}",
+        f_failed.confidence,
+        f_read.confidence
+    );
+}
+
+#[test]
+fn function_error_names_the_metric_that_has_errors() {
+    let o = cf_function_error().evaluate();
+    let f = finding(&o, "cf.function_error");
+    assert_evidence(f, "FunctionExecutionErrors of rewrite-uri: ");
+    assert_evidence(
+        f,
+        "FunctionValidationErrors, FunctionThrottles of rewrite-uri: asked, no datapoints",
+    );
+}
+
+fn assert_evidence_line(evidence: &[String], line: &str) {
+    assert!(
+        evidence.iter().any(|l| l == line),
+        "no line `{line}` in {evidence:#?}"
+    );
 }
 
 // ---------------------------------------------------------------- S3 origins

@@ -1,7 +1,7 @@
 //! The derived signals of one CloudFront distribution.
 
 use super::*;
-use crate::evidence::cloudwatch::cf_metric;
+use crate::evidence::cloudwatch::{MetricRead, RECENTLY_ACTIVE_HOURS, Unread, cf_metric};
 
 /// The facts about one distribution's errors (rates are percentages of all requests).
 #[derive(Debug, Clone)]
@@ -21,8 +21,10 @@ pub(crate) struct CfSignals {
     pub origin_latency_p99_ms: Option<f64>,
     pub origin_latency_max_ms: Option<f64>,
     pub origin_latency_points_w: usize,
-    /// Lambda@Edge and CloudFront Functions errors over W.
+    /// Lambda@Edge and CloudFront Functions errors over W, from the series read.
     pub edge_errors: f64,
+    /// How each edge-function metric the configuration calls for read.
+    pub edge: EdgeReads,
     pub step: Option<StepOnset>,
     pub load_corr: Option<f64>,
     pub load_correlated: bool,
@@ -89,39 +91,8 @@ pub(crate) fn cf_signals(
     let id = dist.id.as_str();
     let (w, b) = windows(alarm, e);
     let m = &e.metrics;
-    // Lambda@Edge (per distribution) and CloudFront Functions (per function) errors in W.
-    let sum = |name: &str, dims: &[(&str, &str)]| {
-        View {
-            series: m.find(CLOUDFRONT_NAMESPACE, name, dims, "Sum"),
-        }
-        .sum(w)
-    };
-    let dist_dims = [("DistributionId", id), ("Region", "Global")];
-    let mut edge_errors: f64 = [
-        cf_metric::LAMBDA_EXECUTION_ERROR,
-        cf_metric::LAMBDA_VALIDATION_ERROR,
-        cf_metric::LAMBDA_THROTTLES,
-    ]
-    .iter()
-    .map(|n| sum(n, &dist_dims))
-    .sum();
-    if let Some(cfg) = &dist.config {
-        let behaviors = cfg.behaviors();
-        for b in behaviors {
-            for f in b.function_associations.iter().flat_map(|f| &f.items) {
-                let name = f.function_arn.rsplit('/').next().unwrap_or(&f.function_arn);
-                let dims = [("FunctionName", name), ("Region", "Global")];
-                edge_errors += [
-                    cf_metric::FUNCTION_VALIDATION_ERRORS,
-                    cf_metric::FUNCTION_EXECUTION_ERRORS,
-                    cf_metric::FUNCTION_THROTTLES,
-                ]
-                .iter()
-                .map(|n| sum(n, &dims))
-                .sum::<f64>();
-            }
-        }
-    }
+    let edge = edge_reads(m, dist, w);
+    let edge_errors = edge.errors();
     let rate = |name: &str| cf_view(m, id, name, "Average").mean(w);
     let req = cf_view(m, id, cf_metric::REQUESTS, "Sum");
     let r5 = cf_view(m, id, cf_metric::RATE_5XX, "Average");
@@ -168,10 +139,184 @@ pub(crate) fn cf_signals(
         origin_latency_max_ms: latency_max.max(w),
         origin_latency_points_w: latency_avg.count(w).max(latency_max.count(w)),
         edge_errors,
+        edge,
         step,
         load_corr,
         load_correlated: load_corr.is_some_and(|c| c >= CORRELATED) || only_peaks,
         rate_quiet,
         rate_busy,
+    }
+}
+
+/// How one edge-function metric read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum EdgeRead {
+    /// The series has datapoints in the window: their sum over W (0 when all lie before W).
+    Sum(f64),
+    /// Asked with `GetMetricData`, no datapoint in the window.
+    Empty,
+    /// `ListMetrics` lists no such series for the last three hours.
+    Unlisted,
+    /// Not read: its call failed (a gap), or it was never asked.
+    Unknown,
+}
+
+impl EdgeRead {
+    /// Errors over W: a count CloudWatch publishes only in minutes with errors reads 0 when
+    /// it was asked and has no datapoint; `None` when it was not read.
+    pub(crate) fn errors(self) -> Option<f64> {
+        match self {
+            EdgeRead::Sum(v) => Some(v),
+            EdgeRead::Empty | EdgeRead::Unlisted => Some(0.0),
+            EdgeRead::Unknown => None,
+        }
+    }
+}
+
+/// One edge-function metric the distribution's configuration calls for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EdgeMetric {
+    pub name: &'static str,
+    /// The CloudFront Function's name; `None` for a Lambda@Edge metric (per distribution).
+    pub function: Option<String>,
+    pub read: EdgeRead,
+}
+
+impl EdgeMetric {
+    /// The metric and whose it is: `LambdaExecutionError`, `FunctionThrottles of rewrite`.
+    fn label(&self) -> String {
+        match &self.function {
+            Some(f) => format!("{} of {f}", self.name),
+            None => self.name.to_owned(),
+        }
+    }
+}
+
+/// The edge-function metrics of a distribution: the Lambda@Edge error counts when a cache
+/// behaviour has a Lambda@Edge association, each CloudFront Function's error counts; none
+/// without edge functions (nothing is said about what was not asked).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct EdgeReads {
+    pub metrics: Vec<EdgeMetric>,
+    /// W's length, for the evidence lines.
+    pub minutes: i64,
+}
+
+impl EdgeReads {
+    /// Errors over W in the metrics read.
+    pub(crate) fn errors(&self) -> f64 {
+        self.metrics.iter().filter_map(|m| m.read.errors()).sum()
+    }
+
+    /// How one metric read (`function`: `None` for Lambda@Edge); `None` when the
+    /// configuration does not call for it.
+    pub(crate) fn get(&self, function: Option<&str>, name: &str) -> Option<EdgeRead> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name && m.function.as_deref() == function)
+            .map(|m| m.read)
+    }
+
+    /// Errors over W of one metric (0 when not read or not called for).
+    pub(crate) fn sum(&self, function: Option<&str>, name: &str) -> f64 {
+        self.get(function, name)
+            .and_then(EdgeRead::errors)
+            .unwrap_or(0.0)
+    }
+
+    /// The metrics `keep` selects that were not read, labelled, joined: what a finding
+    /// resting on them names as missing. `None` when every one was read.
+    pub(crate) fn unread(&self, keep: impl Fn(&EdgeMetric) -> bool) -> Option<String> {
+        let labels: Vec<String> = self
+            .metrics
+            .iter()
+            .filter(|m| keep(m) && m.read == EdgeRead::Unknown)
+            .map(EdgeMetric::label)
+            .collect();
+        (!labels.is_empty()).then(|| format!("{} (not read)", labels.join(", ")))
+    }
+
+    /// For the metrics `keep` selects: one evidence line per metric with datapoints, one per
+    /// group of metrics read as 0 without any, saying why that reads as 0 (metrics not read
+    /// get none: see [`Self::unread`]).
+    pub(crate) fn lines(&self, keep: impl Fn(&EdgeMetric) -> bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut groups: Vec<(Option<&str>, EdgeRead, Vec<&str>)> = Vec::new();
+        for m in self.metrics.iter().filter(|m| keep(m)) {
+            match m.read {
+                EdgeRead::Sum(v) => out.push(format!(
+                    "{}: {} in {} min",
+                    m.label(),
+                    crate::rules::count(v),
+                    self.minutes
+                )),
+                EdgeRead::Unknown => {}
+                read => match groups
+                    .iter_mut()
+                    .find(|(f, r, _)| *f == m.function.as_deref() && *r == read)
+                {
+                    Some((_, _, names)) => names.push(m.name),
+                    None => groups.push((m.function.as_deref(), read, vec![m.name])),
+                },
+            }
+        }
+        for (function, read, names) in groups {
+            let of = function.map(|f| format!(" of {f}")).unwrap_or_default();
+            let how = if read == EdgeRead::Unlisted {
+                format!("not listed by ListMetrics for the last {RECENTLY_ACTIVE_HOURS} hours")
+            } else {
+                "asked, no datapoints in the window".to_owned()
+            };
+            out.push(format!(
+                "{}{of}: {how} (published only when errors occur): 0",
+                names.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// The edge-function metrics `dist`'s configuration calls for, as they read over W.
+pub(crate) fn edge_reads(
+    m: &Metrics,
+    dist: &crate::evidence::DistributionEvidence,
+    w: Span,
+) -> EdgeReads {
+    let Some(cfg) = &dist.config else {
+        return EdgeReads::default();
+    };
+    let read = |name: &'static str, dims: &[(&str, &str)], function: Option<&str>| {
+        let read = match m.read_state(CLOUDFRONT_NAMESPACE, name, dims, "Sum") {
+            MetricRead::Read(s) if s.is_empty() => EdgeRead::Empty,
+            MetricRead::Read(s) => EdgeRead::Sum(s.sum_between(w.start, w.end)),
+            MetricRead::Unread(Unread::Unlisted) => EdgeRead::Unlisted,
+            MetricRead::Unread(Unread::Failed) | MetricRead::NotAsked => EdgeRead::Unknown,
+        };
+        EdgeMetric {
+            name,
+            function: function.map(str::to_owned),
+            read,
+        }
+    };
+    let mut metrics = Vec::new();
+    if cfg.has_lambda_edge() {
+        let dims = [("DistributionId", dist.id.as_str()), ("Region", "Global")];
+        metrics.extend(
+            cf_metric::LAMBDA_EDGE_ERRORS
+                .iter()
+                .map(|n| read(n, &dims, None)),
+        );
+    }
+    for f in cfg.function_names() {
+        let dims = [("FunctionName", f), ("Region", "Global")];
+        metrics.extend(
+            cf_metric::FUNCTION_ERRORS
+                .iter()
+                .map(|n| read(n, &dims, Some(f))),
+        );
+    }
+    EdgeReads {
+        metrics,
+        minutes: w.minutes(),
     }
 }

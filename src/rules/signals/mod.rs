@@ -13,7 +13,7 @@ mod nlb;
 
 pub(crate) use self::apigw::{ApiSignals, FnSignals, api_signals, errors_view};
 pub(crate) use self::clb::{ClbSignals, clb_signals};
-pub(crate) use self::cloudfront::{CfSignals, cf_signals, cf_view};
+pub(crate) use self::cloudfront::{CfSignals, EdgeMetric, cf_signals, cf_view};
 pub(crate) use self::nlb::{NlbSignals, nlb_signals};
 use crate::evidence::cloudwatch::alb_metric;
 use chrono::{DateTime, Duration, DurationRound, Utc};

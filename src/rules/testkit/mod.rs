@@ -38,7 +38,7 @@ pub(crate) use crate::evidence::cloudfront::{
     CacheBehavior, CustomOriginConfig, DistributionConfig, FunctionAssociation, HeadersConfig,
     Items, LambdaFunctionAssociation, Origin, OriginRequestPolicy, OriginRequestPolicyConfig,
 };
-pub(crate) use crate::evidence::cloudwatch::{MetricQuery, Metrics, Series};
+pub(crate) use crate::evidence::cloudwatch::{MetricQuery, MetricRead, Metrics, Series, Unread};
 pub(crate) use crate::evidence::elb::{
     Action, Attribute, ForwardConfig, Listener, ListenerCertificate, LoadBalancer,
     LoadBalancerState, Matcher, TargetDescription, TargetGroup, TargetGroupTuple, TargetHealth,
@@ -505,8 +505,42 @@ impl Scenario {
 
     // ------------------------------------------------------------ out
 
+    /// An edge-function metric (`function`: `None` for Lambda@Edge) whose read failed.
+    pub(crate) fn edge_metric_failed(mut self, function: Option<&str>, name: &str) -> Self {
+        let dims = match function {
+            Some(f) => [("FunctionName", f), ("Region", "Global")],
+            None => [("DistributionId", DIST_ID), ("Region", "Global")],
+        };
+        self.metrics
+            .mark_unread(cf_query(name, &dims, "Sum"), Unread::Failed);
+        self
+    }
+
     pub(crate) fn evidence(&self) -> Evidence {
         let mut metrics = self.metrics.clone();
+        // As gathering leaves them: every edge-function metric of the configuration is asked
+        // for; those a scenario does not set came back without datapoints.
+        for d in &self.distributions {
+            let Some(cfg) = &d.config else { continue };
+            let mut queries = Vec::new();
+            if cfg.has_lambda_edge() {
+                queries.extend(crate::evidence::gather::lambda_edge_queries(&d.id));
+            }
+            for f in cfg.function_names() {
+                queries.extend(crate::evidence::gather::function_queries(f));
+            }
+            for q in queries {
+                let dims: Vec<(&str, &str)> = q
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let state = metrics.read_state(&q.namespace, &q.name, &dims, &q.stat);
+                if state == MetricRead::NotAsked {
+                    metrics.insert(q, Series::default());
+                }
+            }
+        }
         if !self.elb_5xx.is_empty() {
             let totals = self.elb_5xx.clone();
             metrics.insert(
