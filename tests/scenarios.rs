@@ -203,3 +203,116 @@ fn text_format_shows_summary_findings_and_stats() {
     assert!(text.contains("next steps:"), "{text}");
     assert!(text.contains("AWS calls in 2 round trips"), "{text}");
 }
+
+/// Every metric name fivexx knows: the constants of `src/evidence/cloudwatch.rs`.
+fn known_metric_names() -> Vec<String> {
+    let src = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/evidence/cloudwatch.rs"),
+    )
+    .unwrap();
+    let mut names: Vec<String> = src
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("pub(crate) const ")?;
+            let (_, value) = rest.split_once(": &str = \"")?;
+            let name = value.strip_suffix("\";")?;
+            // `5xx` and `4xx` (HTTP APIs' metric names) are also how prose names the codes.
+            let prose = matches!(name, "5xx" | "4xx");
+            (!name.is_empty() && !name.contains('/') && !name.contains(' ') && !prose)
+                .then(|| name.to_owned())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Whether `name` occurs in `line` as a whole word (`Errors` is not in `FunctionExecutionErrors`).
+fn mentions(line: &str, name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(name).any(|(i, _)| {
+        let before = line[..i].chars().next_back();
+        let after = line[i + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// Issue 18, defect class 1, over every scenario world: no finding's evidence line (and no
+/// "excluded" reason of `ruled_out`) names a metric that was not read in that triage. What was
+/// read is what a recording of the replay holds (every series asked and answered, empty ones
+/// included); lines that say a metric is missing, not read or not listed are the honest
+/// exceptions.
+#[tokio::test]
+async fn no_evidence_line_names_a_metric_that_was_not_read() {
+    use fivexx::evidence::record::Recorder;
+    use fivexx::evidence::world::World;
+    use fivexx::triage::{TriageOptions, triage};
+    let known = known_metric_names();
+    assert!(known.len() >= 40, "only {} metric names found", known.len());
+    assert!(known.iter().any(|n| n == "TargetResponseTime"));
+    let mut problems = Vec::new();
+    let mut lines_checked = 0;
+    for dir in scenarios() {
+        let Ok(event) = std::fs::read_to_string(dir.join("event.json")) else {
+            continue;
+        };
+        let (Ok(alarm), Ok(world)) = (
+            fivexx::alarm::parse_str(&event),
+            World::load(&dir.join("world.json")),
+        ) else {
+            continue;
+        };
+        let now = world.now.unwrap();
+        let opts = TriageOptions {
+            now,
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(10),
+            home_region: world.region.clone(),
+            home_account: world.account.clone(),
+        };
+        let recorder = Recorder::new(&world, &world.region, world.account.clone(), now);
+        let v = triage(&recorder, &alarm, &opts).await;
+        let read: Vec<String> = recorder
+            .world()
+            .cloudwatch
+            .metrics
+            .iter()
+            .map(|s| s.metric_name.clone())
+            .collect();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let claims = v
+            .findings
+            .iter()
+            .flat_map(|f| f.evidence.iter().map(move |e| (f.rule.clone(), e.clone())))
+            .chain(
+                v.ruled_out
+                    .iter()
+                    .filter(|r| r.gap.is_none())
+                    .map(|r| (r.rule.clone(), r.reason.clone())),
+            );
+        for (rule, line) in claims {
+            if line.starts_with("missing:")
+                || line.contains("not read")
+                || line.contains("not listed")
+            {
+                continue;
+            }
+            lines_checked += 1;
+            for m in known.iter().filter(|m| mentions(&line, m)) {
+                if !read.contains(m) {
+                    problems.push(format!("{name}: {rule}: `{line}` names {m}, never read"));
+                }
+            }
+        }
+    }
+    assert!(lines_checked > 200, "only {lines_checked} lines checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn whole_word_mentions() {
+    assert!(mentions("Lambda Errors 3 in 4 min", "Errors"));
+    assert!(!mentions("FunctionExecutionErrors: 2", "Errors"));
+    assert!(mentions("TargetResponseTime p99 3 s", "TargetResponseTime"));
+    assert!(!mentions("HTTPCode_ELB_5XX_Count", "HTTPCode_ELB_5XX"));
+}
