@@ -1404,7 +1404,7 @@ async fn classic_load_balancer_through_the_sdk() {
 
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let client = aws_sdk_elasticloadbalancing::Client::new(&cfg);
+    let client = aws_sdk_elasticloadbalancing::Client::new(&moto.setup_config().await);
     client
         .create_load_balancer()
         .load_balancer_name("legacy")

@@ -69,9 +69,9 @@ fn recorded(world: &World, name: &str, dims: &[(&str, &str)], stat: &str) -> Poi
 /// Creates the Classic Load Balancer `legacy` (HTTP 80 to instance port 8080, health check
 /// `HTTP:8080/health`, idle timeout 120 s) with two instances registered, both stopped; the
 /// instance ids, sorted.
-async fn seed_classic(moto: &MotoServer, cfg: &SdkConfig) -> Vec<String> {
+async fn seed_classic(moto: &MotoServer) -> Vec<String> {
     use aws_sdk_elasticloadbalancing::types as clb;
-    let client = aws_sdk_elasticloadbalancing::Client::new(cfg);
+    let client = aws_sdk_elasticloadbalancing::Client::new(&moto.setup_config().await);
     client
         .create_load_balancer()
         .load_balancer_name("legacy")
@@ -147,7 +147,7 @@ async fn seed_classic(moto: &MotoServer, cfg: &SdkConfig) -> Vec<String> {
 async fn classic_load_balancer_without_instances_in_service_record_then_replay() {
     let moto = MotoServer::start();
     let cfg = moto.sdk_config().await;
-    let instances = seed_classic(&moto, &cfg).await;
+    let instances = seed_classic(&moto).await;
     let now = Utc::now().trunc_subsecs(0);
     let dims = [("LoadBalancerName", "legacy")];
     let recent = [1, 2, 3, 4, 5];

@@ -206,6 +206,25 @@ impl MotoServer {
             .await
     }
 
+    /// [`Self::sdk_config`] for seeding the emulator: one attempt per call with a minute to
+    /// answer. A create that moto is slow to answer (its first request of a service loads the
+    /// backend) must not be retried, or the retry fails with `Duplicate...` on what the first
+    /// attempt made.
+    pub async fn setup_config(&self) -> SdkConfig {
+        self.sdk_config()
+            .await
+            .into_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build()
+    }
+
     /// One HTTP/1.1 request to the endpoint (the shim); the status and the body.
     pub fn http(
         &self,
