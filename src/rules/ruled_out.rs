@@ -594,6 +594,9 @@ fn cloudfront(ctx: &Ctx<'_>, cf: &CfCtx<'_>, id: &str) -> Option<Why> {
                     format!("{} offers {protocols}", o.id)
                 })
                 .collect();
+            if custom.is_empty() {
+                return excluded("no custom origin");
+            }
             if tls.is_empty() {
                 return excluded(
                     "CloudFront reaches every custom origin over HTTP (http-only): no TLS handshake",
