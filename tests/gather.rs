@@ -897,3 +897,55 @@ async fn composite_alarms_are_triaged_from_their_children() {
         v.gaps
     );
 }
+
+/// Per-input errors (`Errors` in the world format): one target group of two throttled. Its
+/// health is a gap whose remedy says to retry (not to grant a permission), the other group is
+/// still read, the answer stands, and no health rule is "excluded" on the unread group.
+#[tokio::test]
+async fn one_throttled_target_group_is_a_gap_of_its_own() {
+    let (alarm, mut world) = load("alb-503-fixed-response-maintenance");
+    let api =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-api/1b3d5f7a9c2e4a68";
+    world.errors.insert(
+        "elasticloadbalancing:DescribeTargetHealth".into(),
+        [(
+            api.to_owned(),
+            Fault {
+                code: "Throttling".into(),
+                message: "Rate exceeded".into(),
+            },
+        )]
+        .into(),
+    );
+    let v = triage(&world, &alarm, &opts(&world, Duration::from_secs(10))).await;
+    let health_gaps: Vec<_> = v
+        .gaps
+        .iter()
+        .filter(|g| g.source == "elasticloadbalancing:DescribeTargetHealth")
+        .collect();
+    assert_eq!(health_gaps.len(), 1, "{:?}", v.gaps);
+    assert_eq!(health_gaps[0].resource.as_deref(), Some(api));
+    assert!(
+        health_gaps[0].reason.starts_with("Throttling"),
+        "{:?}",
+        health_gaps[0]
+    );
+    assert_eq!(v.findings[0].rule, "alb.fixed_response_5xx");
+    let r = v
+        .ruled_out
+        .iter()
+        .find(|r| r.rule == "alb.all_targets_unhealthy")
+        .expect("alb.all_targets_unhealthy ruled out or unchecked");
+    assert_eq!(
+        r.gap.as_deref(),
+        Some("elasticloadbalancing:DescribeTargetHealth")
+    );
+    assert!(
+        r.reason.contains("shop-api") && r.reason.contains("Throttling"),
+        "{}",
+        r.reason
+    );
+    if v.status == fivexx::verdict::Status::Inconclusive {
+        assert!(v.summary.contains("retry"), "{}", v.summary);
+    }
+}

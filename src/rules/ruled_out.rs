@@ -205,8 +205,20 @@ fn alb(a: &AlbCtx<'_>, id: &str) -> Option<Why> {
             | "alb.no_routable_targets"
             | "alb.deregistration_inflight"
     );
-    if needs_health && hs.is_empty() {
-        return unchecked(TARGET_HEALTH, "the routed target groups' health");
+    // A group whose health was not read (one of several throttled, say) leaves every health
+    // rule unchecked: "no group has every target unhealthy" would claim it too.
+    let unread: Vec<&str> = routed
+        .iter()
+        .filter(|t| t.health.is_none())
+        .map(|t| t.target_group.display_name())
+        .collect();
+    if needs_health && (hs.is_empty() || !unread.is_empty()) {
+        let what = if unread.is_empty() {
+            "the routed target groups' health".to_owned()
+        } else {
+            format!("the health of {}", unread.join(", "))
+        };
+        return unchecked(TARGET_HEALTH, what);
     }
     let metrics_only = !matches!(
         id,
@@ -761,6 +773,20 @@ mod tests {
         let r = reason(&o, "alb.target_response_timeout");
         assert_eq!(r.check, Check::Unchecked);
         assert_eq!(r.gap.as_deref(), Some("cloudwatch:GetMetricData"));
+    }
+
+    #[test]
+    fn one_unread_group_leaves_the_health_rules_unchecked() {
+        // web-tg's health could not be read, api-tg's was: nothing is claimed of both.
+        let o = alb_503_outage(
+            Alb::new()
+                .routed_group("api-tg", &[("healthy", None), ("healthy", None)])
+                .health_unreadable(),
+        )
+        .evaluate();
+        let r = reason(&o, "alb.all_targets_unhealthy");
+        assert_eq!(r.check, Check::Unchecked);
+        assert!(r.reason.contains("the health of web-tg"), "{}", r.reason);
     }
 
     #[test]
