@@ -1,14 +1,14 @@
 //! Exact fixes: for a finding whose remedy is a configuration change, the AWS CLI command that
 //! makes the change with the identifiers and values read from the evidence, and the command
 //! that puts the value read back ("rollback"). fivexx never runs either: they are next-step
-//! lines a person reads, checks and pastes, `Fix: `aws ...`` then `Rollback: `aws ...``.
+//! lines a person reads, checks and pastes, `` Fix: `aws ...` `` then `` Rollback: `aws ...` ``.
 //!
 //! Identifiers come from AWS answers or world files and are untrusted: each one is quoted for
 //! a POSIX shell ([`shell_quote`]), and one holding a control character gets no command (the
 //! verdict replaces such characters, so the command would name something else). A value
 //! fivexx proposes follows a rule named here, from the evidence; a value it cannot know (the
-//! certificate to attach, the path that answers a health check) is a `<placeholder>`, which a
-//! shell refuses to run as it stands. When the identifier or the current value was not read
+//! certificate to attach, the path that answers a health check) is a `<placeholder>`, which the
+//! shell (outside quotes) or AWS (inside a quoted JSON value) refuses as it stands. When the identifier or the current value was not read
 //! there is no command, and the line says what is missing.
 
 use serde_json::Value as Json;
