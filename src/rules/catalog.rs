@@ -200,7 +200,22 @@ pub fn markdown() -> String {
          stands beside the answer and is never above a cause; a **supporting** finding raises \
          other causes and is never the answer on its own. A rule marked *sub-cause of* \
          `alb.all_targets_unhealthy` names why the targets are unhealthy, and caps that \
-         finding below itself when it fires on its own evidence.\n\n",
+         finding below itself when it fires on its own evidence.\n\n\
+         Fix and rollback: where a finding's remedy is a configuration change, its next steps \
+         carry `` Fix: `aws ...` `` (the AWS CLI command with the identifiers read and the proposed \
+         value, then what it changes from what to what) and `` Rollback: `aws ...` `` (the same \
+         command with the value read). fivexx never runs them. Identifiers are quoted for a \
+         POSIX shell; a value fivexx cannot know (the certificate to attach, the path that \
+         answers a health check, the targets' keep-alive) is a `<placeholder>` that the shell or \
+         AWS refuses as it stands; when an identifier or the current value was not read the line is `Fix: no \
+         command: ...` and names it. A proposed limit is twice the longest time (or peak \
+         concurrency) seen, within AWS's range: an idle timeout or `OriginReadTimeout` twice the \
+         longer of the timeout and the longest measured (at most 60 s for `OriginReadTimeout`), \
+         a deregistration delay twice the longest request, a reserved concurrency twice the \
+         reservation or peak within the account's unreserved pool; a server keep-alive 5 s \
+         above the idle timeout; a function timeout 1 s under its integration's. CloudFront has \
+         no per-field update: the command reads the distribution config, edits the origin's \
+         field with jq and sends it back with its ETag.\n\n",
     );
     md.push_str("| rule | kind | codes | base | sub-cause of |\n|---|---|---|---|---|\n");
     for r in RULES {

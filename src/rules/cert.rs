@@ -3,6 +3,7 @@
 use super::catalog::{Detect, Rule};
 use chrono::Duration;
 
+use super::fix::{self, CertSlot};
 use super::{Ctx, Draft, Kind};
 use crate::evidence::acm::CertificateDetail;
 
@@ -92,6 +93,22 @@ fn renewal_risk(ctx: &Ctx<'_>) -> Vec<Draft> {
                 "Renew or replace {domain} before {}: request a DNS-validated certificate (or approve the renewal email, or reimport) and attach it to the listener.",
                 not_after.format("%Y-%m-%d")
             ));
+            // Each listener that serves it, as its default certificate or by SNI (only the
+            // SNI ones are flagged `IsDefault: false`: `DescribeListeners` names the default
+            // one without the flag).
+            for l in a.alb.listeners.iter().flatten() {
+                for c in l.certificates.iter().filter(|c| &c.certificate_arn == arn) {
+                    let slot = if c.is_default == Some(false) {
+                        CertSlot::Sni
+                    } else {
+                        CertSlot::Default
+                    };
+                    fix::push(
+                        &mut d,
+                        fix::replace_certificate(&l.listener_arn, slot, arn, &domain),
+                    );
+                }
+            }
             out.push(d);
         }
     }
@@ -120,6 +137,15 @@ mod tests {
         let f = finding(&o, "cert.renewal_risk");
         assert!(f.codes.is_empty(), "no 5xx yet: {:?}", f.codes);
         assert_evidence(f, "email-validated");
+        assert_fix(
+            f,
+            &format!(
+                "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn=<new-certificate-arn>"
+            ),
+            &format!(
+                "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn='{CERT_ARN}'"
+            ),
+        );
     }
 
     #[test]

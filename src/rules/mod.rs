@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod cert;
 pub(crate) mod clb;
 pub(crate) mod cloudfront;
+pub(crate) mod fix;
 pub(crate) mod nlb;
 pub(crate) mod rank;
 pub(crate) mod ruled_out;

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use super::catalog::{Detect, Rule};
 
+use super::fix::{self, Elbv2, Proposed};
 use super::{AlbCtx, COMPETING, Draft, Kind, aws_defaults, count, pct, secs};
 use crate::evidence::TargetGroupEvidence;
 use crate::evidence::elb::attribute;
@@ -248,6 +249,37 @@ fn idle_line(s: &AlbSignals) -> String {
             secs(s.idle_timeout)
         )
     }
+}
+
+/// The ALB attribute that holds the idle timeout.
+const IDLE_TIMEOUT_KEY: &str = "idle_timeout.timeout_seconds";
+
+/// The idle timeout as read (the AWS default when the attributes were read without it), or
+/// what is missing for a command.
+fn idle_timeout_read(a: &AlbCtx<'_>) -> Result<u32, String> {
+    if a.alb.attributes.is_none() {
+        return Err(format!(
+            "the attributes of {} (its current idle timeout) were not read",
+            lb_name(a)
+        ));
+    }
+    fix::whole(a.s.idle_timeout).ok_or_else(|| {
+        format!(
+            "the idle timeout of {} is not a whole number of seconds",
+            lb_name(a)
+        )
+    })
+}
+
+/// Sets the load balancer's idle timeout from `current` to `proposed`.
+fn set_idle_timeout(a: &AlbCtx<'_>, current: u32, proposed: Proposed) -> fix::Built {
+    fix::elbv2_attribute(
+        Elbv2::LoadBalancer,
+        &a.alb.arn,
+        IDLE_TIMEOUT_KEY,
+        current,
+        proposed,
+    )
 }
 
 pub(crate) fn healths<'a>(

@@ -3,6 +3,7 @@
 //! itself.
 
 use super::*;
+use crate::rules::fix::HealthChange;
 
 pub(in crate::rules) const FIXED_RESPONSE_5XX: Rule = Rule {
     id: "alb.fixed_response_5xx",
@@ -396,6 +397,8 @@ fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
             d.step(format!(
                 "Fix the health check path or matcher of {name} (or the endpoint): a missing route (404) or a redirect (301/302) is the usual cause after a deploy."
             ));
+            let change = health_change(h.descriptions.get(reason.as_str()), matcher);
+            fix::push(&mut d, health_check_fix(t, &change));
         }
         "Target.Timeout" => {
             d.step(format!(
@@ -421,6 +424,50 @@ fn all_targets_unhealthy(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Opt
         }
     }
     Some(d)
+}
+
+/// What to change in a health check whose targets answer other codes than the matcher's, from
+/// AWS's description (`Health checks failed with these codes: [204]`): codes that are all
+/// successes (2xx) are the application's on purpose, so the matcher takes them; any other
+/// code (a 404, a redirect) means the path is wrong, and only the application knows the
+/// right one.
+fn health_change(description: Option<&String>, matcher: &str) -> HealthChange {
+    let codes: Vec<u16> = description
+        .and_then(|d| d.split_once('['))
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| {
+            list.split(',')
+                .filter_map(|c| c.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !codes.is_empty() && codes.iter().all(|c| (200..300).contains(c)) {
+        let mut all = matcher.to_owned();
+        for c in codes {
+            all.push_str(&format!(",{c}"));
+        }
+        HealthChange::Matcher(all)
+    } else {
+        HealthChange::Path
+    }
+}
+
+/// The health check command of a target group, from the path, matcher and port read.
+fn health_check_fix(t: &crate::evidence::elb::TargetGroup, change: &HealthChange) -> fix::Built {
+    fn read<'v>(v: Option<&'v str>, what: &str, name: &str) -> Result<&'v str, String> {
+        v.ok_or_else(|| format!("the health check {what} of {name} was not read"))
+    }
+    let name = t.display_name();
+    let now = fix::HealthCheck {
+        path: read(t.health_check_path.as_deref(), "path", name)?,
+        matcher: read(
+            t.matcher.as_ref().and_then(|m| m.http_code.as_deref()),
+            "matcher",
+            name,
+        )?,
+        port: read(t.health_check_port.as_deref(), "port", name)?,
+    };
+    fix::tg_health_check(&t.target_group_arn, now, change)
 }
 
 fn healthy_min(a: &AlbCtx<'_>, tg: &TargetGroupEvidence) -> Option<f64> {
@@ -519,14 +566,33 @@ fn keepalive_shorter_than_idle(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) 
     if s.load_correlated {
         d.competes("alb.target_overloaded");
     }
+    // The server's setting, not an AWS call: a few seconds above the idle timeout.
+    match fix::whole(s.idle_timeout) {
+        Some(idle) => d.step(format!(
+            "Set the server's keep-alive timeout above the ALB idle timeout (now {}) on the targets of {tgs}, to {} s: {}.",
+            secs(s.idle_timeout),
+            idle + fix::KEEPALIVE_ABOVE_IDLE_S,
+            fix::keepalive_directives(idle + fix::KEEPALIVE_ABOVE_IDLE_S)
+        )),
+        None => d.step(format!(
+            "Set the server's keep-alive timeout above the ALB idle timeout (now {}) on the targets of {tgs} (Node: server.keepAliveTimeout; nginx: keepalive_timeout; Apache: KeepAliveTimeout; Gunicorn: --keep-alive).",
+            secs(s.idle_timeout)
+        )),
+    }
     d.step(format!(
-        "Set the server's keep-alive timeout above the ALB idle timeout (now {}) on the targets of {tgs} (Node: server.keepAliveTimeout; nginx: keepalive_timeout; Apache: KeepAliveTimeout; Gunicorn: --keep-alive).",
-        secs(s.idle_timeout)
-    ));
-    d.step(format!(
-        "Or lower the idle timeout of {} below the targets' keep-alive (idle_timeout.timeout_seconds), if no request legitimately idles that long.",
+        "Or lower the idle timeout of {} below the targets' keep-alive (idle_timeout.timeout_seconds), if no request legitimately idles that long; fivexx cannot read the targets' keep-alive, so the value is yours to fill in.",
         lb_name(a)
     ));
+    fix::push(
+        &mut d,
+        idle_timeout_read(a).and_then(|now| {
+            set_idle_timeout(
+                a,
+                now,
+                Proposed::Placeholder("seconds-below-the-targets-keep-alive"),
+            )
+        }),
+    );
     d.step("Confirm in ALB access logs: elb_status_code 502 with target_status_code '-' on reused connections.");
     Some(d)
 }
@@ -593,10 +659,44 @@ fn deregistration_inflight(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
     d.step(format!(
         "Raise deregistration_delay.timeout_seconds of {name} above the longest request, and make the application finish in-flight requests on SIGTERM before exiting."
     ));
+    fix::push(&mut d, raise_deregistration_delay(tg, delay, s.trt_max));
     d.step(
         "Check the deployment's draining order: new targets healthy before old ones deregister.",
     );
     Some(d)
+}
+
+/// The deregistration delay raised to [`fix::HEADROOM`] times the longest request measured
+/// (`TargetResponseTime` Maximum): the delay must outlast the requests a target still serves.
+fn raise_deregistration_delay(
+    tg: &TargetGroupEvidence,
+    delay: Option<f64>,
+    longest: Option<f64>,
+) -> fix::Built {
+    let name = tg.target_group.display_name();
+    let current = delay
+        .ok_or_else(|| format!("the deregistration delay of {name} was not read"))
+        .and_then(|v| {
+            fix::whole(v).ok_or_else(|| {
+                format!("the deregistration delay of {name} is not a whole number of seconds")
+            })
+        })?;
+    let longest = longest
+        .ok_or("TargetResponseTime Maximum (the longest request) was not read".to_owned())?;
+    let proposed = fix::proposal(longest, fix::DEREGISTRATION_DELAY_MAX_S);
+    if proposed <= current {
+        return Err(format!(
+            "the delay of {name} ({current} s) already outlasts twice the longest request ({}): the fix is in how the application shuts down",
+            secs(longest)
+        ));
+    }
+    fix::elbv2_attribute(
+        Elbv2::TargetGroup,
+        &tg.target_group.target_group_arn,
+        "deregistration_delay.timeout_seconds",
+        current,
+        Proposed::Value(proposed),
+    )
 }
 
 pub(in crate::rules) const LB_GENERATED_500: Rule = Rule {

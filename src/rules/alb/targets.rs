@@ -342,7 +342,24 @@ fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
         lb_name(a),
         secs(s.idle_timeout)
     ));
+    fix::push(&mut d, raise_idle_timeout(a));
     Some(d)
+}
+
+/// The idle timeout raised to [`fix::HEADROOM`] times the longer of the timeout and the
+/// longest answer measured: requests cut at the timeout were never measured, so their length
+/// is unknown.
+fn raise_idle_timeout(a: &AlbCtx<'_>) -> fix::Built {
+    let current = idle_timeout_read(a)?;
+    let longest = f64::from(current).max(a.s.trt_max.unwrap_or(0.0));
+    let proposed = fix::proposal(longest, fix::IDLE_TIMEOUT_MAX_S);
+    if proposed <= current {
+        return Err(format!(
+            "the idle timeout of {} is at its highest ({current} s)",
+            lb_name(a)
+        ));
+    }
+    set_idle_timeout(a, current, Proposed::Value(proposed))
 }
 
 pub(in crate::rules) const TARGET_TLS_HANDSHAKE: Rule = Rule {

@@ -798,3 +798,125 @@ fn each_state_is_described_with_its_own_reason() {
     // A state with no reason of its own gets none, not another state's.
     assert_eq!(h.describe("healthy"), "1/6 targets healthy");
 }
+
+// ---------------------------------------------------------------- fix and rollback commands
+
+#[test]
+fn response_timeout_fix_doubles_the_idle_timeout_the_requests_ran_into() {
+    let o = response_timeout(Alb::new(), 60.0).evaluate();
+    let f = finding(&o, "alb.target_response_timeout");
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-load-balancer-attributes --load-balancer-arn '{LB_ARN}' --attributes Key=idle_timeout.timeout_seconds,Value=120"
+        ),
+        &format!(
+            "aws elbv2 modify-load-balancer-attributes --load-balancer-arn '{LB_ARN}' --attributes Key=idle_timeout.timeout_seconds,Value=60"
+        ),
+    );
+    assert!(step_starting(f, "Fix: ").contains("from 60 to 120"));
+    // Near miss: the attributes were not read, so the current value is unknown.
+    let o = response_timeout(Alb::new().attributes_unreadable(), 60.0).evaluate();
+    assert_no_fix(
+        finding(&o, "alb.target_response_timeout"),
+        "the attributes of web (its current idle timeout) were not read",
+    );
+}
+
+#[test]
+fn keepalive_fix_gives_the_server_directive_and_the_idle_timeout_command() {
+    let o = keepalive().evaluate();
+    let f = finding(&o, "alb.keepalive_shorter_than_idle");
+    let server = step_starting(f, "Set the server's keep-alive timeout");
+    assert!(server.contains("to 125 s"), "{server}");
+    assert!(
+        server.contains("nginx `keepalive_timeout 125s;`"),
+        "{server}"
+    );
+    assert!(
+        server.contains("Node `server.keepAliveTimeout = 125000`"),
+        "{server}"
+    );
+    // The targets' keep-alive is not read: the value to lower to is a placeholder.
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-load-balancer-attributes --load-balancer-arn '{LB_ARN}' --attributes Key=idle_timeout.timeout_seconds,Value=<seconds-below-the-targets-keep-alive>"
+        ),
+        &format!(
+            "aws elbv2 modify-load-balancer-attributes --load-balancer-arn '{LB_ARN}' --attributes Key=idle_timeout.timeout_seconds,Value=120"
+        ),
+    );
+}
+
+#[test]
+fn health_check_fix_changes_the_path_when_the_targets_answer_404() {
+    let o = all_unhealthy_wrong_health_path().evaluate();
+    let f = finding(&o, "alb.all_targets_unhealthy");
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-target-group --target-group-arn '{TG_ARN}' --health-check-path <health-check-path> --matcher HttpCode=200 --health-check-port 'traffic-port'"
+        ),
+        &format!(
+            "aws elbv2 modify-target-group --target-group-arn '{TG_ARN}' --health-check-path '/healthz' --matcher HttpCode=200 --health-check-port 'traffic-port'"
+        ),
+    );
+}
+
+#[test]
+fn health_check_fix_widens_the_matcher_when_the_targets_answer_a_success() {
+    let mut alb =
+        Alb::new()
+            .focus_tg()
+            .all_targets(3, "unhealthy", Some("Target.ResponseCodeMismatch"));
+    for t in alb
+        .0
+        .target_groups
+        .iter_mut()
+        .flatten()
+        .flat_map(|g| g.health.iter_mut().flatten())
+    {
+        t.target_health.description = Some("Health checks failed with these codes: [204]".into());
+    }
+    let mut s = all_unhealthy_wrong_health_path();
+    s.albs = vec![alb.0];
+    let o = s.evaluate();
+    let f = finding(&o, "alb.all_targets_unhealthy");
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-target-group --target-group-arn '{TG_ARN}' --health-check-path '/healthz' --matcher '{{\"HttpCode\":\"200,204\"}}' --health-check-port 'traffic-port'"
+        ),
+        &format!(
+            "aws elbv2 modify-target-group --target-group-arn '{TG_ARN}' --health-check-path '/healthz' --matcher HttpCode=200 --health-check-port 'traffic-port'"
+        ),
+    );
+}
+
+#[test]
+fn deregistration_fix_outlasts_twice_the_longest_request() {
+    // Delay 5 s against requests up to 20 s: 40 s.
+    let o = deregistration(draining_alb().deregistration_delay(5)).evaluate();
+    let f = finding(&o, "alb.deregistration_inflight");
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-target-group-attributes --target-group-arn '{TG_ARN}' --attributes Key=deregistration_delay.timeout_seconds,Value=40"
+        ),
+        &format!(
+            "aws elbv2 modify-target-group-attributes --target-group-arn '{TG_ARN}' --attributes Key=deregistration_delay.timeout_seconds,Value=5"
+        ),
+    );
+    // Near misses: the default 300 s already outlasts them; the delay not read.
+    let o = deregistration(draining_alb()).evaluate();
+    assert_no_fix(
+        finding(&o, "alb.deregistration_inflight"),
+        "already outlasts",
+    );
+    let o = deregistration(draining_alb().tg_attributes_unreadable()).evaluate();
+    assert_no_fix(
+        finding(&o, "alb.deregistration_inflight"),
+        "the deregistration delay of web-tg was not read",
+    );
+}

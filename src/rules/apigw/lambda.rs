@@ -4,6 +4,7 @@ use super::{ApiCtx, changed_before_onset, hhmm, ms_as_secs};
 use crate::evidence::FunctionEvidence;
 use crate::evidence::lambda::{Grant, PolicyState, grant_for_api};
 use crate::rules::catalog::{Detect, Rule};
+use crate::rules::fix;
 use crate::rules::signals::{CORRELATED, FnSignals, REACHED, share};
 use crate::rules::{Ctx, Draft, Kind, count, pct};
 
@@ -311,17 +312,21 @@ fn lambda_throttled(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             count(s.throttles)
         );
         match reserved {
+            Some(0) => d.step(format!(
+                "Remove the reservation of 0 from {} (it throttles every invocation), unless it was set on purpose to stop the function.",
+                f.bare_name()
+            )),
             Some(r) => d.step(format!(
-                "Raise the reserved concurrency of {} (now {r}): `aws lambda put-function-concurrency --function-name {} --reserved-concurrent-executions N`, N above the peak ConcurrentExecutions.",
-                f.bare_name(),
+                "Raise the reserved concurrency of {} (now {r}) above the peak ConcurrentExecutions.",
                 f.bare_name()
             )),
             None => d.step(format!(
-                "Free concurrency for {}: lower other functions' reservations, or request a higher concurrency quota for {} (Service Quotas: Lambda concurrent executions).",
+                "Free concurrency for {}: lower other functions' reservations, or request a higher concurrency quota for {} (Service Quotas: Lambda concurrent executions); or reserve concurrency for it, so that other functions cannot take it:",
                 f.bare_name(),
                 f.region
             )),
         }
+        fix::push(&mut d, concurrency_fix(a, f, s));
         d.step(format!(
             "Shave the peak in front of it: stage or method throttling on {} so excess requests get 429 instead of 500.",
             a.api.label()
@@ -329,6 +334,64 @@ fn lambda_throttled(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
         out.push(d);
     }
     out
+}
+
+/// The reservation the throttles call for: none when it is 0 (it stops every invocation);
+/// else [`fix::HEADROOM`] times the larger of the reservation and the peak concurrency (what
+/// was throttled was never counted), within what the account leaves unreserved
+/// ([`fix::UNRESERVED_MINIMUM`] always stays). A function without a reservation gets one
+/// only when it is not itself at the account's limit: a reservation adds no concurrency.
+fn concurrency_fix(a: &ApiCtx<'_>, f: &FunctionEvidence, s: &FnSignals) -> fix::Built {
+    let name = f.bare_name();
+    let current = f
+        .concurrency
+        .as_ref()
+        .ok_or_else(|| format!("the reserved concurrency of {name} was not read"))?
+        .reserved_concurrent_executions
+        .map(|r| {
+            u32::try_from(r)
+                .map_err(|_| format!("the reserved concurrency of {name} is not a count"))
+        })
+        .transpose()?;
+    if current == Some(0) {
+        return fix::reserved_concurrency(name, current, None);
+    }
+    let limits = a
+        .api
+        .account
+        .as_ref()
+        .and_then(|s| s.account_limit.as_ref());
+    let unreserved = limits
+        .and_then(|l| l.unreserved_concurrent_executions)
+        .and_then(|u| u32::try_from(u).ok());
+    let peak = s.concurrent_max;
+    if current.is_none()
+        && let (Some(l), Some(c)) = (limits.and_then(|l| l.concurrent_executions), peak)
+        && c >= AT_LIMIT * l as f64
+    {
+        return Err(format!(
+            "{name} alone reaches the account's limit of {l}: a reservation adds no concurrency, a quota increase does"
+        ));
+    }
+    let seen = match (current, peak) {
+        (Some(r), p) => f64::from(r).max(p.unwrap_or(0.0)),
+        (None, Some(p)) => p,
+        (None, None) => {
+            return Err(format!(
+                "the peak ConcurrentExecutions of {name} was not read"
+            ));
+        }
+    };
+    // What the account can give: the reservation it has, plus the unreserved pool above the
+    // minimum Lambda keeps.
+    let room = unreserved.map(|u| current.unwrap_or(0) + u.saturating_sub(fix::UNRESERVED_MINIMUM));
+    let proposed = fix::proposal(seen, room.unwrap_or(u32::MAX));
+    if proposed <= current.unwrap_or(0) || (current.is_none() && f64::from(proposed) <= seen) {
+        return Err(format!(
+            "the account's unreserved concurrency leaves no room to raise {name}: request a quota increase"
+        ));
+    }
+    fix::reserved_concurrency(name, current, Some(proposed))
 }
 
 // ---------------------------------------------------------------- timeout
@@ -404,15 +467,36 @@ fn lambda_timeout(_: &Ctx<'_>, a: &ApiCtx<'_>) -> Vec<Draft> {
             f.bare_name()
         ));
         d.step(format!(
-            "If the work legitimately takes longer, raise the function's timeout (now {}) toward the integration's {}: `aws lambda update-function-configuration --function-name {} --timeout {}` (keep it below the integration timeout so the function, not API Gateway, reports the failure).",
+            "If the work legitimately takes longer, raise the function's timeout (now {}) toward the integration's {} (keep it below the integration timeout so the function, not API Gateway, reports the failure).",
             ms_as_secs(t),
-            ms_as_secs(integ),
-            f.bare_name(),
-            ((integ / 1000.0).floor() as i64 - 1).max(1)
+            ms_as_secs(integ)
         ));
+        fix::push(&mut d, timeout_fix(f, integ));
         out.push(d);
     }
     out
+}
+
+/// The function's timeout raised to [`fix::BELOW_INTEGRATION_S`] under its integration's
+/// (`integ`, in ms), within Lambda's range, as the finding advises.
+fn timeout_fix(f: &FunctionEvidence, integ: f64) -> fix::Built {
+    let name = f.bare_name();
+    let now = f
+        .config
+        .as_ref()
+        .and_then(|c| c.timeout)
+        .ok_or_else(|| format!("the timeout of {name} was not read"))?;
+    let now = u32::try_from(now)
+        .map_err(|_| format!("the timeout of {name} is not a number of seconds"))?;
+    let proposed = ((integ / 1000.0).floor() as u32)
+        .saturating_sub(fix::BELOW_INTEGRATION_S)
+        .min(fix::LAMBDA_TIMEOUT_MAX_S);
+    if proposed <= now {
+        return Err(format!(
+            "the timeout of {name} ({now} s) is already at the integration's"
+        ));
+    }
+    fix::function_timeout(name, now, proposed)
 }
 
 // ---------------------------------------------------------------- errors

@@ -28,6 +28,12 @@ fn lambda_timeout_when_the_function_stops_first() {
         finding(&o, "apigw.lambda_timeout"),
         "Timeout 10 s, integration timeout 29 s",
     );
+    // The fix stops one second under the integration's timeout.
+    assert_fix(
+        finding(&o, "apigw.lambda_timeout"),
+        "aws lambda update-function-configuration --function-name 'orders' --timeout 28",
+        "aws lambda update-function-configuration --function-name 'orders' --timeout 10",
+    );
     assert_not_answer(&o, "apigw.integration_timeout");
     // Near miss: the function errs well below its timeout.
     let s = failing()
@@ -271,4 +277,51 @@ fn http_api_errors_in_either_spelling() {
             .evaluate();
         assert_answer(&o, "apigw.lambda_timeout");
     }
+}
+
+// ---------------------------------------------------------------- fix and rollback commands
+
+/// The function `orders` throttled with `reserved` (per-minute concurrency peak `peak`).
+fn throttled(reserved: Option<i64>, peak: f64) -> Scenario {
+    failing()
+        .api(Api::lambda_proxy().function(|f| {
+            f.concurrency = Some(crate::evidence::lambda::FunctionConcurrency {
+                reserved_concurrent_executions: reserved,
+            });
+        }))
+        .api_errors(with_load)
+        .fn_metric("Throttles", "Sum", |m| {
+            Some((load(m) * with_load(m)).round())
+        })
+        .fn_metric("ConcurrentExecutions", "Maximum", move |_| Some(peak))
+}
+
+#[test]
+fn throttled_fix_doubles_the_reservation_and_rolls_back_to_it() {
+    let o = throttled(Some(5), 5.0).evaluate();
+    assert_fix(
+        finding(&o, "apigw.lambda_throttled"),
+        "aws lambda put-function-concurrency --function-name 'orders' --reserved-concurrent-executions 10",
+        "aws lambda put-function-concurrency --function-name 'orders' --reserved-concurrent-executions 5",
+    );
+    // A reservation of 0 stops everything: it is removed, and put back by the rollback.
+    let o = throttled(Some(0), 0.0).evaluate();
+    assert_fix(
+        finding(&o, "apigw.lambda_throttled"),
+        "aws lambda delete-function-concurrency --function-name 'orders'",
+        "aws lambda put-function-concurrency --function-name 'orders' --reserved-concurrent-executions 0",
+    );
+    // No reservation: one is proposed, and the rollback removes it.
+    let o = throttled(None, 300.0).evaluate();
+    assert_fix(
+        finding(&o, "apigw.lambda_throttled"),
+        "aws lambda put-function-concurrency --function-name 'orders' --reserved-concurrent-executions 600",
+        "aws lambda delete-function-concurrency --function-name 'orders'",
+    );
+    // Near miss: the function alone is at the account's limit; a reservation adds nothing.
+    let o = throttled(None, 990.0).evaluate();
+    assert_no_fix(
+        finding(&o, "apigw.lambda_throttled"),
+        "alone reaches the account's limit of 1000",
+    );
 }

@@ -12,6 +12,7 @@
 mod tests;
 
 use super::catalog::{Detect, Rule};
+use super::fix::{self, Proposed};
 use super::signals::{ClbSignals, NOISE_RATIO, REACHED, share};
 use super::{Ctx, Draft, Kind, count, pct, secs};
 use crate::evidence::ClbEvidence;
@@ -65,6 +66,48 @@ impl ClbCtx<'_> {
                     a.idle_timeout()
                 }),
         )
+    }
+
+    /// The idle timeout as read (60 s when the attributes were read without it: AWS's
+    /// default), or what is missing for a command.
+    fn idle_timeout_read(&self) -> Result<u32, String> {
+        let a = self.clb.attributes.as_ref().ok_or_else(|| {
+            format!(
+                "the attributes of {} (its current idle timeout) were not read",
+                self.name()
+            )
+        })?;
+        u32::try_from(a.idle_timeout()).map_err(|_| {
+            format!(
+                "the idle timeout of {} is not a number of seconds",
+                self.name()
+            )
+        })
+    }
+
+    /// The health check command, from the target and timings read.
+    fn health_check_fix(&self) -> fix::Built {
+        let h = self
+            .clb
+            .load_balancer
+            .as_ref()
+            .and_then(|lb| lb.health_check.as_ref());
+        let now = h.and_then(|h| {
+            Some(fix::ClassicHealthCheck {
+                target: h.target.as_deref()?,
+                interval: h.interval?,
+                timeout: h.timeout?,
+                unhealthy_threshold: h.unhealthy_threshold?,
+                healthy_threshold: h.healthy_threshold?,
+            })
+        });
+        match now {
+            Some(now) => fix::clb_health_check(self.name(), now),
+            None => Err(format!(
+                "the health check of {} (target and timings) was not read",
+                self.name()
+            )),
+        }
     }
 
     fn elb_line(&self) -> String {
@@ -145,6 +188,11 @@ fn no_healthy_instances(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
             "The health check {} fails on the instances: request it on one instance yourself and fix what it answers (a dependency, a changed path or port, the instance security group admitting the load balancer's).",
             c.health_check()
         ));
+        d.step(format!(
+            "If the path or port changed on purpose, point the health check of {} at what the instances now answer:",
+            c.name()
+        ));
+        fix::push(&mut d, c.health_check_fix());
     } else {
         d.step(format!(
             "The load balancer takes the instances out itself (reason ELB): check their registration and the Availability Zones enabled on {}.",
@@ -289,9 +337,25 @@ fn idle_timeout(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
         c.name()
     ));
     d.step(format!(
-        "Only for requests that legitimately run long: raise the idle timeout: `aws elb modify-load-balancer-attributes --load-balancer-name {} --load-balancer-attributes '{{\"ConnectionSettings\":{{\"IdleTimeout\":120}}}}'`.",
-        c.name()
+        "Only for requests that legitimately run long: raise the idle timeout of {} (now {}); it treats the symptom.",
+        c.name(),
+        secs(idle)
     ));
+    // Requests cut at the idle timeout were never measured: twice the longer of the timeout
+    // and the longest latency seen.
+    fix::push(
+        &mut d,
+        c.idle_timeout_read().and_then(|now| {
+            let proposed = fix::proposal(f64::from(now).max(lat), fix::IDLE_TIMEOUT_MAX_S);
+            if proposed <= now {
+                return Err(format!(
+                    "the idle timeout of {} is at its highest ({now} s)",
+                    c.name()
+                ));
+            }
+            fix::clb_idle_timeout(c.name(), now, Proposed::Value(proposed))
+        }),
+    );
     Some(d)
 }
 
@@ -333,10 +397,32 @@ fn keepalive_shorter_than_idle(ctx: &Ctx<'_>, c: &ClbCtx<'_>) -> Option<Draft> {
     );
     d.evidence(c.elb_line());
     d.evidence(format!("the hour before: {} of requests", pct(ratio_b)));
+    match fix::whole(c.idle_timeout()) {
+        Some(idle) => d.step(format!(
+            "Set the instances' keep-alive timeout above the load balancer's idle timeout (now {}), to {} s: {}.",
+            secs(c.idle_timeout()),
+            idle + fix::KEEPALIVE_ABOVE_IDLE_S,
+            fix::keepalive_directives(idle + fix::KEEPALIVE_ABOVE_IDLE_S)
+        )),
+        None => d.step(format!(
+            "Set the instances' keep-alive timeout above the load balancer's idle timeout (now {}), for example Apache KeepAliveTimeout or nginx keepalive_timeout.",
+            secs(c.idle_timeout())
+        )),
+    }
     d.step(format!(
-        "Set the instances' keep-alive timeout above the load balancer's idle timeout (now {}), for example Apache KeepAliveTimeout or nginx keepalive_timeout.",
-        secs(c.idle_timeout())
+        "Or lower the idle timeout of {} below the instances' keep-alive, if no request idles that long; fivexx cannot read the instances' keep-alive, so the value is yours to fill in.",
+        c.name()
     ));
+    fix::push(
+        &mut d,
+        c.idle_timeout_read().and_then(|now| {
+            fix::clb_idle_timeout(
+                c.name(),
+                now,
+                Proposed::Placeholder("seconds-below-the-instances-keep-alive"),
+            )
+        }),
+    );
     Some(d)
 }
 

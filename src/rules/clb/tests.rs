@@ -65,6 +65,12 @@ fn idle_timeout_when_latency_reaches_it() {
         })
         .evaluate();
     assert_answer(&o, "clb.idle_timeout");
+    // The fix doubles the timeout the requests ran into.
+    assert_fix(
+        finding(&o, "clb.idle_timeout"),
+        "aws elb modify-load-balancer-attributes --load-balancer-name 'legacy' --load-balancer-attributes '{\"ConnectionSettings\":{\"IdleTimeout\":120}}'",
+        "aws elb modify-load-balancer-attributes --load-balancer-name 'legacy' --load-balancer-attributes '{\"ConnectionSettings\":{\"IdleTimeout\":60}}'",
+    );
     let o = elb_5xx(Clb::new(&[IN, IN, IN]), step(0.05))
         .clb_metric("Latency", "Maximum", |_| Some(20.0))
         .evaluate();
@@ -141,4 +147,38 @@ fn a_cloudfront_origin_that_is_a_classic_load_balancer_is_linked() {
         .clb_requests()
         .evaluate();
     assert_silent(&o, "cf.origin_passthrough");
+}
+
+// ---------------------------------------------------------------- fix and rollback commands
+
+#[test]
+fn keepalive_fix_gives_the_server_directive_and_the_idle_timeout_command() {
+    let o = elb_5xx(Clb::new(&[IN, IN, IN]), flat(0.003)).evaluate();
+    let f = finding(&o, "clb.keepalive_shorter_than_idle");
+    assert!(
+        step_starting(f, "Set the instances' keep-alive").contains("Apache `KeepAliveTimeout 65`")
+    );
+    assert_fix(
+        f,
+        "aws elb modify-load-balancer-attributes --load-balancer-name 'legacy' --load-balancer-attributes '{\"ConnectionSettings\":{\"IdleTimeout\":<seconds-below-the-instances-keep-alive>}}'",
+        "aws elb modify-load-balancer-attributes --load-balancer-name 'legacy' --load-balancer-attributes '{\"ConnectionSettings\":{\"IdleTimeout\":60}}'",
+    );
+    // Near miss: the attributes were not read.
+    let mut clb = Clb::new(&[IN, IN, IN]);
+    clb.0.attributes = None;
+    let o = elb_5xx(clb, flat(0.003)).evaluate();
+    assert_no_fix(
+        finding(&o, "clb.keepalive_shorter_than_idle"),
+        "the attributes of legacy (its current idle timeout) were not read",
+    );
+}
+
+#[test]
+fn health_check_fix_restores_the_target_read() {
+    let o = elb_5xx(Clb::new(&[OUT, OUT, OUT, OUT]), step(1.0)).evaluate();
+    assert_fix(
+        finding(&o, "clb.no_healthy_instances"),
+        "aws elb configure-health-check --load-balancer-name 'legacy' --health-check '{\"HealthyThreshold\":10,\"Interval\":30,\"Target\":\"<new-target>\",\"Timeout\":5,\"UnhealthyThreshold\":2}'",
+        "aws elb configure-health-check --load-balancer-name 'legacy' --health-check '{\"HealthyThreshold\":10,\"Interval\":30,\"Target\":\"HTTP:8080/health\",\"Timeout\":5,\"UnhealthyThreshold\":2}'",
+    );
 }

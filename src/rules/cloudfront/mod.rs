@@ -90,6 +90,27 @@ impl OriginCtx<'_, '_> {
             .unwrap_or(aws_defaults::ORIGIN_HTTP_PORT)
     }
 
+    /// A field of the origin's `CustomOriginConfig` as read, for a command's rollback, or what
+    /// is missing.
+    fn custom_field(
+        &self,
+        field: &str,
+        value: impl FnOnce(
+            &crate::evidence::cloudfront::CustomOriginConfig,
+        ) -> Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, String> {
+        self.origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(value)
+            .ok_or_else(|| {
+                format!(
+                    "{field} of origin `{}` was not in the distribution config",
+                    self.origin.id
+                )
+            })
+    }
+
     fn read_timeout(&self) -> f64 {
         f64::from(
             self.origin

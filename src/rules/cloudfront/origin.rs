@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::evidence::cloudwatch::alb_metric;
+use crate::rules::fix::{self, OriginEdit};
 use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
 
 pub(in crate::rules) const ORIGIN_PORT_MISMATCH: Rule = Rule {
     id: "cf.origin_port_mismatch",
@@ -92,7 +94,65 @@ fn origin_port_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         o.origin.id,
         have.join(", ")
     ));
+    // The origin moved to a listener that serves it: the same protocol on another port, or
+    // HTTPS where CloudFront spoke HTTP. Never from HTTPS down to HTTP.
+    let https_listener = listeners.iter().find(|l| {
+        l.protocol.as_deref() == Some("HTTPS") || (network && l.protocol.as_deref() == Some("TLS"))
+    });
+    let edits = match listeners
+        .iter()
+        .find(|l| serves(l.protocol.as_deref()))
+        .and_then(|l| l.port)
+    {
+        Some(port) => port_edit(o, want_proto, port).map(|e| vec![e]),
+        None => match (want_proto, https_listener.and_then(|l| l.port)) {
+            ("HTTP", Some(port)) => o
+                .custom_field("OriginProtocolPolicy", |c| {
+                    c.origin_protocol_policy.clone().map(Json::from)
+                })
+                .and_then(|current| {
+                    Ok(vec![
+                        OriginEdit {
+                            field: "OriginProtocolPolicy",
+                            proposed: Json::from("https-only"),
+                            current,
+                        },
+                        port_edit(o, "HTTPS", port)?,
+                    ])
+                }),
+            _ => Err(format!(
+                "{} has no {want_proto} listener to point the origin at: add one (fivexx proposes no move from HTTPS to HTTP, which would send the requests unencrypted)",
+                a.alb.name()
+            )),
+        },
+    };
+    fix::push(
+        &mut d,
+        edits.and_then(|e| fix::cf_origin(o.id(), &o.origin.id, &e)),
+    );
     Some(d)
+}
+
+/// The origin's `HTTPSPort` (for HTTPS) or `HTTPPort` set to `port`.
+fn port_edit(o: &OriginCtx<'_, '_>, proto: &str, port: i32) -> Result<OriginEdit, String> {
+    let field = if proto == "HTTPS" {
+        "HTTPSPort"
+    } else {
+        "HTTPPort"
+    };
+    let current = o.custom_field(field, |c| {
+        if proto == "HTTPS" {
+            c.https_port
+        } else {
+            c.http_port
+        }
+        .map(Json::from)
+    })?;
+    Ok(OriginEdit {
+        field,
+        proposed: Json::from(port),
+        current,
+    })
 }
 
 pub(in crate::rules) const ORIGIN_DNS_FAILURE: Rule = Rule {
@@ -278,6 +338,31 @@ fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         o.origin.id,
         secs(timeout)
     ));
+    // Requests cut at the timeout were never measured: twice the longer of the timeout and
+    // the latency, within what CloudFront takes without a quota increase.
+    let edit = o
+        .custom_field("OriginReadTimeout", |c| c.origin_read_timeout.map(Json::from))
+        .and_then(|current| {
+            let now = current.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+            let proposed =
+                fix::proposal(timeout.max(latency), fix::ORIGIN_READ_TIMEOUT_MAX_S);
+            if proposed <= now {
+                return Err(format!(
+                    "OriginReadTimeout of origin `{}` is already {now} s; above {} s CloudFront needs a quota increase (up to 180 s)",
+                    o.origin.id,
+                    fix::ORIGIN_READ_TIMEOUT_MAX_S
+                ));
+            }
+            Ok(OriginEdit {
+                field: "OriginReadTimeout",
+                proposed: Json::from(proposed),
+                current,
+            })
+        });
+    fix::push(
+        &mut d,
+        edit.and_then(|e| fix::cf_origin(o.id(), &o.origin.id, &[e])),
+    );
     Some(d)
 }
 

@@ -773,3 +773,191 @@ fn origin_capacity_503_silent_for_an_s3_origin_with_a_steady_cache() {
     let o = s3_slow_down(90.0).evaluate();
     assert_silent(&o, "cf.origin_capacity_503");
 }
+
+// ---------------------------------------------------------------- fix and rollback commands
+
+/// The read-edit-send sequence for origin `web-alb` of the distribution, with `args` (the
+/// jq `--argjson` values) and `edit` (the jq assignments).
+fn cf_update(args: &str, edit: &str) -> String {
+    format!(
+        "aws cloudfront get-distribution-config --id '{DIST_ID}' > dist.json && jq --arg id '{ORIGIN_ID}' {args} '.DistributionConfig | (.Origins.Items[] | select(.Id == $id) | .CustomOriginConfig) |= ({edit})' dist.json > dist-config.json && aws cloudfront update-distribution --id '{DIST_ID}' --if-match \"$(jq -r .ETag dist.json)\" --distribution-config file://dist-config.json"
+    )
+}
+
+#[test]
+fn read_timeout_fix_doubles_the_timeout_within_cloudfronts_range() {
+    let o = cf_slow_origin(60, false).evaluate();
+    let f = finding(&o, "cf.origin_read_timeout");
+    assert_fix(
+        f,
+        &cf_update("--argjson v0 '60'", ".OriginReadTimeout = $v0"),
+        &cf_update("--argjson v0 '30'", ".OriginReadTimeout = $v0"),
+    );
+    assert!(
+        step_starting(f, "Fix: ").contains(
+            "DistributionConfig.Origins.Items[?Id=='web-alb'].CustomOriginConfig.OriginReadTimeout from 30 to 60"
+        ),
+        "{:#?}",
+        f.next_steps
+    );
+    // Near miss: already at 60 s, the most without a quota increase.
+    let mut s = cf_slow_origin(90, false);
+    s.distributions = vec![Dist::new().read_timeout(60).0];
+    let o = s
+        .origin_latency("p99", |m| Some(if in_w(m) { 59_000.0 } else { 800.0 }))
+        .evaluate();
+    assert_no_fix(finding(&o, "cf.origin_read_timeout"), "quota increase");
+}
+
+#[test]
+fn port_fix_points_the_origin_at_the_https_listener_port() {
+    let mut alb = https_alb();
+    for l in alb.0.listeners.iter_mut().flatten() {
+        if l.protocol.as_deref() == Some("HTTPS") {
+            l.port = Some(8443);
+        }
+    }
+    let o = cf_502_origin_unreachable(alb, Dist::new()).evaluate();
+    let f = finding(&o, "cf.origin_port_mismatch");
+    assert_fix(
+        f,
+        &cf_update("--argjson v0 '8443'", ".HTTPSPort = $v0"),
+        &cf_update("--argjson v0 '443'", ".HTTPSPort = $v0"),
+    );
+}
+
+#[test]
+fn port_fix_moves_an_http_origin_to_the_https_listener_never_the_other_way() {
+    let mut alb = https_alb();
+    if let Some(ls) = alb.0.listeners.as_mut() {
+        ls.retain(|l| l.protocol.as_deref() == Some("HTTPS"));
+    }
+    let o = cf_502_origin_unreachable(alb, Dist::new().protocol_policy("http-only")).evaluate();
+    assert_fix(
+        finding(&o, "cf.origin_port_mismatch"),
+        &cf_update(
+            "--argjson v0 '\"https-only\"' --argjson v1 '443'",
+            ".OriginProtocolPolicy = $v0 | .HTTPSPort = $v1",
+        ),
+        &cf_update(
+            "--argjson v0 '\"http-only\"' --argjson v1 '443'",
+            ".OriginProtocolPolicy = $v0 | .HTTPSPort = $v1",
+        ),
+    );
+    // Near miss: HTTPS wanted, only HTTP served: no downgrade is proposed.
+    let o = cf_502_origin_unreachable(Alb::new(), Dist::new()).evaluate();
+    assert_no_fix(
+        finding(&o, "cf.origin_port_mismatch"),
+        "web has no HTTPS listener",
+    );
+}
+
+#[test]
+fn tls_protocol_fix_sets_a_listener_policy_with_tls12() {
+    let o = cf_tls_mismatch(TLS13_ONLY).evaluate();
+    assert_fix(
+        finding(&o, "cf.origin_tls_protocol_mismatch"),
+        &format!(
+            "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --ssl-policy 'ELBSecurityPolicy-TLS13-1-2-2021-06'"
+        ),
+        &format!(
+            "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --ssl-policy '{TLS13_ONLY}'"
+        ),
+    );
+}
+
+#[test]
+fn tls_protocol_fix_adds_tls12_to_the_origin_when_the_listener_takes_it() {
+    let o = cf_502_origin_unreachable(
+        Alb::new().https(certificate("*.example.com", &["example.com"]), TLS12_13),
+        Dist::new().ssl_protocols(&["TLSv1"]),
+    )
+    .evaluate();
+    let f = finding(&o, "cf.origin_tls_protocol_mismatch");
+    assert_fix(
+        f,
+        &cf_update(
+            "--argjson v0 '{\"Items\":[\"TLSv1\",\"TLSv1.2\"],\"Quantity\":2}'",
+            ".OriginSslProtocols = $v0",
+        ),
+        &cf_update(
+            "--argjson v0 '{\"Items\":[\"TLSv1\"],\"Quantity\":1}'",
+            ".OriginSslProtocols = $v0",
+        ),
+    );
+}
+
+#[test]
+fn expired_certificate_fix_replaces_the_default_certificate() {
+    let o = cf_cert_expired(Dist::new()).evaluate();
+    let f = finding(&o, "cf.origin_cert_expired");
+    assert_fix(
+        f,
+        &format!(
+            "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn=<new-certificate-arn>"
+        ),
+        &format!(
+            "aws elbv2 modify-listener --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn='{CERT_ARN}'"
+        ),
+    );
+    assert!(
+        step_starting(f, "Fix: ").contains(
+            "aws acm request-certificate --domain-name 'origin.example.com' --validation-method DNS"
+        ),
+        "{:#?}",
+        f.next_steps
+    );
+}
+
+#[test]
+fn expired_sni_certificate_fix_swaps_it_and_rolls_back() {
+    let mut c = renewal(certificate(ORIGIN_DOMAIN, &[]), "FAILED");
+    c.not_after = Some(now() - Duration::days(2));
+    c.status = Some("EXPIRED".into());
+    let o = sni_origin(c).evaluate();
+    let sni = format!("{CERT_ARN}-sni1");
+    let op = |op: &str, arn: &str| {
+        format!(
+            "aws elbv2 {op}-listener-certificates --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn={arn}"
+        )
+    };
+    let new = "<new-certificate-arn>";
+    assert_fix(
+        finding(&o, "cf.origin_cert_expired"),
+        &format!(
+            "{} && {}",
+            op("add", new),
+            op("remove", &format!("'{sni}'"))
+        ),
+        &format!(
+            "{} && {}",
+            op("add", &format!("'{sni}'")),
+            op("remove", new)
+        ),
+    );
+}
+
+#[test]
+fn hostname_fix_adds_a_certificate_for_the_origin_name() {
+    let o = sni_origin(certificate("api.example.net", &[])).evaluate();
+    let op = |op: &str| {
+        format!(
+            "aws elbv2 {op}-listener-certificates --listener-arn '{HTTPS_LISTENER_ARN}' --certificates CertificateArn=<new-certificate-arn>"
+        )
+    };
+    assert_fix(
+        finding(&o, "cf.origin_cert_hostname_mismatch"),
+        &op("add"),
+        &op("remove"),
+    );
+    // Near miss: no certificate can cover the raw ELB name.
+    let o = cf_502_origin_unreachable(
+        Alb::new().https(certificate("api.example.net", &[]), TLS12_13),
+        Dist::new().origin_domain(LB_DNS),
+    )
+    .evaluate();
+    assert_no_fix(
+        finding(&o, "cf.origin_cert_hostname_mismatch"),
+        "no ACM certificate can cover",
+    );
+}

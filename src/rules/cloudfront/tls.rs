@@ -2,6 +2,7 @@
 //! naming the host CloudFront asks for) and the protocols both sides accept.
 
 use super::*;
+use crate::rules::fix::{self, CertSlot};
 
 pub(in crate::rules) const ORIGIN_CERT_HOSTNAME_MISMATCH: Rule = Rule {
     id: "cf.origin_cert_hostname_mismatch",
@@ -122,6 +123,16 @@ fn origin_cert_hostname_mismatch(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option
             "Give the ALB listener a certificate that covers `{origin_domain}`, or change origin `{}` to a name the certificate covers.",
             o.origin.id
         ));
+        // Added beside the others (served by SNI to the origin's name), so the hosts the
+        // current certificates cover keep theirs.
+        let fix = if origin_domain.ends_with(".elb.amazonaws.com") {
+            Err("no ACM certificate can cover the raw *.elb.amazonaws.com name: change the origin domain instead".to_owned())
+        } else {
+            o.https_listener()
+                .ok_or_else(|| "the HTTPS listener's ARN was not read".to_owned())
+                .and_then(|l| fix::add_certificate(&l.listener_arn, origin_domain))
+        };
+        fix::push(&mut d, fix);
     }
     d.step("Verify with: openssl s_client -connect ORIGIN:443 -servername ORIGIN_DOMAIN, and check the certificate names.");
     Some(d)
@@ -262,6 +273,25 @@ fn origin_cert_expired(ctx: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
             "Attach a valid certificate for {domain} to the HTTPS listener of the ALB (request a DNS-validated one in ACM)."
         )),
     }
+    d.step(format!(
+        "Attaching a replacement for {domain} to the listener ({}):",
+        if served.is_default {
+            "its default certificate"
+        } else {
+            "served by SNI"
+        }
+    ));
+    let slot = if served.is_default {
+        CertSlot::Default
+    } else {
+        CertSlot::Sni
+    };
+    fix::push(
+        &mut d,
+        o.https_listener()
+            .ok_or_else(|| "the HTTPS listener's ARN was not read".to_owned())
+            .and_then(|l| fix::replace_certificate(&l.listener_arn, slot, cert_arn, host)),
+    );
     d.step("Then alarm on certificate expiry (ACM DaysToExpiry) so it cannot happen again.");
     Some(d)
 }
@@ -317,6 +347,42 @@ fn origin_tls_protocol_mismatch(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Dr
         listener_protocols.join(", ")
     ));
     config_pattern(&mut d, &o.cf.s, 502);
-    d.step("Set the HTTPS listener of the ALB to a policy that includes TLSv1.2 (ELBSecurityPolicy-TLS13-1-2-2021-06): CloudFront speaks at most TLSv1.2 to origins.");
+    if listener_protocols.contains(&"TLSv1.2") {
+        // The listener takes TLSv1.2: the origin's side is the one to change.
+        d.step(format!(
+            "Add TLSv1.2 to the OriginSslProtocols of origin `{}`: the listener accepts it, and it is the highest CloudFront speaks to origins.",
+            o.origin.id
+        ));
+        let edit = o
+            .origin
+            .custom_origin_config
+            .as_ref()
+            .and_then(|c| c.origin_ssl_protocols.as_ref())
+            .map(|p| {
+                let mut items = p.items.clone();
+                items.push("TLSv1.2".into());
+                fix::OriginEdit {
+                    field: "OriginSslProtocols",
+                    proposed: serde_json::json!({"Quantity": items.len(), "Items": items}),
+                    current: serde_json::json!({"Quantity": p.items.len(), "Items": p.items}),
+                }
+            })
+            .ok_or_else(|| {
+                format!(
+                    "OriginSslProtocols of origin `{}` was not in the distribution config",
+                    o.origin.id
+                )
+            });
+        fix::push(
+            &mut d,
+            edit.and_then(|e| fix::cf_origin(o.id(), &o.origin.id, &[e])),
+        );
+    } else {
+        d.step("Set the HTTPS listener of the ALB to a policy that includes TLSv1.2 (ELBSecurityPolicy-TLS13-1-2-2021-06): CloudFront speaks at most TLSv1.2 to origins.");
+        fix::push(
+            &mut d,
+            fix::listener_ssl_policy(&l.listener_arn, policy, fix::TLS12_POLICY),
+        );
+    }
     Some(d)
 }

@@ -108,3 +108,51 @@ pub(crate) fn assert_evidence(f: &Finding, needle: &str) {
         f.evidence
     );
 }
+
+/// The finding's next steps carry `Fix: `command`` and, right after it,
+/// `Rollback: `rollback``.
+#[track_caller]
+pub(crate) fn assert_fix(f: &Finding, command: &str, rollback: &str) {
+    let fix = format!("Fix: `{command}`");
+    let Some(at) = f.next_steps.iter().position(|s| s.starts_with(&fix)) else {
+        panic!("{}: no step starts with {fix}: {:#?}", f.rule, f.next_steps);
+    };
+    assert_eq!(
+        f.next_steps.get(at + 1).map(String::as_str),
+        Some(format!("Rollback: `{rollback}`").as_str()),
+        "{}: {:#?}",
+        f.rule,
+        f.next_steps
+    );
+}
+
+/// The finding has no command, and says why (`Fix: no command: ...why...`).
+#[track_caller]
+pub(crate) fn assert_no_fix(f: &Finding, why: &str) {
+    assert!(
+        f.next_steps
+            .iter()
+            .any(|s| s.starts_with("Fix: no command: ") && s.contains(why)),
+        "{}: no `Fix: no command` step naming `{why}`: {:#?}",
+        f.rule,
+        f.next_steps
+    );
+    assert!(
+        !f.next_steps.iter().any(|s| s.starts_with("Rollback:")),
+        "{}: a rollback without a fix: {:#?}",
+        f.rule,
+        f.next_steps
+    );
+}
+
+/// The step that starts with `prefix`.
+#[track_caller]
+pub(crate) fn step_starting<'a>(f: &'a Finding, prefix: &str) -> &'a str {
+    match f.next_steps.iter().find(|s| s.starts_with(prefix)) {
+        Some(s) => s,
+        None => panic!(
+            "{}: no step starts with {prefix}: {:#?}",
+            f.rule, f.next_steps
+        ),
+    }
+}
