@@ -148,12 +148,21 @@ def gather_alb(c: Clients, lb: dict, now: datetime, names_needed: bool = False) 
             "metrics": metrics}
 
 
-def gather_alb_alarm(c: Clients, lb_arn: str, now: datetime) -> dict:
+def describe_alarm(c: Clients, name: str) -> dict:
+    """As fivexx: the alarm itself (its evaluation periods set the window)."""
+    return c.cloudwatch.describe_alarms(AlarmNames=[name],
+                                        AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+
+
+def gather_alb_alarm(c: Clients, alarm_name: str, lb_arn: str, now: datetime) -> dict:
+    alarm = describe_alarm(c, alarm_name)
     lb = c.elbv2.describe_load_balancers(LoadBalancerArns=[lb_arn])["LoadBalancers"][0]
-    return gather_alb(c, lb, now)
+    return {"alarm": alarm, **gather_alb(c, lb, now)}
 
 
-def gather_cloudfront_alarm(c: Clients, distribution_id: str, now: datetime) -> dict:
+def gather_cloudfront_alarm(c: Clients, alarm_name: str, distribution_id: str,
+                            now: datetime) -> dict:
+    alarm = describe_alarm(c, alarm_name)
     config = c.cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
     zones, marker = [], {}
     while True:
@@ -175,4 +184,5 @@ def gather_cloudfront_alarm(c: Clients, distribution_id: str, now: datetime) -> 
         for lb in lbs:
             if lb["DNSName"].lower().rstrip(".") in (name, name.removeprefix("dualstack.")):
                 albs.append(gather_alb(c, lb, now, names_needed=True))
-    return {"config": config, "zones": zones, "metrics": cf_metrics, "albs": albs}
+    return {"alarm": alarm, "config": config, "zones": zones, "metrics": cf_metrics,
+            "albs": albs}

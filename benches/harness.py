@@ -202,10 +202,12 @@ def latency(binary: str, moto: Moto, delay: float, runs: int, sizes: list[int], 
             cases = {
                 "alb": (alarm_event(f"bench-{n}-alb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
                                     {"LoadBalancer": dim}, now),
-                        lambda: baseline.gather_alb_alarm(clients, lb["LoadBalancerArn"], now)),
+                        lambda: baseline.gather_alb_alarm(clients, f"bench-{n}-alb-5xx",
+                                                          lb["LoadBalancerArn"], now)),
                 "cloudfront": (alarm_event(f"bench-{n}-cf-5xx", "AWS/CloudFront", "5xxErrorRate",
                                            {"DistributionId": dist_id, "Region": "Global"}, now),
-                               lambda: baseline.gather_cloudfront_alarm(clients, dist_id, now)),
+                               lambda: baseline.gather_cloudfront_alarm(clients, f"bench-{n}-cf-5xx",
+                                                                        dist_id, now)),
             }
             proxy.memory.clear()  # the seeding changed what moto answers
             for kind, (event, gather_baseline) in cases.items():
