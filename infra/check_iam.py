@@ -36,6 +36,9 @@ EXTRA_REQUIRED = {
     "sns:Publish",  # verdicts to the topic
     "secretsmanager:GetSecretValue",  # the Slack webhook URL
     "sqs:SendMessage",  # the async on-failure destination (sent with the function's role)
+    "dynamodb:PutItem",  # the incident store: claim a transition
+    "dynamodb:UpdateItem",  # mark it posted
+    "dynamodb:DeleteItem",  # give it up after a failed post
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }

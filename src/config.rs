@@ -52,6 +52,21 @@ pub struct Config {
     /// Regions where CloudFront origin ALBs may live, besides the home region (listed in the
     /// first wave of a CloudFront triage).
     pub origin_regions: Vec<String>,
+    /// The DynamoDB table of incidents (`FIVEXX_INCIDENT_TABLE`); without it the function is
+    /// stateless and posts every delivery.
+    pub incident_table: Option<String>,
+}
+
+/// A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ - .`.
+fn check_table_name(name: &str) -> Result<(), &'static str> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if (3..=255).contains(&name.len()) && ok_chars {
+        Ok(())
+    } else {
+        Err("not a DynamoDB table name (3 to 255 of a-z, A-Z, 0-9, _, - and .)")
+    }
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -220,7 +235,18 @@ impl Config {
             return Err(ConfigError::NoChannelConfigured);
         }
         let origin_regions = parse_regions(get("FIVEXX_ORIGIN_REGIONS").as_deref())?;
+        let incident_table = get("FIVEXX_INCIDENT_TABLE").filter(|t| !t.is_empty());
+        if let Some(t) = &incident_table
+            && let Err(why) = check_table_name(t)
+        {
+            return Err(ConfigError::Invalid {
+                name: "FIVEXX_INCIDENT_TABLE",
+                value: crate::error::short(t),
+                why,
+            });
+        }
         Ok(Config {
+            incident_table,
             origin_regions,
             slack,
             slack_api_url,
@@ -287,6 +313,34 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn the_incident_table_is_optional_and_checked() {
+        let with = |table: &str| {
+            Config::from_lookup(|k| match k {
+                "FIVEXX_SNS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+                "FIVEXX_INCIDENT_TABLE" => Some(table.into()),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            with("fivexx-incidents").unwrap().incident_table.as_deref(),
+            Some("fivexx-incidents")
+        );
+        assert_eq!(with("").unwrap().incident_table, None);
+        for bad in ["ab", "no spaces", "a/b", &"x".repeat(256)] {
+            assert!(
+                matches!(
+                    with(bad),
+                    Err(ConfigError::Invalid {
+                        name: "FIVEXX_INCIDENT_TABLE",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

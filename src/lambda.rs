@@ -20,6 +20,8 @@ use tokio::time::Instant;
 use crate::alarm;
 use crate::config::{Config, ConfigError};
 use crate::evidence::sdk::{AwsSdk, load_sdk_config};
+use crate::incident::TransitionKey;
+use crate::incident::store::{Claim, IncidentStore, StoreError};
 use crate::notify::deliver::{Delivery, DeliveryError, Report};
 use crate::triage::{TriageOptions, triage};
 use crate::verdict::{Status, Verdict};
@@ -127,6 +129,36 @@ pub struct App {
     sdk: AwsSdk,
     delivery: Delivery,
     home_region: String,
+    /// The incident store, when `FIVEXX_INCIDENT_TABLE` is set.
+    store: Option<IncidentStore>,
+}
+
+/// A claim outlives the invocation's deadline by this much: Lambda has stopped the claimant
+/// by then, so a later delivery may take the transition over without racing a live post.
+const LEASE_BEYOND_DEADLINE: chrono::Duration = chrono::Duration::seconds(5);
+
+/// A token naming this invocation's claims: the process, the time and a counter, unique
+/// among the invocations that could race for one transition.
+fn claim_token() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// What this invocation holds in the incident store.
+enum Held {
+    /// No store, no key, or a transition nobody is told about: nothing to claim.
+    Nothing,
+    /// This invocation claimed the transition and must complete or release it.
+    Claim { key: TransitionKey, token: String },
+    /// The store failed: post anyway, and say so.
+    Degraded(StoreError),
 }
 
 impl App {
@@ -145,11 +177,15 @@ impl App {
             .map(|r| r.to_string())
             .unwrap_or_else(|| "us-east-1".into());
         let origin_regions = config.origin_regions.clone();
+        let store = config.incident_table.as_ref().map(|table| {
+            IncidentStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), table.clone())
+        });
         let delivery = Delivery::new(config, &sdk_config)?;
         Ok(Self {
             sdk: AwsSdk::new(sdk_config).with_origin_regions(origin_regions),
             delivery,
             home_region,
+            store,
         })
     }
 
@@ -189,6 +225,10 @@ impl App {
             .unwrap_or(started);
         let gather_until = (started + config.gather_timeout)
             .min(notify_until.checked_sub(NOTIFY_RESERVE).unwrap_or(started));
+        let held = match self.claim(&alarm, lambda_deadline).await {
+            Ok(held) => held,
+            Err(duplicate) => return Ok(duplicate),
+        };
         let opts = TriageOptions {
             now: Utc::now(),
             deadline: gather_until,
@@ -201,15 +241,145 @@ impl App {
         log_triage(&verdict);
         if verdict.status == Status::Ignored {
             tracing::info!(alarm = %verdict.alarm.name, reason = %verdict.summary, "nothing posted: ignored (a transition nobody needs, or an alarm on a namespace fivexx does not triage)");
+            self.settle(&held, "ignored: nothing posted").await;
             return Ok(outcome(&verdict, None));
+        }
+        if let Held::Degraded(e) = &held {
+            verdict.delivery_notes.push(format!(
+                "incident store unavailable ({}): posted without duplicate suppression",
+                crate::untrusted::clean(&store_code(e))
+            ));
         }
         let report = Box::pin(self.delivery.deliver(&verdict, notify_until)).await;
         log_report(&report);
         if report.all_failed() {
+            self.release(&held).await;
             return Err(HandlerError::NotifyFailed(describe_failures(&report)));
         }
-        Ok(outcome(&verdict, Some(&report)))
+        self.settle(&held, &posted(&report)).await;
+        let mut out = outcome(&verdict, Some(&report));
+        if let (Some(obj), Held::Degraded(e)) = (out.as_object_mut(), &held) {
+            obj.insert("store".into(), json!(format!("degraded: {e}")));
+        }
+        Ok(out)
     }
+
+    /// Claims the alarm's transition in the incident store. `Err` carries the invocation's
+    /// result when another delivery of the same transition posts it (or already did): then
+    /// nothing is triaged or posted.
+    async fn claim(&self, alarm: &alarm::Alarm, lambda_deadline: Instant) -> Result<Held, Value> {
+        let Some(store) = &self.store else {
+            return Ok(Held::Nothing);
+        };
+        if matches!(
+            crate::triage::transition_status(alarm),
+            Some((Status::Ignored, _))
+        ) {
+            return Ok(Held::Nothing);
+        }
+        // The alarm's name is untrusted: cleaned before it reaches a log line.
+        let name = crate::untrusted::clean(&alarm.name);
+        let Some(key) = TransitionKey::of(alarm) else {
+            tracing::info!(alarm = %name, "no state-change time in the payload: posted without duplicate suppression");
+            return Ok(Held::Nothing);
+        };
+        let token = claim_token();
+        let now = Utc::now();
+        let remaining = lambda_deadline.saturating_duration_since(Instant::now());
+        let lease_until = now
+            + chrono::Duration::from_std(remaining).unwrap_or(chrono::Duration::zero())
+            + LEASE_BEYOND_DEADLINE;
+        match store.claim(&key, &token, now, lease_until).await {
+            Ok(Claim::Owned { took_over }) => {
+                if took_over {
+                    tracing::warn!(alarm = %name, transition = %key.sort(), "took over a claim whose invocation did not finish");
+                }
+                Ok(Held::Claim { key, token })
+            }
+            Ok(Claim::InProgress { lease_until }) => {
+                tracing::info!(alarm = %name, transition = %key.sort(), lease_until = %lease_until, "duplicate delivery: another invocation is posting this transition");
+                Err(duplicate(alarm, "in progress elsewhere"))
+            }
+            Ok(Claim::Done { posted }) => {
+                tracing::info!(alarm = %name, transition = %key.sort(), posted = %posted, "duplicate delivery: this transition was already posted");
+                Err(duplicate(alarm, "already posted"))
+            }
+            Err(e) => {
+                tracing::warn!(alarm = %name, error = %e, degraded = true, "incident store unavailable: posting without duplicate suppression");
+                emit_degraded_metric();
+                Ok(Held::Degraded(e))
+            }
+        }
+    }
+
+    /// Marks a held claim completed with what was posted.
+    async fn settle(&self, held: &Held, posted: &str) {
+        let (Some(store), Held::Claim { key, token }) = (&self.store, held) else {
+            return;
+        };
+        match store.complete(key, token, Utc::now(), posted).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(transition = %key.sort(), "the claim was taken over before it completed: a duplicate post is possible")
+            }
+            Err(e) => {
+                tracing::warn!(transition = %key.sort(), error = %e, "could not mark the transition posted: a redelivery may post it again")
+            }
+        }
+    }
+
+    /// Gives a held claim up after every channel failed, so that Lambda's retry posts.
+    async fn release(&self, held: &Held) {
+        let (Some(store), Held::Claim { key, token }) = (&self.store, held) else {
+            return;
+        };
+        if let Err(e) = store.release(key, token).await {
+            tracing::warn!(transition = %key.sort(), error = %e, "could not release the claim: a retry waits for its lease to end");
+        }
+    }
+}
+
+fn store_code(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable { code, .. } => code.clone(),
+    }
+}
+
+/// One CloudWatch embedded-metric line: `fivexx` / `IncidentStoreDegraded` = 1, so that an
+/// alarm can watch how often the store failed and duplicates were possible.
+fn emit_degraded_metric() {
+    let line = json!({
+        "_aws": {
+            "Timestamp": Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "fivexx",
+                "Dimensions": [[]],
+                "Metrics": [{"Name": "IncidentStoreDegraded", "Unit": "Count"}],
+            }],
+        },
+        "IncidentStoreDegraded": 1,
+    });
+    println!("{line}");
+}
+
+/// What a report posted, for the transition's record.
+fn posted(r: &Report) -> String {
+    json!({
+        "slack": delivered(r.slack.as_ref()),
+        "sns": r.sns.as_ref().and_then(|x| x.as_ref().ok()),
+    })
+    .to_string()
+}
+
+/// The result of an invocation that posted nothing because the transition is another's.
+fn duplicate(alarm: &alarm::Alarm, why: &str) -> Value {
+    json!({
+        "alarm": crate::untrusted::clean(&alarm.name),
+        "status": "duplicate",
+        "summary": format!("duplicate delivery of this transition: {why}; nothing posted"),
+        "slack": Value::Null,
+        "sns": Value::Null,
+    })
 }
 
 fn log_triage(v: &Verdict) {

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub(crate) mod incident;
 pub mod lambda;
 pub(crate) mod names;
 pub mod notify;

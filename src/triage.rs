@@ -191,6 +191,7 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
         gaps: Vec::new(),
         stats: Stats::default(),
         trace: None,
+        delivery_notes: Vec::new(),
     };
     if let Some((status, summary)) = transition_status(alarm) {
         verdict.status = status;

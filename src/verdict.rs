@@ -162,6 +162,11 @@ pub struct Verdict {
     pub stats: Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Trace>,
+    /// How this verdict was delivered, when it is worth saying (the incident store could not
+    /// be read, so a duplicate may follow): shown in the message footers, not part of the
+    /// JSON contract.
+    #[serde(skip)]
+    pub delivery_notes: Vec<String>,
 }
 
 impl Verdict {

@@ -271,13 +271,17 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
     if !links.is_empty() {
         b.push(context(&links));
     }
-    b.push(context(&format!(
+    let mut footer = format!(
         "fivexx · {} AWS calls in {} round trip{} · {} ms",
         v.stats.api_calls,
         v.stats.round_trips,
         if v.stats.round_trips == 1 { "" } else { "s" },
         v.stats.elapsed_ms
-    )));
+    );
+    for note in &v.delivery_notes {
+        footer.push_str(&format!(" · {}", text(note, 200)));
+    }
+    b.push(context(&footer));
     b.truncate(MAX_BLOCKS);
     b
 }

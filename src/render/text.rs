@@ -102,5 +102,8 @@ pub fn render(v: &Verdict) -> String {
         if v.stats.round_trips == 1 { "" } else { "s" },
         v.stats.elapsed_ms
     );
+    for note in &v.delivery_notes {
+        let _ = writeln!(out, "{note}");
+    }
     out
 }

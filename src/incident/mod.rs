@@ -1,0 +1,144 @@
+//! Incidents: what the function remembers between invocations, so that one alarm transition
+//! is posted once however many times AWS delivers it (`docs/incidents.md`).
+//!
+//! AWS delivers at least once on every path (SNS redelivers, a failed asynchronous invoke is
+//! retried twice, one alarm wired to an action and to SNS or EventBridge arrives twice). Each
+//! delivery of a transition carries the same alarm and the same state-change time, whatever
+//! the envelope, so [`TransitionKey`] names the transition and the store's conditional write
+//! ([`store::IncidentStore::claim`]) lets exactly one invocation post it.
+//!
+//! The store is optional: without `FIVEXX_INCIDENT_TABLE` the function stays stateless and
+//! posts every delivery, as before.
+
+pub(crate) mod store;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::alarm::Alarm;
+
+/// The longest alarm id a key is made of.
+const MAX_ALARM_ID: usize = 1024;
+/// The longest state name (`INSUFFICIENT_DATA` is the longest CloudWatch has).
+const MAX_STATE: usize = 32;
+
+/// One alarm transition, as every envelope names it: the alarm (its ARN, else account,
+/// region and name), the state it entered, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TransitionKey {
+    /// The alarm's ARN, or `account:region:name` when the payload carries no ARN.
+    pub(crate) alarm: String,
+    pub(crate) state: String,
+    pub(crate) at: DateTime<Utc>,
+}
+
+impl TransitionKey {
+    /// The transition an alarm payload reports; `None` when the payload lacks the state-change
+    /// time (nothing then identifies a redelivery: the transition is posted as it comes).
+    pub(crate) fn of(alarm: &Alarm) -> Option<Self> {
+        let at = alarm.changed_at?;
+        let id = match &alarm.arn {
+            Some(arn) if !arn.is_empty() => arn.clone(),
+            _ => format!(
+                "{}:{}:{}",
+                alarm.account().unwrap_or("-"),
+                alarm.region().unwrap_or("-"),
+                alarm.name
+            ),
+        };
+        // A real alarm ARN is under 400 bytes (names are at most 255); anything longer is no
+        // alarm DynamoDB could key (partition keys end at 2,048 bytes), so it is posted as it
+        // comes rather than failing the store.
+        if id.len() > MAX_ALARM_ID || alarm.state.len() > MAX_STATE {
+            return None;
+        }
+        Some(Self {
+            alarm: crate::untrusted::clean(&id),
+            state: crate::untrusted::clean(&alarm.state.to_ascii_uppercase()),
+            at,
+        })
+    }
+
+    /// The partition key: every record of one alarm lives under it.
+    pub(crate) fn partition(&self) -> String {
+        format!("ALARM#{}", self.alarm)
+    }
+
+    /// The sort key of the transition's record: time first, so the alarm's transitions sort
+    /// in order (milliseconds, the precision the payloads carry).
+    pub(crate) fn sort(&self) -> String {
+        format!(
+            "T#{}#{}",
+            self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            self.state
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(payload: &str) -> Alarm {
+        crate::alarm::parse_str(payload).unwrap()
+    }
+
+    fn event(name: &str) -> String {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("events")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    /// The three envelopes of one transition name the same key: that is what makes a
+    /// duplicate recognisable whichever path delivered it.
+    #[test]
+    fn every_envelope_of_one_transition_has_the_same_key() {
+        let keys: Vec<TransitionKey> = [
+            "direct-alb-5xx.json",
+            "sns-alb-5xx.json",
+            "eventbridge-alb-5xx.json",
+        ]
+        .iter()
+        .map(|n| TransitionKey::of(&alarm(&event(n))).unwrap())
+        .collect();
+        for k in &keys[1..] {
+            assert_eq!(k.partition(), keys[0].partition());
+            assert_eq!(k.sort(), keys[0].sort());
+        }
+    }
+
+    #[test]
+    fn a_payload_without_a_state_change_time_has_no_key() {
+        let mut a = alarm(&event("sns-alb-5xx.json"));
+        a.changed_at = None;
+        assert_eq!(TransitionKey::of(&a), None);
+    }
+
+    #[test]
+    fn an_alarm_no_table_could_key_has_no_key() {
+        let mut a = alarm(&event("sns-alb-5xx.json"));
+        a.arn = Some(format!(
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}",
+            "x".repeat(2000)
+        ));
+        assert_eq!(TransitionKey::of(&a), None);
+        let mut a = alarm(&event("sns-alb-5xx.json"));
+        a.state = "ALARM\nforged".into();
+        assert!(!TransitionKey::of(&a).unwrap().sort().contains('\n'));
+    }
+
+    #[test]
+    fn the_sort_key_orders_transitions_in_time() {
+        let a = alarm(&event("sns-alb-5xx.json"));
+        let k = TransitionKey::of(&a).unwrap();
+        assert!(k.sort().starts_with("T#20"), "{}", k.sort());
+        assert!(k.sort().ends_with("#ALARM"), "{}", k.sort());
+        assert!(
+            k.partition().starts_with("ALARM#arn:aws:cloudwatch:"),
+            "{}",
+            k.partition()
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The incident store: one DynamoDB table (`FIVEXX_INCIDENT_TABLE`), string keys `pk` and
+//! `sk`, on-demand, with a TTL attribute `ttl` (`docs/incidents.md` has the record layout).
+//!
+//! A transition is claimed the way an idempotency layer claims a request: a conditional
+//! `PutItem` writes `in_progress` with a lease (the claiming invocation's deadline) unless a
+//! record exists that is completed or whose lease is still running. The winner posts, then
+//! marks the record `completed` with what it posted; a failed post deletes the claim so that
+//! the retry Lambda makes claims it again. A claim whose invocation died is taken over once
+//! its lease ends, so a crash never swallows a verdict.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use super::TransitionKey;
+
+/// A transition record outlives any redelivery: SNS retries for up to 23 days on its most
+/// patient delivery policy, but Lambda's own retries of an asynchronous invoke end within 6
+/// hours and EventBridge's within 24; a week covers the paths fivexx is wired to and keeps a
+/// week of history to inspect, at a few hundred bytes a record.
+pub(crate) const TRANSITION_TTL: chrono::Duration = chrono::Duration::days(7);
+
+/// One store call may take this long before the function gives up on the store and posts
+/// anyway: the store must never cost the verdict its delivery.
+pub(crate) const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+
+const IN_PROGRESS: &str = "in_progress";
+const COMPLETED: &str = "completed";
+const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub(crate) enum StoreError {
+    /// The table could not be read or written (throttled, unreachable, denied, timed out).
+    #[error("incident store `{table}` unavailable: {code}")]
+    Unavailable { table: String, code: String },
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// This invocation owns the transition: it posts, then completes or releases the claim.
+    /// `took_over` when an expired claim of a dead invocation was replaced.
+    Owned { took_over: bool },
+    /// Another invocation holds a live claim and will post: post nothing.
+    InProgress { lease_until: DateTime<Utc> },
+    /// Already posted: post nothing. `posted` is what the first invocation recorded.
+    Done { posted: String },
+}
+
+/// The DynamoDB table of incidents.
+#[derive(Debug, Clone)]
+pub(crate) struct IncidentStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name)?.as_s().ok().cloned()
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+impl IncidentStore {
+    pub(crate) fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn unavailable(&self, code: impl Into<String>) -> StoreError {
+        StoreError::Unavailable {
+            table: self.table.clone(),
+            code: code.into(),
+        }
+    }
+
+    /// Runs one store call within [`STORE_TIMEOUT`].
+    async fn bounded<T, E: ProvideErrorMetadata>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, StoreError> {
+        tokio::time::timeout(STORE_TIMEOUT, call)
+            .await
+            .map_err(|_| self.unavailable("Timeout"))
+    }
+
+    /// A conditional write's result: `Ok(true)` when it applied, `Ok(false)` when its
+    /// condition failed, the store unavailable otherwise.
+    fn conditional<T, E: ProvideErrorMetadata>(&self, r: Result<T, E>) -> Result<bool, StoreError> {
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some(CONDITION_FAILED) => Ok(false),
+            Err(e) => Err(self.unavailable(e.code().unwrap_or("DispatchFailure"))),
+        }
+    }
+
+    /// Claims `key` for the invocation `token` until `lease_until`.
+    pub(crate) async fn claim(
+        &self,
+        key: &TransitionKey,
+        token: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let call = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key.partition()))
+            .item("sk", s(key.sort()))
+            .item("kind", s("transition"))
+            .item("status", s(IN_PROGRESS))
+            .item("token", s(token))
+            .item("state", s(&key.state))
+            .item("claimed_at", n(now.timestamp_millis()))
+            .item("lease_until", n(lease_until.timestamp_millis()))
+            .item("ttl", n((now + TRANSITION_TTL).timestamp()))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#status = :in_progress AND lease_until < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send();
+        match self.bounded(call).await? {
+            Ok(out) => Ok(Claim::Owned {
+                took_over: out.attributes().is_some_and(|a| !a.is_empty()),
+            }),
+            Err(e) => {
+                let failed = e
+                    .as_service_error()
+                    .filter(|se| se.is_conditional_check_failed_exception());
+                let Some(se) = failed else {
+                    return Err(self.unavailable(e.code().unwrap_or("DispatchFailure")));
+                };
+                let old = match se {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                        c.item().cloned().unwrap_or_default()
+                    }
+                    _ => HashMap::new(),
+                };
+                Ok(match text(&old, "status").as_deref() {
+                    Some(COMPLETED) => Claim::Done {
+                        posted: text(&old, "posted").unwrap_or_default(),
+                    },
+                    _ => Claim::InProgress {
+                        lease_until: number(&old, "lease_until")
+                            .and_then(DateTime::from_timestamp_millis)
+                            .unwrap_or(now),
+                    },
+                })
+            }
+        }
+    }
+
+    /// Marks `key` posted by `token`, with `posted` (what went where). `Ok(false)` when the
+    /// claim is no longer this invocation's (its lease ran out and another took it over).
+    pub(crate) async fn complete(
+        &self,
+        key: &TransitionKey,
+        token: &str,
+        now: DateTime<Utc>,
+        posted: &str,
+    ) -> Result<bool, StoreError> {
+        let call = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.partition()))
+            .key("sk", s(key.sort()))
+            .update_expression("SET #status = :completed, posted = :posted, completed_at = :now")
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":completed", s(COMPLETED))
+            .expression_attribute_values(":posted", s(posted))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .expression_attribute_values(":token", s(token))
+            .send();
+        self.conditional(self.bounded(call).await?)
+    }
+
+    /// Gives the claim up after a failed post, so that a retry claims and posts it.
+    pub(crate) async fn release(&self, key: &TransitionKey, token: &str) -> Result<(), StoreError> {
+        let call = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(key.partition()))
+            .key("sk", s(key.sort()))
+            .condition_expression("#token = :token AND #status = :in_progress")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .send();
+        // Not ours any more (taken over, or already completed): nothing to give up.
+        self.conditional(self.bounded(call).await?).map(|_| ())
+    }
+}

@@ -1,0 +1,243 @@
+//! Incidents, end to end through the Lambda handler: the incident table in moto server's
+//! DynamoDB, a local Slack sink (wiremock) answering `chat.postMessage`, and the handler with
+//! its real clients. One post per transition however many deliveries arrive, concurrently or
+//! as retries, through any envelope; the store down means posting anyway, and saying so.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use fivexx::config::Config;
+use fivexx::lambda::App;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use moto::MotoServer;
+
+const TABLE: &str = "fivexx-incidents";
+
+fn event(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The incident table as the SAM template makes it: `pk`/`sk` strings, on demand.
+async fn create_table(moto: &MotoServer) {
+    let db = aws_sdk_dynamodb::Client::new(&moto.setup_config().await);
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    db.create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A Slack sink answering `chat.postMessage` like Slack.
+async fn slack_sink() -> MockServer {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"ok": true, "channel": "C0ONCALL", "ts": "1700000000.000100"}),
+            ),
+        )
+        .mount(&slack)
+        .await;
+    slack
+}
+
+/// The function with a bot token (from Secrets Manager), the sink, and `table`.
+async fn app(moto: &MotoServer, slack: &MockServer, table: &str) -> App {
+    let cfg = moto.sdk_config().await;
+    aws_sdk_secretsmanager::Client::new(&moto.setup_config().await)
+        .create_secret()
+        .name("fivexx/slack-bot-token")
+        .secret_string("xoxb-incident-tests")
+        .send()
+        .await
+        .unwrap();
+    let pairs = [
+        (
+            "FIVEXX_SLACK_BOT_TOKEN_SECRET",
+            "fivexx/slack-bot-token".to_owned(),
+        ),
+        ("FIVEXX_SLACK_CHANNEL", "C0ONCALL".to_owned()),
+        ("FIVEXX_SLACK_API_URL", format!("{}/api", slack.uri())),
+        ("FIVEXX_INCIDENT_TABLE", table.to_owned()),
+        ("FIVEXX_GATHER_TIMEOUT_MS", "5000".to_owned()),
+    ];
+    let map: std::collections::HashMap<&str, String> = pairs.into_iter().collect();
+    let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+    App::with_sdk_config(config, cfg).unwrap()
+}
+
+async fn posts(slack: &MockServer) -> Vec<Value> {
+    slack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/chat.postMessage"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(30)
+}
+
+#[tokio::test]
+async fn twenty_concurrent_deliveries_of_one_transition_post_once() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, TABLE).await;
+    let payload = event("sns-alb-5xx.json");
+    let started = std::time::Instant::now();
+    let results =
+        futures::future::join_all((0..20).map(|_| app.handle(&payload, deadline()))).await;
+    let wall = started.elapsed();
+    let outcomes: Vec<Value> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!(posts(&slack).await.len(), 1, "{outcomes:#?}");
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| o["status"] == "duplicate")
+        .count();
+    assert_eq!(duplicates, 19, "{outcomes:#?}");
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o["slack"] == "delivered")
+            .count(),
+        1
+    );
+    eprintln!("20 concurrent deliveries: 1 post, 19 duplicates, {wall:?}");
+}
+
+#[tokio::test]
+async fn a_retry_after_a_failed_post_posts_once_and_a_retry_after_success_posts_nothing() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = MockServer::start().await;
+    // The first post is refused (Slack answers 200 with an error: not retried in-process).
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "fatal_error"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C0ONCALL", "ts": "1.1"})),
+        )
+        .with_priority(2)
+        .mount(&slack)
+        .await;
+    let app = app(&moto, &slack, TABLE).await;
+    let payload = event("eventbridge-alb-5xx.json");
+    // The first invocation fails: Lambda will retry it, so its claim is given up.
+    let first = app.handle(&payload, deadline()).await;
+    assert!(first.is_err(), "{first:?}");
+    // Lambda's retry posts it.
+    let retry = app.handle(&payload, deadline()).await.unwrap();
+    assert_eq!(retry["slack"], "delivered", "{retry}");
+    assert_eq!(posts(&slack).await.len(), 2, "one refused, one posted");
+    // A second retry (or a late redelivery) after the successful post posts nothing.
+    let again = app.handle(&payload, deadline()).await.unwrap();
+    assert_eq!(again["status"], "duplicate", "{again}");
+    assert_eq!(posts(&slack).await.len(), 2);
+}
+
+#[tokio::test]
+async fn one_transition_through_every_envelope_posts_once() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, TABLE).await;
+    // The same transition, delivered by the alarm action, by SNS and by EventBridge, twice
+    // each, all at once.
+    let payloads: Vec<Value> = [
+        "direct-alb-5xx.json",
+        "sns-alb-5xx.json",
+        "eventbridge-alb-5xx.json",
+    ]
+    .iter()
+    .flat_map(|n| [event(n), event(n)])
+    .collect();
+    let results =
+        futures::future::join_all(payloads.iter().map(|p| app.handle(p, deadline()))).await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(posts(&slack).await.len(), 1);
+    // The OK transition of the same alarm is another transition: posted once too.
+    for _ in 0..2 {
+        app.handle(&event("sns-alb-ok.json"), deadline())
+            .await
+            .unwrap();
+    }
+    let all = posts(&slack).await;
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+#[tokio::test]
+async fn the_store_down_means_posting_anyway_and_saying_so() {
+    let moto = MotoServer::start();
+    // No table: every store call fails (ResourceNotFoundException).
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, "fivexx-no-such-table").await;
+    let payload = event("sns-alb-5xx.json");
+    let first = app.handle(&payload, deadline()).await.unwrap();
+    assert_eq!(first["slack"], "delivered", "{first}");
+    assert!(
+        first["store"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("degraded"),
+        "{first}"
+    );
+    // At least once beats never: the duplicate is posted too, and says why.
+    app.handle(&payload, deadline()).await.unwrap();
+    let sent = posts(&slack).await;
+    assert_eq!(sent.len(), 2);
+    let footer = sent[0].to_string();
+    assert!(
+        footer.contains("incident store unavailable (ResourceNotFoundException)"),
+        "{footer}"
+    );
+}
