@@ -36,7 +36,8 @@ EXTRA_REQUIRED = {
     "sns:Publish",  # verdicts to the topic
     "secretsmanager:GetSecretValue",  # the Slack webhook URL
     "sqs:SendMessage",  # the async on-failure destination (sent with the function's role)
-    "dynamodb:PutItem",  # the incident store: claim a transition
+    "dynamodb:GetItem",  # the incident store: read the alarm's incident
+    "dynamodb:PutItem",  # claim a transition, write the incident
     "dynamodb:UpdateItem",  # mark it posted
     "dynamodb:DeleteItem",  # give it up after a failed post
     "logs:CreateLogStream",

@@ -55,6 +55,13 @@ pub struct Config {
     /// The DynamoDB table of incidents (`FIVEXX_INCIDENT_TABLE`); without it the function is
     /// stateless and posts every delivery.
     pub incident_table: Option<String>,
+    /// A new ALARM this soon after an incident was resolved reopens it (in its thread)
+    /// instead of opening another (`FIVEXX_FLAP_WINDOW_MIN`, default 30).
+    pub flap_window: Duration,
+    /// One incident-store call may take this long before the verdict is posted without it
+    /// (`FIVEXX_INCIDENT_TIMEOUT_MS`, default 3 s: DynamoDB answers in milliseconds, so 3 s
+    /// means it is in trouble, and the post must not wait for it).
+    pub incident_timeout: Duration,
 }
 
 /// A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ - .`.
@@ -105,23 +112,47 @@ fn secret_ref(
     }
 }
 
+/// A whole number within `range` from variable `name`, or `default` when unset.
+fn bounded(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    why: &'static str,
+) -> Result<u64, ConfigError> {
+    let Some(v) = get(name) else {
+        return Ok(default);
+    };
+    match v.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value: crate::error::short(&v),
+            why,
+        }),
+    }
+}
+
+/// A whole number of milliseconds within `range`, or `default` when unset.
 fn millis(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: u64,
     range: std::ops::RangeInclusive<u64>,
 ) -> Result<Duration, ConfigError> {
-    let Some(v) = get(name) else {
-        return Ok(Duration::from_millis(default));
-    };
-    match v.trim().parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(Duration::from_millis(n)),
-        _ => Err(ConfigError::Invalid {
-            name,
-            value: crate::error::short(&v),
-            why: "expected a whole number of milliseconds in range",
-        }),
-    }
+    let why = "expected a whole number of milliseconds in range";
+    bounded(get, name, default, range, why).map(Duration::from_millis)
+}
+
+/// A whole number of minutes within `range`, or `default` when unset.
+fn minutes(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    let why = "expected a whole number of minutes in range";
+    bounded(get, name, default, range, why).map(|m| Duration::from_secs(m * 60))
 }
 
 /// A comma-separated list of region names (`eu-west-1,us-west-2`).
@@ -247,6 +278,8 @@ impl Config {
         }
         Ok(Config {
             incident_table,
+            flap_window: minutes(&get, "FIVEXX_FLAP_WINDOW_MIN", 30, 0..=1440)?,
+            incident_timeout: millis(&get, "FIVEXX_INCIDENT_TIMEOUT_MS", 3_000, 100..=30_000)?,
             origin_regions,
             slack,
             slack_api_url,

@@ -21,9 +21,11 @@ use crate::alarm;
 use crate::config::{Config, ConfigError};
 use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::incident::TransitionKey;
-use crate::incident::store::{Claim, IncidentStore, StoreError};
+use crate::incident::store::{Claim, Incident, IncidentStore, StoreError};
 use crate::notify::deliver::{Delivery, DeliveryError, Report};
-use crate::triage::{TriageOptions, triage};
+use crate::notify::deliver::{SlackMessage, SlackPlan};
+use crate::notify::slack;
+use crate::triage::{TriageOptions, triage, triage_at_ok};
 use crate::verdict::{Status, Verdict};
 
 /// Time kept for notifying after the gathering.
@@ -178,7 +180,11 @@ impl App {
             .unwrap_or_else(|| "us-east-1".into());
         let origin_regions = config.origin_regions.clone();
         let store = config.incident_table.as_ref().map(|table| {
-            IncidentStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), table.clone())
+            IncidentStore::new(
+                aws_sdk_dynamodb::Client::new(&sdk_config),
+                table.clone(),
+                config.incident_timeout,
+            )
         });
         let delivery = Delivery::new(config, &sdk_config)?;
         Ok(Self {
@@ -235,8 +241,15 @@ impl App {
             home_region: self.home_region.clone(),
             home_account: alarm.account().map(str::to_owned),
         };
-        // Boxed: the triage future is deep, and the runtime nests it further.
-        let mut verdict = Box::pin(triage(&self.sdk, &alarm, &opts)).await;
+        let incident = self.incident(&held).await;
+        let back_to_ok = alarm.state == "OK" && incident.as_ref().is_some_and(Incident::is_open);
+        // Boxed: the triage future is deep, and the runtime nests it further. An incident
+        // going back to OK is triaged too, to say what changed.
+        let mut verdict = if back_to_ok {
+            Box::pin(triage_at_ok(&self.sdk, &alarm, &opts)).await
+        } else {
+            Box::pin(triage(&self.sdk, &alarm, &opts)).await
+        };
         verdict.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         log_triage(&verdict);
         if verdict.status == Status::Ignored {
@@ -250,12 +263,20 @@ impl App {
                 crate::untrusted::clean(&store_code(e))
             ));
         }
-        let report = Box::pin(self.delivery.deliver(&verdict, notify_until)).await;
+        let step = step(
+            &alarm,
+            &verdict,
+            incident.as_ref(),
+            self.delivery.config().flap_window,
+        );
+        let plan = step.plan(&verdict);
+        let report = Box::pin(self.delivery.deliver(&verdict, notify_until, &plan)).await;
         log_report(&report);
         if report.all_failed() {
             self.release(&held).await;
             return Err(HandlerError::NotifyFailed(describe_failures(&report)));
         }
+        self.record_incident(&held, step, &verdict, &report).await;
         self.settle(&held, &posted(&report)).await;
         let mut out = outcome(&verdict, Some(&report));
         if let (Some(obj), Held::Degraded(e)) = (out.as_object_mut(), &held) {
@@ -312,6 +333,52 @@ impl App {
         }
     }
 
+    /// The alarm's incident, when this invocation holds its transition.
+    async fn incident(&self, held: &Held) -> Option<Incident> {
+        let (Some(store), Held::Claim { key, .. }) = (&self.store, held) else {
+            return None;
+        };
+        match store.incident(key).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the alarm's incident: posting as a new message");
+                None
+            }
+        }
+    }
+
+    /// Writes what the post did to the alarm's incident: opened, resolved or reopened.
+    async fn record_incident(&self, held: &Held, step: Step, v: &Verdict, report: &Report) {
+        let (Some(store), Held::Claim { key, .. }) = (&self.store, held) else {
+            return;
+        };
+        let incident = match step {
+            Step::Open => Incident {
+                id: key.sort(),
+                opened_at: key.at,
+                resolved_at: None,
+                channel: report.slack_message.as_ref().map(|m| m.channel.clone()),
+                ts: report.slack_message.as_ref().map(|m| m.ts.clone()),
+                reopened: 0,
+                summary: crate::error::short(&v.summary),
+                rules: v.findings.iter().take(3).map(|f| f.rule.clone()).collect(),
+            },
+            Step::Resolve(mut i) => {
+                i.resolved_at = Some(key.at);
+                i
+            }
+            Step::Reopen(mut i) => {
+                i.resolved_at = None;
+                i.reopened += 1;
+                i
+            }
+            Step::Plain => return,
+        };
+        if let Err(e) = store.save_incident(key, &incident, Utc::now()).await {
+            tracing::warn!(error = %e, incident = %incident.id, "could not record the incident: the next transition posts anew");
+        }
+    }
+
     /// Marks a held claim completed with what was posted.
     async fn settle(&self, held: &Held, posted: &str) {
         let (Some(store), Held::Claim { key, token }) = (&self.store, held) else {
@@ -337,6 +404,110 @@ impl App {
             tracing::warn!(transition = %key.sort(), error = %e, "could not release the claim: a retry waits for its lease to end");
         }
     }
+}
+
+/// What a post does to the alarm's incident.
+#[derive(Debug)]
+enum Step {
+    /// An ALARM with no incident to reopen: a new message, a new incident.
+    Open,
+    /// OK for an open incident with a Slack message: the message updated in place, the
+    /// difference in its thread.
+    Resolve(Incident),
+    /// An ALARM while open, or within the flap window after OK: the verdict in the thread.
+    Reopen(Incident),
+    /// Anything else: posted as it comes.
+    Plain,
+}
+
+fn step(alarm: &alarm::Alarm, v: &Verdict, incident: Option<&Incident>, flap: Duration) -> Step {
+    let flap = chrono::Duration::from_std(flap).unwrap_or(chrono::Duration::zero());
+    let threaded = |i: &Incident| i.channel.is_some() && i.ts.is_some();
+    match (v.status, incident) {
+        (Status::Diagnosed | Status::Inconclusive, Some(i)) if threaded(i) => {
+            let within = match (i.resolved_at, alarm.changed_at) {
+                (None, _) => true,
+                (Some(ok), Some(now)) => now >= ok && now - ok <= flap,
+                (Some(_), None) => false,
+            };
+            if within {
+                Step::Reopen(i.clone())
+            } else {
+                Step::Open
+            }
+        }
+        (Status::Diagnosed | Status::Inconclusive, _) => Step::Open,
+        (Status::Resolved, Some(i)) if i.is_open() && threaded(i) => Step::Resolve(i.clone()),
+        _ => Step::Plain,
+    }
+}
+
+impl Step {
+    /// Where the verdict goes in Slack.
+    fn plan(&self, v: &Verdict) -> SlackPlan {
+        let parent = |i: &Incident| {
+            Some(SlackMessage {
+                channel: i.channel.clone()?,
+                ts: i.ts.clone()?,
+            })
+        };
+        match self {
+            Step::Open | Step::Plain => SlackPlan::default(),
+            Step::Resolve(i) => {
+                let Some(p) = parent(i) else {
+                    return SlackPlan::default();
+                };
+                // The incident knows when it opened, even when the OK payload does not.
+                let minutes = v
+                    .alarm
+                    .changed_at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| (t.with_timezone(&Utc) - i.opened_at).num_minutes())
+                    .filter(|m| *m >= 0);
+                SlackPlan {
+                    message: Some(slack::resolution_reply(v, minutes, &changes(i, v))),
+                    reply_to: Some(p.clone()),
+                    update: Some((
+                        p,
+                        slack::resolved_parent(v, minutes, &i.summary, &i.rules, i.reopened),
+                    )),
+                }
+            }
+            Step::Reopen(i) => {
+                let Some(p) = parent(i) else {
+                    return SlackPlan::default();
+                };
+                SlackPlan {
+                    message: None,
+                    reply_to: Some(p.clone()),
+                    update: Some((p, slack::reopened_parent(v, i.reopened + 1))),
+                }
+            }
+        }
+    }
+}
+
+/// What changed between the incident's opening findings and the triage at OK: each opening
+/// rule's exclusion now (with its evidence), or that it still fires.
+fn changes(i: &Incident, ok: &Verdict) -> Vec<String> {
+    i.rules
+        .iter()
+        .map(|rule| {
+            if let Some(r) = ok.ruled_out.iter().find(|r| &r.rule == rule) {
+                match r.check {
+                    crate::verdict::Check::Excluded => {
+                        format!("`{rule}` no longer holds: {}", r.reason)
+                    }
+                    crate::verdict::Check::Unchecked => format!("`{rule}`: {}", r.reason),
+                }
+            } else if let Some(f) = ok.findings.iter().find(|f| &f.rule == rule) {
+                format!("`{rule}` still fires at OK: {}", f.title)
+            } else {
+                format!("`{rule}`: not examined at OK")
+            }
+        })
+        .collect()
 }
 
 fn store_code(e: &StoreError) -> String {

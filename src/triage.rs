@@ -175,12 +175,30 @@ fn fill_from_description(alarm: &mut Alarm, described: &DescribedAlarms) -> Opti
 /// the verdict is clean of control characters ([`Verdict::clean`]).
 pub async fn triage<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
     // Boxed: the whole gathering nests in it, too deep to lay out inline in a caller.
-    let mut verdict = Box::pin(assess(port, alarm, opts)).await;
+    let mut verdict = Box::pin(assess(port, alarm, opts, false)).await;
     verdict.clean();
     verdict
 }
 
-async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
+/// [`triage`] for an alarm back to OK that an incident remembers: the evidence is read and
+/// the rules run as for an ALARM, so that the incident can say what changed; the status and
+/// summary stay those of a resolved alarm.
+pub(crate) async fn triage_at_ok<P: Port>(
+    port: &P,
+    alarm: &Alarm,
+    opts: &TriageOptions,
+) -> Verdict {
+    let mut verdict = Box::pin(assess(port, alarm, opts, true)).await;
+    verdict.clean();
+    verdict
+}
+
+async fn assess<P: Port>(
+    port: &P,
+    alarm: &Alarm,
+    opts: &TriageOptions,
+    examine_resolved: bool,
+) -> Verdict {
     let mut verdict = Verdict {
         format: VERDICT_FORMAT,
         alarm: AlarmSummary::of(alarm),
@@ -193,11 +211,15 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
         trace: None,
         delivery_notes: Vec::new(),
     };
-    if let Some((status, summary)) = transition_status(alarm) {
-        verdict.status = status;
-        verdict.summary = summary;
-        return verdict;
-    }
+    let resolved = match transition_status(alarm) {
+        Some((Status::Resolved, summary)) if examine_resolved => Some(summary),
+        Some((status, summary)) => {
+            verdict.status = status;
+            verdict.summary = summary;
+            return verdict;
+        }
+        None => None,
+    };
     let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
     let account = alarm.account().or(opts.home_account.as_deref());
     let mut lookup = AlarmLookup {
@@ -225,6 +247,12 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
     let scope = match scoped {
         Ok(s) => s,
         Err(out) => {
+            if let Some(summary) = resolved {
+                // Back to OK, and nothing to examine: still resolved.
+                verdict.status = Status::Resolved;
+                verdict.summary = summary;
+                return verdict;
+            }
             if out.foreign() {
                 verdict.status = Status::Ignored;
             }
@@ -281,5 +309,9 @@ async fn assess<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdi
         round_trips: evidence.stats.round_trips,
         elapsed_ms: 0,
     };
+    if let Some(summary) = resolved {
+        verdict.status = Status::Resolved;
+        verdict.summary = summary;
+    }
     verdict
 }

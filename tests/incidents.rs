@@ -61,19 +61,47 @@ async fn create_table(moto: &MotoServer) {
         .unwrap();
 }
 
-/// A Slack sink answering `chat.postMessage` like Slack.
+/// A Slack sink answering `chat.postMessage` and `chat.update` like Slack. Every message
+/// gets the same `ts`: the tests read threading from the requests.
 async fn slack_sink() -> MockServer {
     let slack = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
+    for endpoint in ["/api/chat.postMessage", "/api/chat.update"] {
+        Mock::given(method("POST"))
+            .and(path(endpoint))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
                 json!({"ok": true, "channel": "C0ONCALL", "ts": "1700000000.000100"}),
-            ),
-        )
-        .mount(&slack)
-        .await;
+            ))
+            .mount(&slack)
+            .await;
+    }
     slack
+}
+
+/// What the sink received on `method` (`chat.postMessage`, `chat.update`), in order.
+async fn calls(slack: &MockServer, method: &str) -> Vec<Value> {
+    slack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with(method))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+/// The sample SNS alarm of `web-alb-5xx`, entering `state` from `old` at `at`.
+fn sns(state: &str, old: &str, at: &str) -> Value {
+    let mut e = event("sns-alb-5xx.json");
+    let msg = e["Records"][0]["Sns"]["Message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut m: Value = serde_json::from_str(&msg).unwrap();
+    m["NewStateValue"] = json!(state);
+    m["OldStateValue"] = json!(old);
+    m["StateChangeTime"] = json!(at);
+    e["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+    e
 }
 
 /// The function with a bot token (from Secrets Manager), the sink, and `table`.
@@ -95,6 +123,8 @@ async fn app(moto: &MotoServer, slack: &MockServer, table: &str) -> App {
         ("FIVEXX_SLACK_API_URL", format!("{}/api", slack.uri())),
         ("FIVEXX_INCIDENT_TABLE", table.to_owned()),
         ("FIVEXX_GATHER_TIMEOUT_MS", "5000".to_owned()),
+        // moto under a loaded test run can take seconds: the store must not be given up on.
+        ("FIVEXX_INCIDENT_TIMEOUT_MS", "20000".to_owned()),
     ];
     let map: std::collections::HashMap<&str, String> = pairs.into_iter().collect();
     let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
@@ -102,14 +132,7 @@ async fn app(moto: &MotoServer, slack: &MockServer, table: &str) -> App {
 }
 
 async fn posts(slack: &MockServer) -> Vec<Value> {
-    slack
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().ends_with("/chat.postMessage"))
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
+    calls(slack, "/chat.postMessage").await
 }
 
 fn deadline() -> Instant {
@@ -240,4 +263,86 @@ async fn the_store_down_means_posting_anyway_and_saying_so() {
         footer.contains("incident store unavailable (ResourceNotFoundException)"),
         "{footer}"
     );
+}
+
+#[tokio::test]
+async fn alarm_then_ok_updates_the_message_in_place_and_replies_in_its_thread() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, TABLE).await;
+    let alarm = sns("ALARM", "OK", "2026-11-22T12:36:15.000+0000");
+    let ok = sns("OK", "ALARM", "2026-11-22T12:48:15.000+0000");
+    app.handle(&alarm, deadline()).await.unwrap();
+    // OK delivered twice: one update, one reply.
+    for _ in 0..2 {
+        app.handle(&ok, deadline()).await.unwrap();
+    }
+    let posted = posts(&slack).await;
+    let updated = calls(&slack, "/chat.update").await;
+    assert_eq!(posted.len(), 2, "{posted:#?}");
+    assert!(posted[0].get("thread_ts").is_none(), "{}", posted[0]);
+    assert_eq!(posted[1]["thread_ts"], "1700000000.000100", "{}", posted[1]);
+    assert_eq!(posted[1]["channel"], "C0ONCALL");
+    let reply = posted[1].to_string();
+    // The SNS payload carries no time for the ALARM state: the incident knows it.
+    assert!(reply.contains("Back to OK after 12 min"), "{reply}");
+    assert_eq!(updated.len(), 1, "{updated:#?}");
+    assert_eq!(updated[0]["ts"], "1700000000.000100");
+    let parent = updated[0].to_string();
+    assert!(
+        parent.contains("Resolved") && parent.contains("after 12 min"),
+        "{parent}"
+    );
+    assert!(parent.contains("Was: "), "{parent}");
+}
+
+#[tokio::test]
+async fn a_new_alarm_within_the_flap_window_reopens_the_incident_in_its_thread() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, TABLE).await;
+    for (state, old, at) in [
+        ("ALARM", "OK", "2026-11-22T12:36:15.000+0000"),
+        ("OK", "ALARM", "2026-11-22T12:40:15.000+0000"),
+        // 10 min after OK, inside the 30 min window: the same incident.
+        ("ALARM", "OK", "2026-11-22T12:50:15.000+0000"),
+    ] {
+        app.handle(&sns(state, old, at), deadline()).await.unwrap();
+    }
+    let posted = posts(&slack).await;
+    let updated = calls(&slack, "/chat.update").await;
+    assert_eq!(posted.len(), 3, "{posted:#?}");
+    assert!(posted[0].get("thread_ts").is_none());
+    assert!(
+        posted[1..]
+            .iter()
+            .all(|p| p["thread_ts"] == "1700000000.000100"),
+        "{posted:#?}"
+    );
+    assert_eq!(updated.len(), 2, "resolved, then reopened: {updated:#?}");
+    assert!(
+        updated[1].to_string().contains("Reopened (1×)"),
+        "{}",
+        updated[1]
+    );
+    // Near miss: OK again, then an ALARM 50 min later, past the window: a new incident, a
+    // new top-level message.
+    app.handle(
+        &sns("OK", "ALARM", "2026-11-22T12:55:15.000+0000"),
+        deadline(),
+    )
+    .await
+    .unwrap();
+    app.handle(
+        &sns("ALARM", "OK", "2026-11-22T13:45:15.000+0000"),
+        deadline(),
+    )
+    .await
+    .unwrap();
+    let posted = posts(&slack).await;
+    assert_eq!(posted.len(), 5, "{posted:#?}");
+    assert_eq!(posted[3]["thread_ts"], "1700000000.000100", "{}", posted[3]);
+    assert!(posted[4].get("thread_ts").is_none(), "{}", posted[4]);
 }

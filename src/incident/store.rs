@@ -25,10 +25,6 @@ use super::TransitionKey;
 /// week of history to inspect, at a few hundred bytes a record.
 pub(crate) const TRANSITION_TTL: chrono::Duration = chrono::Duration::days(7);
 
-/// One store call may take this long before the function gives up on the store and posts
-/// anyway: the store must never cost the verdict its delivery.
-pub(crate) const STORE_TIMEOUT: Duration = Duration::from_secs(3);
-
 const IN_PROGRESS: &str = "in_progress";
 const COMPLETED: &str = "completed";
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
@@ -57,6 +53,9 @@ pub(crate) enum Claim {
 pub(crate) struct IncidentStore {
     client: Client,
     table: String,
+    /// How long one store call may take before the function gives up on the store and posts
+    /// anyway (`FIVEXX_INCIDENT_TIMEOUT_MS`): the store must never cost a verdict its delivery.
+    timeout: Duration,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -76,10 +75,11 @@ fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
 }
 
 impl IncidentStore {
-    pub(crate) fn new(client: Client, table: impl Into<String>) -> Self {
+    pub(crate) fn new(client: Client, table: impl Into<String>, timeout: Duration) -> Self {
         Self {
             client,
             table: table.into(),
+            timeout,
         }
     }
 
@@ -90,12 +90,12 @@ impl IncidentStore {
         }
     }
 
-    /// Runs one store call within [`STORE_TIMEOUT`].
+    /// Runs one store call within the store's timeout.
     async fn bounded<T, E: ProvideErrorMetadata>(
         &self,
         call: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<Result<T, E>, StoreError> {
-        tokio::time::timeout(STORE_TIMEOUT, call)
+        tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| self.unavailable("Timeout"))
     }
@@ -157,6 +157,13 @@ impl IncidentStore {
                     }
                     _ => HashMap::new(),
                 };
+                // The SDK retries an attempt that timed out: the retry may meet the claim
+                // its own first attempt wrote. That claim is this invocation's.
+                if text(&old, "token").as_deref() == Some(token)
+                    && text(&old, "status").as_deref() == Some(IN_PROGRESS)
+                {
+                    return Ok(Claim::Owned { took_over: false });
+                }
                 Ok(match text(&old, "status").as_deref() {
                     Some(COMPLETED) => Claim::Done {
                         posted: text(&old, "posted").unwrap_or_default(),
@@ -216,3 +223,109 @@ impl IncidentStore {
         self.conditional(self.bounded(call).await?).map(|_| ())
     }
 }
+
+/// The sort key of an alarm's incident record: one per alarm, the latest incident.
+const INCIDENT_SK: &str = "INCIDENT";
+
+/// An alarm's incident: opened by an ALARM transition, resolved by OK, reopened by a new
+/// ALARM within the flap window. It remembers the Slack message that stands for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Incident {
+    /// The opening transition's sort key (`T#time#ALARM`): unique per alarm.
+    pub id: String,
+    pub opened_at: DateTime<Utc>,
+    /// When it went back to OK; `None` while open.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The Slack message that stands for it (bot token mode).
+    pub channel: Option<String>,
+    pub ts: Option<String>,
+    /// How many times it was reopened.
+    pub reopened: i64,
+    /// The opening verdict's summary and its findings' rule ids, for the resolved parent and
+    /// the difference at OK.
+    pub summary: String,
+    pub rules: Vec<String>,
+}
+
+impl Incident {
+    /// Not yet back to OK.
+    pub(crate) fn is_open(&self) -> bool {
+        self.resolved_at.is_none()
+    }
+}
+
+impl IncidentStore {
+    /// The latest incident of the alarm of `key`, if any (a strongly consistent read).
+    pub(crate) async fn incident(
+        &self,
+        key: &TransitionKey,
+    ) -> Result<Option<Incident>, StoreError> {
+        let call = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(key.partition()))
+            .key("sk", s(INCIDENT_SK))
+            .consistent_read(true)
+            .send();
+        let out = self
+            .bounded(call)
+            .await?
+            .map_err(|e| self.unavailable(e.code().unwrap_or("DispatchFailure")))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let time = |name: &str| number(item, name).and_then(DateTime::from_timestamp_millis);
+        Ok(Some(Incident {
+            id: text(item, "incident").unwrap_or_default(),
+            opened_at: time("opened_at").unwrap_or_default(),
+            resolved_at: time("resolved_at"),
+            channel: text(item, "channel"),
+            ts: text(item, "ts"),
+            reopened: number(item, "reopened").unwrap_or(0),
+            summary: text(item, "summary").unwrap_or_default(),
+            rules: text(item, "rules")
+                .and_then(|r| serde_json::from_str(&r).ok())
+                .unwrap_or_default(),
+        }))
+    }
+
+    /// Writes the alarm's incident record (a new incident replaces the alarm's last one).
+    pub(crate) async fn save_incident(
+        &self,
+        key: &TransitionKey,
+        i: &Incident,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key.partition()))
+            .item("sk", s(INCIDENT_SK))
+            .item("kind", s("incident"))
+            .item("incident", s(&i.id))
+            .item("opened_at", n(i.opened_at.timestamp_millis()))
+            .item("reopened", n(i.reopened))
+            .item("summary", s(&i.summary))
+            .item(
+                "rules",
+                s(serde_json::to_string(&i.rules).unwrap_or_else(|_| "[]".into())),
+            )
+            .item("ttl", n((now + INCIDENT_TTL).timestamp()));
+        if let Some(t) = i.resolved_at {
+            put = put.item("resolved_at", n(t.timestamp_millis()));
+        }
+        if let (Some(c), Some(ts)) = (&i.channel, &i.ts) {
+            put = put.item("channel", s(c)).item("ts", s(ts));
+        }
+        self.bounded(put.send())
+            .await?
+            .map(|_| ())
+            .map_err(|e| self.unavailable(e.code().unwrap_or("DispatchFailure")))
+    }
+}
+
+/// An incident record lives this long after its last write: long enough to reopen a
+/// resolved incident and to look an incident up after the fact.
+pub(crate) const INCIDENT_TTL: chrono::Duration = chrono::Duration::days(30);

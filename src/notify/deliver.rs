@@ -53,6 +53,28 @@ pub(crate) struct Report {
     pub slack: Option<Result<u32, DeliveryError>>,
     /// The SNS message id, or why it failed; `None` when SNS is not configured.
     pub sns: Option<Result<String, DeliveryError>>,
+    /// The Slack message posted with the bot token (its channel and timestamp), which an
+    /// incident keeps to thread and update.
+    pub slack_message: Option<SlackMessage>,
+}
+
+/// A Slack message, as the Web API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlackMessage {
+    pub channel: String,
+    pub ts: String,
+}
+
+/// Where a verdict goes in Slack beyond a new message (bot token only: a webhook cannot
+/// thread or update, and posts as usual).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SlackPlan {
+    /// Post this instead of the verdict's message (a thread reply's content).
+    pub message: Option<Value>,
+    /// Post as a reply in this message's thread.
+    pub reply_to: Option<SlackMessage>,
+    /// Then replace this message (the incident's parent) with the given content.
+    pub update: Option<(SlackMessage, Value)>,
 }
 
 impl Report {
@@ -180,11 +202,12 @@ impl Delivery {
             .map(String::as_str)
     }
 
-    /// Posts and publishes the verdict on every configured channel, concurrently.
-    pub(crate) async fn deliver(&self, v: &Verdict, until: Instant) -> Report {
+    /// Posts and publishes the verdict on every configured channel, concurrently; in Slack
+    /// where the incident's `plan` says (a new message by default).
+    pub(crate) async fn deliver(&self, v: &Verdict, until: Instant, plan: &SlackPlan) -> Report {
         let slack = async {
             match &self.config.slack {
-                Some(target) => Some(self.to_slack(target, v, until).await),
+                Some(target) => Some(self.to_slack(target, v, until, plan).await),
                 None => None,
             }
         };
@@ -195,7 +218,16 @@ impl Delivery {
             }
         };
         let (slack, sns) = futures::join!(slack, sns);
-        Report { slack, sns }
+        let (slack, slack_message) = match slack {
+            Some(Ok((attempts, message))) => (Some(Ok(attempts)), message),
+            Some(Err(e)) => (Some(Err(e)), None),
+            None => (None, None),
+        };
+        Report {
+            slack,
+            sns,
+            slack_message,
+        }
     }
 
     async fn to_slack(
@@ -203,20 +235,51 @@ impl Delivery {
         target: &SlackTarget,
         v: &Verdict,
         until: Instant,
-    ) -> Result<u32, DeliveryError> {
-        let mut payload = slack::message(v);
+        plan: &SlackPlan,
+    ) -> Result<(u32, Option<SlackMessage>), DeliveryError> {
+        let mut payload = plan.message.clone().unwrap_or_else(|| slack::message(v));
         match target {
             SlackTarget::Webhook(secret) => {
                 let url = self.slack_secret(secret).await?.to_owned();
-                post_slack(&self.http, &url, None, &payload, until).await
+                let attempts = post_slack(&self.http, &url, None, &payload, until).await?;
+                Ok((attempts, None))
             }
             SlackTarget::Bot { token, channel } => {
                 let token = self.slack_secret(token).await?.to_owned();
                 if let Some(obj) = payload.as_object_mut() {
-                    obj.insert("channel".into(), Value::String(channel.clone()));
+                    let (to, thread) = match &plan.reply_to {
+                        Some(m) => (m.channel.clone(), Some(m.ts.clone())),
+                        None => (channel.clone(), None),
+                    };
+                    obj.insert("channel".into(), Value::String(to));
+                    if let Some(ts) = thread {
+                        obj.insert("thread_ts".into(), Value::String(ts));
+                    }
                 }
                 let url = format!("{}/chat.postMessage", self.config.slack_api_url);
-                post_slack(&self.http, &url, Some(&token), &payload, until).await
+                let (attempts, body) =
+                    send_slack(&self.http, &url, Some(&token), &payload, until).await?;
+                let posted = serde_json::from_str::<Value>(&body).ok().and_then(|b| {
+                    Some(SlackMessage {
+                        channel: b.get("channel")?.as_str()?.to_owned(),
+                        ts: b.get("ts")?.as_str()?.to_owned(),
+                    })
+                });
+                if let Some((parent, content)) = &plan.update {
+                    let mut update = content.clone();
+                    if let Some(obj) = update.as_object_mut() {
+                        obj.insert("channel".into(), Value::String(parent.channel.clone()));
+                        obj.insert("ts".into(), Value::String(parent.ts.clone()));
+                    }
+                    let url = format!("{}/chat.update", self.config.slack_api_url);
+                    // The reply is out: a failed update leaves the parent as it was, which
+                    // the log says, but is no failure of the delivery.
+                    if let Err(e) = send_slack(&self.http, &url, Some(&token), &update, until).await
+                    {
+                        tracing::warn!(error = %e, "could not update the incident's message");
+                    }
+                }
+                Ok((attempts, posted))
             }
         }
     }
@@ -307,6 +370,20 @@ pub async fn post_slack(
     payload: &Value,
     until: Instant,
 ) -> Result<u32, DeliveryError> {
+    send_slack(http, url, token, payload, until)
+        .await
+        .map(|(attempts, _)| attempts)
+}
+
+/// [`post_slack`], also returning the body of the successful answer (the Web API's
+/// `{"ok": true, "channel": ..., "ts": ...}`).
+async fn send_slack(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    payload: &Value,
+    until: Instant,
+) -> Result<(u32, String), DeliveryError> {
     let mut backoff = FIRST_BACKOFF;
     let mut last = DeliveryError::Deadline(0);
     for attempt in 1..=MAX_ATTEMPTS {
@@ -334,7 +411,7 @@ pub async fn post_slack(
                     200..=299 => {
                         let body = r.text().await.unwrap_or_default();
                         return slack_body_ok(token.is_some(), &body)
-                            .map(|()| attempt)
+                            .map(|()| (attempt, body))
                             .map_err(|e| match e {
                                 DeliveryError::Rejected(kept) => {
                                     DeliveryError::Rejected(keep_body(&kept, url, token))
@@ -457,11 +534,13 @@ mod tests {
         let ok = Report {
             slack: Some(Ok(1)),
             sns: Some(Err(DeliveryError::Deadline(1))),
+            slack_message: None,
         };
         assert!(!ok.all_failed());
         let down = Report {
             slack: Some(Err(DeliveryError::Deadline(1))),
             sns: None,
+            slack_message: None,
         };
         assert!(down.all_failed());
         assert!(!Report::default().all_failed());

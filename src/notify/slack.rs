@@ -325,6 +325,78 @@ fn resolved(v: &Verdict) -> Value {
     json!({"text": text(&format!("✅ Resolved: {}{after}", v.alarm.name), MAX_SECTION), "blocks": b, "unfurl_links": false})
 }
 
+/// An incident's parent message once it is back to OK: resolved, after how long (`minutes`
+/// since the incident opened, else what the payload says), and what the opening verdict said
+/// (its summary and findings stay on the parent).
+pub(crate) fn resolved_parent(
+    v: &Verdict,
+    minutes: Option<i64>,
+    opened_summary: &str,
+    rules: &[String],
+    reopened: i64,
+) -> Value {
+    let after = minutes
+        .or_else(|| resolved_after_minutes(v))
+        .map(|m| format!(" after {m} min"))
+        .unwrap_or_default();
+    let title = format!("✅ Resolved: {}", v.alarm.name);
+    let mut b = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": text(&title, MAX_HEADER), "emoji": true}}),
+        section(&format!(
+            "Back to OK{after}. Was: {}",
+            text(opened_summary, 2500)
+        )),
+    ];
+    let mut facts = Vec::new();
+    if !rules.is_empty() {
+        let list: Vec<String> = rules.iter().map(|r| format!("`{}`", text(r, 60))).collect();
+        facts.push(format!("findings: {}", list.join(", ")));
+    }
+    if reopened > 0 {
+        facts.push(format!(
+            "reopened {reopened} time{}",
+            if reopened == 1 { "" } else { "s" }
+        ));
+    }
+    facts.push("the story is in the thread".into());
+    b.push(context(&facts.join(" · ")));
+    json!({"text": text(&format!("✅ Resolved: {}{after}", v.alarm.name), MAX_SECTION), "blocks": b, "unfurl_links": false})
+}
+
+/// The thread reply when an incident is back to OK: how long it lasted and what changed
+/// between the evidence at ALARM and at OK (`changes`, one line each).
+pub(crate) fn resolution_reply(v: &Verdict, minutes: Option<i64>, changes: &[String]) -> Value {
+    let after = minutes
+        .or_else(|| resolved_after_minutes(v))
+        .map(|m| format!(" after {m} min"))
+        .unwrap_or_default();
+    let mut s = format!("✅ *Back to OK{after}.*");
+    if changes.is_empty() {
+        s.push_str(" Nothing the triage reads changed.");
+    } else {
+        s.push_str(" What changed since the alarm:");
+        for c in changes.iter().take(8) {
+            s.push_str(&format!("\n• {}", text(c, 400)));
+        }
+    }
+    json!({"text": text(&format!("✅ Back to OK: {}{after}", v.alarm.name), MAX_SECTION), "blocks": [section(&cap_escaped(&s, MAX_SECTION))], "unfurl_links": false})
+}
+
+/// An incident's parent message when it is reopened within the flap window: the new verdict,
+/// headed as reopened with its count.
+pub(crate) fn reopened_parent(v: &Verdict, reopened: i64) -> Value {
+    let mut m = message(v);
+    let title = format!("🔁 Reopened ({reopened}×): {}", v.alarm.name);
+    if let Some(h) = m
+        .get_mut("blocks")
+        .and_then(Value::as_array_mut)
+        .and_then(|b| b.first_mut())
+    {
+        *h = json!({"type": "header", "text": {"type": "plain_text", "text": text(&title, MAX_HEADER), "emoji": true}});
+    }
+    m
+}
+
 /// The Slack message for a verdict: the full triage, or the short "resolved" follow-up.
 pub fn message(v: &Verdict) -> Value {
     if v.status == Status::Resolved {
