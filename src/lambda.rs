@@ -269,6 +269,7 @@ impl App {
             incident.as_ref(),
             self.delivery.config().flap_window,
         );
+        verdict.incident = step.incident_name(&alarm, &held);
         let plan = step.plan(&verdict);
         let report = Box::pin(self.delivery.deliver(&verdict, notify_until, &plan)).await;
         log_report(&report);
@@ -363,7 +364,7 @@ impl App {
                 summary: crate::error::short(&v.summary),
                 rules: v.findings.iter().take(3).map(|f| f.rule.clone()).collect(),
             },
-            Step::Resolve(mut i) => {
+            Step::Resolve(mut i) | Step::ResolvePlain(mut i) => {
                 i.resolved_at = Some(key.at);
                 i
             }
@@ -416,6 +417,9 @@ enum Step {
     Resolve(Incident),
     /// An ALARM while open, or within the flap window after OK: the verdict in the thread.
     Reopen(Incident),
+    /// OK for an open incident without a Slack message (a webhook): posted as it comes,
+    /// naming the incident, which is marked resolved.
+    ResolvePlain(Incident),
     /// Anything else: posted as it comes.
     Plain,
 }
@@ -438,11 +442,22 @@ fn step(alarm: &alarm::Alarm, v: &Verdict, incident: Option<&Incident>, flap: Du
         }
         (Status::Diagnosed | Status::Inconclusive, _) => Step::Open,
         (Status::Resolved, Some(i)) if i.is_open() && threaded(i) => Step::Resolve(i.clone()),
+        (Status::Resolved, Some(i)) if i.is_open() => Step::ResolvePlain(i.clone()),
         _ => Step::Plain,
     }
 }
 
 impl Step {
+    /// The incident's name for the messages, when there is one.
+    fn incident_name(&self, alarm: &alarm::Alarm, held: &Held) -> Option<String> {
+        let opened = match (self, held) {
+            (Step::Open, Held::Claim { key, .. }) => key.at,
+            (Step::Resolve(i) | Step::Reopen(i) | Step::ResolvePlain(i), _) => i.opened_at,
+            _ => return None,
+        };
+        Some(crate::incident::incident_name(&alarm.name, opened))
+    }
+
     /// Where the verdict goes in Slack.
     fn plan(&self, v: &Verdict) -> SlackPlan {
         let parent = |i: &Incident| {
@@ -452,7 +467,7 @@ impl Step {
             })
         };
         match self {
-            Step::Open | Step::Plain => SlackPlan::default(),
+            Step::Open | Step::Plain | Step::ResolvePlain(_) => SlackPlan::default(),
             Step::Resolve(i) => {
                 let Some(p) = parent(i) else {
                     return SlackPlan::default();

@@ -210,6 +210,7 @@ async fn assess<P: Port>(
         stats: Stats::default(),
         trace: None,
         delivery_notes: Vec::new(),
+        incident: None,
     };
     let resolved = match transition_status(alarm) {
         Some((Status::Resolved, summary)) if examine_resolved => Some(summary),

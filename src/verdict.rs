@@ -167,6 +167,10 @@ pub struct Verdict {
     /// JSON contract.
     #[serde(skip)]
     pub delivery_notes: Vec<String>,
+    /// The incident this verdict belongs to (`alarm@opening time`), when the incident store
+    /// knows it: named in the messages, an SNS attribute and the chat thread id.
+    #[serde(skip)]
+    pub incident: Option<String>,
 }
 
 impl Verdict {

@@ -346,3 +346,53 @@ async fn a_new_alarm_within_the_flap_window_reopens_the_incident_in_its_thread()
     assert_eq!(posted[3]["thread_ts"], "1700000000.000100", "{}", posted[3]);
     assert!(posted[4].get("thread_ts").is_none(), "{}", posted[4]);
 }
+
+/// A webhook cannot thread or update: each transition is posted once, and the OK names the
+/// incident it resolves.
+#[tokio::test]
+async fn a_webhook_posts_each_transition_once_and_names_the_incident_at_ok() {
+    const HOOK: &str = "/services/T0/B0/incident-tests";
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(HOOK))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&slack)
+        .await;
+    aws_sdk_secretsmanager::Client::new(&moto.setup_config().await)
+        .create_secret()
+        .name("fivexx/slack-webhook")
+        .secret_string(format!("{}{HOOK}", slack.uri()))
+        .send()
+        .await
+        .unwrap();
+    let map: std::collections::HashMap<&str, String> = [
+        (
+            "FIVEXX_SLACK_WEBHOOK_SECRET",
+            "fivexx/slack-webhook".to_owned(),
+        ),
+        ("FIVEXX_INCIDENT_TABLE", TABLE.to_owned()),
+        ("FIVEXX_GATHER_TIMEOUT_MS", "5000".to_owned()),
+        ("FIVEXX_INCIDENT_TIMEOUT_MS", "20000".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+    let app = App::with_sdk_config(config, moto.sdk_config().await).unwrap();
+    for (state, old, at) in [
+        ("ALARM", "OK", "2026-11-22T12:36:15.000+0000"),
+        ("ALARM", "OK", "2026-11-22T12:36:15.000+0000"),
+        ("OK", "ALARM", "2026-11-22T12:48:15.000+0000"),
+        ("OK", "ALARM", "2026-11-22T12:48:15.000+0000"),
+    ] {
+        app.handle(&sns(state, old, at), deadline()).await.unwrap();
+    }
+    let sent = calls(&slack, HOOK).await;
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    let ok = sent[1].to_string();
+    assert!(
+        ok.contains("Incident `web-alb-5xx@2026-11-22T12:36:15Z` resolved"),
+        "{ok}"
+    );
+}

@@ -276,3 +276,39 @@ async fn sns_publish_fits_256_kib_in_bytes() {
         }
     }
 }
+
+/// Issue 19: a verdict that belongs to an incident names it: an SNS message attribute for
+/// filters, the Amazon Q Developer thread id (one thread per incident, not per alarm), the
+/// text and the Slack "resolved" message.
+#[tokio::test]
+async fn an_incident_is_an_sns_attribute_a_chat_thread_and_named_when_resolved() {
+    let mut v = scenario("alb-504-targets-unreachable").await;
+    v.incident = Some("web-alb-5xx@2026-11-22T12:36:15Z".into());
+    let input = sns::publish_input(&v, None, true);
+    assert_eq!(
+        input.message_attributes["incident"].string_value,
+        "web-alb-5xx@2026-11-22T12:36:15Z"
+    );
+    let per_protocol: Value = serde_json::from_str(&input.message).unwrap();
+    let chat: Value = serde_json::from_str(per_protocol["default"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        chat["metadata"]["threadId"],
+        "web-alb-5xx@2026-11-22T12:36:15Z"
+    );
+    assert!(
+        per_protocol["email"]
+            .as_str()
+            .unwrap()
+            .contains("incident web-alb-5xx@2026-11-22T12:36:15Z")
+    );
+    v.status = fivexx::verdict::Status::Resolved;
+    let resolved = slack::message(&v).to_string();
+    assert!(
+        resolved.contains("Incident `web-alb-5xx@2026-11-22T12:36:15Z` resolved"),
+        "{resolved}"
+    );
+    // Without an incident, the thread is the alarm's, and there is no attribute.
+    v.incident = None;
+    let input = sns::publish_input(&v, None, false);
+    assert!(!input.message_attributes.contains_key("incident"));
+}

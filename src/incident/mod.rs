@@ -74,6 +74,15 @@ impl TransitionKey {
     }
 }
 
+/// How people name an incident: the alarm and when it opened (`web-alb-5xx@2026-11-22T12:36:15Z`).
+pub(crate) fn incident_name(alarm_name: &str, opened_at: DateTime<Utc>) -> String {
+    format!(
+        "{}@{}",
+        crate::untrusted::clean(&crate::error::short(alarm_name)),
+        opened_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

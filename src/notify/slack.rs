@@ -312,7 +312,10 @@ fn resolved(v: &Verdict) -> Value {
     let after = resolved_after_minutes(v)
         .map(|m| format!(" after {m} min"))
         .unwrap_or_default();
-    let line = format!("`{}` is back to OK{after}.", text(&v.alarm.name, 200));
+    let mut line = format!("`{}` is back to OK{after}.", text(&v.alarm.name, 200));
+    if let Some(i) = &v.incident {
+        line.push_str(&format!(" Incident `{}` resolved.", text(i, 300)));
+    }
     let mut b = vec![header(v), section(&line)];
     if let Some(l) = v
         .alarm

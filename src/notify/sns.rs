@@ -155,7 +155,8 @@ pub(crate) fn chat_notification(v: &Verdict) -> Value {
             "keywords": [v.status.as_str(), top.map(|f| f.rule.as_str()).unwrap_or("none")],
         },
         "metadata": {
-            "threadId": cap(v.alarm.arn.as_deref().unwrap_or(&v.alarm.name), MAX_CHAT_ID),
+            // One thread per incident when the store names it, else one per alarm.
+            "threadId": cap(v.incident.as_deref().or(v.alarm.arn.as_deref()).unwrap_or(&v.alarm.name), MAX_CHAT_ID),
             "summary": cap(&v.summary, 500),
             "eventType": "fivexx-verdict",
             "relatedResources": related,
@@ -193,6 +194,15 @@ pub fn publish_input(v: &Verdict, topic_arn: Option<&str>, chat: bool) -> Publis
             string_value: format!("{:.2}", top.map_or(0.0, |f| f.confidence)),
         },
     );
+    if let Some(incident) = &v.incident {
+        attrs.insert(
+            "incident".to_owned(),
+            MessageAttribute {
+                data_type: "String".into(),
+                string_value: cap(incident, 256),
+            },
+        );
+    }
     let subject = subject(v);
     let fixed = subject.len()
         + attrs

@@ -102,6 +102,9 @@ pub fn render(v: &Verdict) -> String {
         if v.stats.round_trips == 1 { "" } else { "s" },
         v.stats.elapsed_ms
     );
+    if let Some(i) = &v.incident {
+        let _ = writeln!(out, "incident {i}");
+    }
     for note in &v.delivery_notes {
         let _ = writeln!(out, "{note}");
     }
