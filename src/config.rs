@@ -62,6 +62,9 @@ pub struct Config {
     /// (`FIVEXX_INCIDENT_TIMEOUT_MS`, default 3 s: DynamoDB answers in milliseconds, so 3 s
     /// means it is in trouble, and the post must not wait for it).
     pub incident_timeout: Duration,
+    /// An alarm on a resource another incident opened this recently joins that incident's
+    /// thread (`FIVEXX_GROUP_WINDOW_MIN`, default 10).
+    pub group_window: Duration,
 }
 
 /// A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ - .`.
@@ -280,6 +283,7 @@ impl Config {
             incident_table,
             flap_window: minutes(&get, "FIVEXX_FLAP_WINDOW_MIN", 30, 0..=1440)?,
             incident_timeout: millis(&get, "FIVEXX_INCIDENT_TIMEOUT_MS", 3_000, 100..=30_000)?,
+            group_window: minutes(&get, "FIVEXX_GROUP_WINDOW_MIN", 10, 0..=1440)?,
             origin_regions,
             slack,
             slack_api_url,

@@ -21,7 +21,7 @@ use crate::alarm;
 use crate::config::{Config, ConfigError};
 use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::incident::TransitionKey;
-use crate::incident::store::{Claim, Incident, IncidentStore, StoreError};
+use crate::incident::store::{Claim, Group, Incident, IncidentStore, Lead, StoreError};
 use crate::notify::deliver::{Delivery, DeliveryError, Report};
 use crate::notify::deliver::{SlackMessage, SlackPlan};
 use crate::notify::slack;
@@ -134,6 +134,12 @@ pub struct App {
     /// The incident store, when `FIVEXX_INCIDENT_TABLE` is set.
     store: Option<IncidentStore>,
 }
+
+/// How long a storm's follower waits for the leading incident's message before posting on its
+/// own: the leader triages (seconds) before it posts.
+const GROUP_WAIT: Duration = Duration::from_secs(10);
+/// How often a follower looks for that message.
+const GROUP_POLL: Duration = Duration::from_millis(250);
 
 /// A claim outlives the invocation's deadline by this much: Lambda has stopped the claimant
 /// by then, so a later delivery may take the transition over without racing a live post.
@@ -263,13 +269,19 @@ impl App {
                 crate::untrusted::clean(&store_code(e))
             ));
         }
-        let step = step(
+        let mut step = step(
             &alarm,
             &verdict,
             incident.as_ref(),
             self.delivery.config().flap_window,
         );
         verdict.incident = step.incident_name(&alarm, &held);
+        if matches!(step, Step::Open { .. }) {
+            step = self.storm(&alarm, &held, &verdict, notify_until).await;
+            if let Step::Join { group, .. } = &step {
+                verdict.incident = Some(group.leader.clone());
+            }
+        }
         let plan = step.plan(&verdict);
         let report = Box::pin(self.delivery.deliver(&verdict, notify_until, &plan)).await;
         log_report(&report);
@@ -348,23 +360,111 @@ impl App {
         }
     }
 
+    /// For a new incident: lead the storm group of the alarm's resource, or join the incident
+    /// that leads it (opened within the grouping window), waiting a little for its message.
+    async fn storm(&self, alarm: &alarm::Alarm, held: &Held, v: &Verdict, until: Instant) -> Step {
+        let alone = Step::Open { leads: None };
+        let (Some(store), Held::Claim { .. }, Some(key), Some(name)) = (
+            &self.store,
+            held,
+            crate::incident::group_key(alarm),
+            v.incident.clone(),
+        ) else {
+            return alone;
+        };
+        // The alarms' own clock, as for the flap window: a storm's alarms change state
+        // within the window of each other, whenever they are delivered.
+        let Held::Claim {
+            key: transition, ..
+        } = held
+        else {
+            return alone;
+        };
+        let now = transition.at;
+        let window = chrono::Duration::from_std(self.delivery.config().group_window)
+            .unwrap_or(chrono::Duration::zero());
+        let mut group = match store.lead_group(&key, &name, now, now - window).await {
+            Ok(Lead::Leader) => return Step::Open { leads: Some(key) },
+            Ok(Lead::Follower(g)) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not group the alarm with a storm: posted on its own");
+                return alone;
+            }
+        };
+        // The leader posts after its own triage: wait for its message, at most until the
+        // wait ends or the post's own budget would suffer.
+        let wait_until =
+            (Instant::now() + GROUP_WAIT).min(until.checked_sub(NOTIFY_RESERVE).unwrap_or(until));
+        while group.ts.is_none() && Instant::now() < wait_until {
+            tokio::time::sleep(GROUP_POLL).await;
+            match store.group(&key).await {
+                Ok(Some(g)) if g.leader == group.leader => group = g,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the storm group");
+                    break;
+                }
+            }
+        }
+        if group.ts.is_none() {
+            tracing::warn!(leader = %group.leader, "the storm's leading message did not appear in time: posted on its own");
+            return alone;
+        }
+        let members = match store
+            .join_group(&key, &crate::untrusted::clean(&alarm.name))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the alarm on the storm's message");
+                vec![crate::untrusted::clean(&alarm.name)]
+            }
+        };
+        Step::Join { group, members }
+    }
+
     /// Writes what the post did to the alarm's incident: opened, resolved or reopened.
     async fn record_incident(&self, held: &Held, step: Step, v: &Verdict, report: &Report) {
         let (Some(store), Held::Claim { key, .. }) = (&self.store, held) else {
             return;
         };
         let incident = match step {
-            Step::Open => Incident {
+            Step::Open { leads } => {
+                if let (Some(group), Some(m), Some(name)) =
+                    (&leads, &report.slack_message, &v.incident)
+                {
+                    let parent = slack::message(v).to_string();
+                    if let Err(e) = store
+                        .set_group_message(group, name, &m.channel, &m.ts, &parent)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not record the storm group's message: its followers post their own");
+                    }
+                }
+                Incident {
+                    id: key.sort(),
+                    opened_at: key.at,
+                    resolved_at: None,
+                    channel: report.slack_message.as_ref().map(|m| m.channel.clone()),
+                    ts: report.slack_message.as_ref().map(|m| m.ts.clone()),
+                    reopened: 0,
+                    summary: crate::error::short(&v.summary),
+                    rules: v.findings.iter().take(3).map(|f| f.rule.clone()).collect(),
+                    grouped_under: None,
+                }
+            }
+            Step::Join { group, .. } => Incident {
                 id: key.sort(),
                 opened_at: key.at,
                 resolved_at: None,
-                channel: report.slack_message.as_ref().map(|m| m.channel.clone()),
-                ts: report.slack_message.as_ref().map(|m| m.ts.clone()),
+                channel: group.channel.clone(),
+                ts: group.ts.clone(),
                 reopened: 0,
                 summary: crate::error::short(&v.summary),
                 rules: v.findings.iter().take(3).map(|f| f.rule.clone()).collect(),
+                grouped_under: Some(group.leader.clone()),
             },
-            Step::Resolve(mut i) | Step::ResolvePlain(mut i) => {
+            Step::Resolve(mut i) | Step::ResolvePlain(mut i) | Step::ResolveGrouped(mut i) => {
                 i.resolved_at = Some(key.at);
                 i
             }
@@ -410,8 +510,14 @@ impl App {
 /// What a post does to the alarm's incident.
 #[derive(Debug)]
 enum Step {
-    /// An ALARM with no incident to reopen: a new message, a new incident.
-    Open,
+    /// An ALARM with no incident to reopen: a new message, a new incident; with the key of
+    /// the storm group it leads, whose followers will reply under its message.
+    Open { leads: Option<String> },
+    /// An ALARM on a resource another incident opened within the grouping window (a storm):
+    /// its verdict in that incident's thread, the parent listing the grouped alarms.
+    Join { group: Group, members: Vec<String> },
+    /// OK for an incident that joined another's thread: a reply there, no update.
+    ResolveGrouped(Incident),
     /// OK for an open incident with a Slack message: the message updated in place, the
     /// difference in its thread.
     Resolve(Incident),
@@ -437,10 +543,13 @@ fn step(alarm: &alarm::Alarm, v: &Verdict, incident: Option<&Incident>, flap: Du
             if within {
                 Step::Reopen(i.clone())
             } else {
-                Step::Open
+                Step::Open { leads: None }
             }
         }
-        (Status::Diagnosed | Status::Inconclusive, _) => Step::Open,
+        (Status::Diagnosed | Status::Inconclusive, _) => Step::Open { leads: None },
+        (Status::Resolved, Some(i)) if i.is_open() && i.grouped_under.is_some() && threaded(i) => {
+            Step::ResolveGrouped(i.clone())
+        }
         (Status::Resolved, Some(i)) if i.is_open() && threaded(i) => Step::Resolve(i.clone()),
         (Status::Resolved, Some(i)) if i.is_open() => Step::ResolvePlain(i.clone()),
         _ => Step::Plain,
@@ -451,8 +560,14 @@ impl Step {
     /// The incident's name for the messages, when there is one.
     fn incident_name(&self, alarm: &alarm::Alarm, held: &Held) -> Option<String> {
         let opened = match (self, held) {
-            (Step::Open, Held::Claim { key, .. }) => key.at,
-            (Step::Resolve(i) | Step::Reopen(i) | Step::ResolvePlain(i), _) => i.opened_at,
+            (Step::Open { .. } | Step::Join { .. }, Held::Claim { key, .. }) => key.at,
+            (
+                Step::Resolve(i)
+                | Step::Reopen(i)
+                | Step::ResolvePlain(i)
+                | Step::ResolveGrouped(i),
+                _,
+            ) => i.opened_at,
             _ => return None,
         };
         Some(crate::incident::incident_name(&alarm.name, opened))
@@ -467,7 +582,33 @@ impl Step {
             })
         };
         match self {
-            Step::Open | Step::Plain | Step::ResolvePlain(_) => SlackPlan::default(),
+            Step::Open { .. } | Step::Plain | Step::ResolvePlain(_) => SlackPlan::default(),
+            Step::Join { group, members } => {
+                let (Some(channel), Some(ts)) = (group.channel.clone(), group.ts.clone()) else {
+                    return SlackPlan::default();
+                };
+                let p = SlackMessage { channel, ts };
+                let update = group
+                    .parent
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str::<Value>(m).ok())
+                    .map(|parent| (p.clone(), slack::with_grouped(parent, members)));
+                SlackPlan {
+                    message: None,
+                    reply_to: Some(p),
+                    update,
+                }
+            }
+            Step::ResolveGrouped(i) => {
+                let Some(p) = parent(i) else {
+                    return SlackPlan::default();
+                };
+                SlackPlan {
+                    message: Some(slack::resolution_reply(v, None, &changes(i, v))),
+                    reply_to: Some(p),
+                    update: None,
+                }
+            }
             Step::Resolve(i) => {
                 let Some(p) = parent(i) else {
                     return SlackPlan::default();

@@ -9,6 +9,8 @@
 #[path = "support/moto.rs"]
 mod moto;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
@@ -89,19 +91,26 @@ async fn calls(slack: &MockServer, method: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The sample SNS alarm of `web-alb-5xx`, entering `state` from `old` at `at`.
-fn sns(state: &str, old: &str, at: &str) -> Value {
+/// The sample SNS alarm of `web-alb-5xx`, its alarm JSON changed by `edit`.
+fn sns_edited(edit: impl FnOnce(&mut Value)) -> Value {
     let mut e = event("sns-alb-5xx.json");
     let msg = e["Records"][0]["Sns"]["Message"]
         .as_str()
         .unwrap()
         .to_owned();
     let mut m: Value = serde_json::from_str(&msg).unwrap();
-    m["NewStateValue"] = json!(state);
-    m["OldStateValue"] = json!(old);
-    m["StateChangeTime"] = json!(at);
+    edit(&mut m);
     e["Records"][0]["Sns"]["Message"] = json!(m.to_string());
     e
+}
+
+/// The sample SNS alarm of `web-alb-5xx`, entering `state` from `old` at `at`.
+fn sns(state: &str, old: &str, at: &str) -> Value {
+    sns_edited(|m| {
+        m["NewStateValue"] = json!(state);
+        m["OldStateValue"] = json!(old);
+        m["StateChangeTime"] = json!(at);
+    })
 }
 
 /// The function with a bot token (from Secrets Manager), the sink, and `table`.
@@ -395,4 +404,126 @@ async fn a_webhook_posts_each_transition_once_and_names_the_incident_at_ok() {
         ok.contains("Incident `web-alb-5xx@2026-11-22T12:36:15Z` resolved"),
         "{ok}"
     );
+}
+
+/// `web-alb-5xx`'s SNS alarm renamed `name` and moved to load balancer `lb`.
+fn storm_alarm(name: &str, lb: &str) -> Value {
+    sns_edited(|m| {
+        m["AlarmName"] = json!(name);
+        m["AlarmArn"] = json!(format!(
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+        ));
+        m["Trigger"]["Dimensions"] = json!([{"name": "LoadBalancer", "value": lb}]);
+    })
+}
+
+/// Answers `chat.postMessage` with a new `ts` per message and remembers which message got
+/// which: a storm's replies can then be matched to the message they thread under.
+#[derive(Clone, Default)]
+struct NumberedPosts {
+    next: Arc<AtomicU64>,
+    given: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl wiremock::Respond for NumberedPosts {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let n = self.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let ts = format!("1700000000.{n:06}");
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        self.given.lock().unwrap().push((ts.clone(), body));
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"ok": true, "channel": "C0ONCALL", "ts": ts}))
+    }
+}
+
+/// A storm: 4 load balancers lose their targets at once, each with 5 alarms on it (ELB 5xx,
+/// target 5xx, unhealthy hosts, ...), each delivered twice, all concurrently. One incident per
+/// load balancer leads (its message at the top level), the other four alarms reply in its
+/// thread and are listed on it; no transition is posted twice.
+#[tokio::test]
+async fn a_storm_groups_by_load_balancer_into_one_thread_each() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = MockServer::start().await;
+    let numbered = NumberedPosts::default();
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(numbered.clone())
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&slack)
+        .await;
+    let app = app(&moto, &slack, TABLE).await;
+    let payloads: Vec<Value> = (0..4)
+        .flat_map(|lb| {
+            (0..5).flat_map(move |a| {
+                let p = storm_alarm(
+                    &format!("lb{lb}-alarm{a}"),
+                    &format!("app/lb{lb}/000000000000000{lb}"),
+                );
+                [p.clone(), p]
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let results =
+        futures::future::join_all(payloads.iter().map(|p| app.handle(p, deadline()))).await;
+    let wall = started.elapsed();
+    let outcomes: Vec<Value> = results.into_iter().map(Result::unwrap).collect();
+    let posted = posts(&slack).await;
+    let top: Vec<&Value> = posted
+        .iter()
+        .filter(|p| p.get("thread_ts").is_none())
+        .collect();
+    let replies: Vec<&Value> = posted
+        .iter()
+        .filter(|p| p.get("thread_ts").is_some())
+        .collect();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| o["status"] == "duplicate")
+        .count();
+    let updates = calls(&slack, "/chat.update").await;
+    // The triages run concurrently on one port whose call counter they share, so each
+    // verdict's `api_calls` counts its neighbours' too: the largest is the triages' total.
+    let triage_calls = outcomes
+        .iter()
+        .filter_map(|o| o["stats"]["api_calls"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let triaged = outcomes.iter().filter(|o| o["stats"].is_object()).count();
+    eprintln!(
+        "storm: 40 deliveries -> {} parent posts, {} thread replies, {} updates, {duplicates} duplicates suppressed (not triaged), {triaged} triages making about {triage_calls} AWS calls, {wall:?}",
+        top.len(),
+        replies.len(),
+        updates.len()
+    );
+    assert_eq!(top.len(), 4, "{posted:#?}");
+    assert_eq!(replies.len(), 16, "{posted:#?}");
+    assert_eq!(duplicates, 20);
+    // Each reply threads under the parent of its own load balancer, and each update lists
+    // the grouped alarms on that parent.
+    let given = numbered.given.lock().unwrap().clone();
+    let lb_of = |v: &Value| {
+        let text = v.to_string();
+        (0..4).find(|lb| text.contains(&format!("lb{lb}-alarm")))
+    };
+    for reply in &replies {
+        let parent = given
+            .iter()
+            .find(|(ts, _)| reply["thread_ts"] == ts.as_str())
+            .map(|(_, body)| body)
+            .expect("a reply under a message fivexx posted");
+        assert!(
+            parent.get("thread_ts").is_none(),
+            "replies thread under parents"
+        );
+        assert_eq!(lb_of(parent), lb_of(reply), "{reply}");
+    }
+    for u in &updates {
+        assert!(u.to_string().contains("Grouped in this thread"), "{u}");
+    }
 }

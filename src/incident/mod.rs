@@ -74,6 +74,29 @@ impl TransitionKey {
     }
 }
 
+/// The resource a storm of alarms shares, read from the alarm's own dimensions: the load
+/// balancer (`LoadBalancer`, `LoadBalancerName`), the distribution (`DistributionId`) or the
+/// API stage (`ApiId`/`ApiName` with `Stage`). Alarms on one load balancer (ELB 5xx, target 5xx,
+/// unhealthy hosts) share it; `None` when no dimension names one.
+pub(crate) fn group_key(alarm: &Alarm) -> Option<String> {
+    let region = alarm.region().unwrap_or("-");
+    let key = alarm.metrics.iter().find_map(|m| {
+        let d = &m.dimensions;
+        if let Some(lb) = d.get("LoadBalancer") {
+            Some(format!("lb:{region}:{lb}"))
+        } else if let Some(name) = d.get("LoadBalancerName") {
+            Some(format!("clb:{region}:{name}"))
+        } else if let Some(id) = d.get("DistributionId") {
+            Some(format!("cf:{id}"))
+        } else {
+            let api = d.get("ApiId").or_else(|| d.get("ApiName"))?;
+            let stage = d.get("Stage").map_or("-", String::as_str);
+            Some(format!("api:{region}:{api}:{stage}"))
+        }
+    })?;
+    (key.len() <= MAX_ALARM_ID).then(|| crate::untrusted::clean(&key))
+}
+
 /// How people name an incident: the alarm and when it opened (`web-alb-5xx@2026-11-22T12:36:15Z`).
 pub(crate) fn incident_name(alarm_name: &str, opened_at: DateTime<Utc>) -> String {
     format!(

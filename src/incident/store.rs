@@ -66,6 +66,18 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// The item a refused conditional `PutItem` found (asked with `ALL_OLD`).
+fn old_item(
+    e: &aws_sdk_dynamodb::operation::put_item::PutItemError,
+) -> HashMap<String, AttributeValue> {
+    match e {
+        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+            c.item().cloned().unwrap_or_default()
+        }
+        _ => HashMap::new(),
+    }
+}
+
 fn text(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
     item.get(name)?.as_s().ok().cloned()
 }
@@ -100,13 +112,36 @@ impl IncidentStore {
             .map_err(|_| self.unavailable("Timeout"))
     }
 
+    /// The store unavailable, with the code of `e`.
+    fn failed(&self, e: &impl ProvideErrorMetadata) -> StoreError {
+        self.unavailable(e.code().unwrap_or("DispatchFailure"))
+    }
+
+    /// One item by its keys (a strongly consistent read).
+    async fn get(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let call = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send();
+        let out = self.bounded(call).await?.map_err(|e| self.failed(&e))?;
+        Ok(out.item().cloned())
+    }
+
     /// A conditional write's result: `Ok(true)` when it applied, `Ok(false)` when its
     /// condition failed, the store unavailable otherwise.
     fn conditional<T, E: ProvideErrorMetadata>(&self, r: Result<T, E>) -> Result<bool, StoreError> {
         match r {
             Ok(_) => Ok(true),
             Err(e) if e.code() == Some(CONDITION_FAILED) => Ok(false),
-            Err(e) => Err(self.unavailable(e.code().unwrap_or("DispatchFailure"))),
+            Err(e) => Err(self.failed(&e)),
         }
     }
 
@@ -149,14 +184,9 @@ impl IncidentStore {
                     .as_service_error()
                     .filter(|se| se.is_conditional_check_failed_exception());
                 let Some(se) = failed else {
-                    return Err(self.unavailable(e.code().unwrap_or("DispatchFailure")));
+                    return Err(self.failed(&e));
                 };
-                let old = match se {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
-                        c.item().cloned().unwrap_or_default()
-                    }
-                    _ => HashMap::new(),
-                };
+                let old = old_item(se);
                 // The SDK retries an attempt that timed out: the retry may meet the claim
                 // its own first attempt wrote. That claim is this invocation's.
                 if text(&old, "token").as_deref() == Some(token)
@@ -245,6 +275,9 @@ pub(crate) struct Incident {
     /// the difference at OK.
     pub summary: String,
     pub rules: Vec<String>,
+    /// The incident whose thread this one joined (a storm): its OK replies there and leaves
+    /// the other incident's message alone.
+    pub grouped_under: Option<String>,
 }
 
 impl Incident {
@@ -260,21 +293,10 @@ impl IncidentStore {
         &self,
         key: &TransitionKey,
     ) -> Result<Option<Incident>, StoreError> {
-        let call = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(key.partition()))
-            .key("sk", s(INCIDENT_SK))
-            .consistent_read(true)
-            .send();
-        let out = self
-            .bounded(call)
-            .await?
-            .map_err(|e| self.unavailable(e.code().unwrap_or("DispatchFailure")))?;
-        let Some(item) = out.item() else {
+        let Some(item) = self.get(key.partition(), INCIDENT_SK).await? else {
             return Ok(None);
         };
+        let item = &item;
         let time = |name: &str| number(item, name).and_then(DateTime::from_timestamp_millis);
         Ok(Some(Incident {
             id: text(item, "incident").unwrap_or_default(),
@@ -287,6 +309,7 @@ impl IncidentStore {
             rules: text(item, "rules")
                 .and_then(|r| serde_json::from_str(&r).ok())
                 .unwrap_or_default(),
+            grouped_under: text(item, "grouped_under"),
         }))
     }
 
@@ -319,13 +342,149 @@ impl IncidentStore {
         if let (Some(c), Some(ts)) = (&i.channel, &i.ts) {
             put = put.item("channel", s(c)).item("ts", s(ts));
         }
+        if let Some(g) = &i.grouped_under {
+            put = put.item("grouped_under", s(g));
+        }
         self.bounded(put.send())
             .await?
             .map(|_| ())
-            .map_err(|e| self.unavailable(e.code().unwrap_or("DispatchFailure")))
+            .map_err(|e| self.failed(&e))
     }
 }
 
 /// An incident record lives this long after its last write: long enough to reopen a
 /// resolved incident and to look an incident up after the fact.
 pub(crate) const INCIDENT_TTL: chrono::Duration = chrono::Duration::days(30);
+
+/// A storm's group: the incident that leads it (the first alarm on the shared resource within
+/// the grouping window) and the Slack message its followers reply under.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Group {
+    /// The leading incident's name.
+    pub leader: String,
+    pub channel: Option<String>,
+    pub ts: Option<String>,
+    /// The leader's message as posted (Block Kit JSON), to list the followers on it.
+    pub parent: Option<String>,
+}
+
+/// What leading a group found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lead {
+    /// This incident leads the group: it posts the parent message.
+    Leader,
+    /// Another incident opened within the window leads it: reply in its thread.
+    Follower(Group),
+}
+
+fn group_of(item: &HashMap<String, AttributeValue>) -> Group {
+    Group {
+        leader: text(item, "leader").unwrap_or_default(),
+        channel: text(item, "channel"),
+        ts: text(item, "ts"),
+        parent: text(item, "parent"),
+    }
+}
+
+impl IncidentStore {
+    /// Claims the group of resource `key` for the incident `leader`, unless another incident
+    /// claimed it after `since` (the grouping window's start). One conditional write decides
+    /// among concurrent first alarms of a storm: exactly one leads.
+    pub(crate) async fn lead_group(
+        &self,
+        key: &str,
+        leader: &str,
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<Lead, StoreError> {
+        let call = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("GROUP#{key}")))
+            .item("sk", s("GROUP"))
+            .item("kind", s("group"))
+            .item("leader", s(leader))
+            .item("opened_at", n(now.timestamp_millis()))
+            .item("ttl", n((now + TRANSITION_TTL).timestamp()))
+            .condition_expression("attribute_not_exists(pk) OR opened_at < :since")
+            .expression_attribute_values(":since", n(since.timestamp_millis()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send();
+        match self.bounded(call).await? {
+            Ok(_) => Ok(Lead::Leader),
+            Err(e) => {
+                if e.code() != Some(CONDITION_FAILED) {
+                    return Err(self.failed(&e));
+                }
+                let old = e.as_service_error().map(old_item).unwrap_or_default();
+                let g = group_of(&old);
+                // A retried attempt meeting its own first write leads.
+                if g.leader == leader {
+                    return Ok(Lead::Leader);
+                }
+                Ok(Lead::Follower(g))
+            }
+        }
+    }
+
+    /// The group of resource `key` as it stands (a strongly consistent read).
+    pub(crate) async fn group(&self, key: &str) -> Result<Option<Group>, StoreError> {
+        Ok(self
+            .get(format!("GROUP#{key}"), "GROUP")
+            .await?
+            .as_ref()
+            .map(group_of))
+    }
+
+    /// Records the leader's posted message on its group, for the followers to reply under.
+    pub(crate) async fn set_group_message(
+        &self,
+        key: &str,
+        leader: &str,
+        channel: &str,
+        ts: &str,
+        parent: &str,
+    ) -> Result<(), StoreError> {
+        let call = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("GROUP#{key}")))
+            .key("sk", s("GROUP"))
+            .update_expression("SET channel = :channel, ts = :ts, parent = :parent")
+            .condition_expression("leader = :leader")
+            .expression_attribute_values(":channel", s(channel))
+            .expression_attribute_values(":ts", s(ts))
+            .expression_attribute_values(":parent", s(parent))
+            .expression_attribute_values(":leader", s(leader))
+            .send();
+        self.conditional(self.bounded(call).await?).map(|_| ())
+    }
+
+    /// Adds `member` to the group's followers; returns them all, in the order they joined.
+    pub(crate) async fn join_group(
+        &self,
+        key: &str,
+        member: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let call = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("GROUP#{key}")))
+            .key("sk", s("GROUP"))
+            .update_expression("SET members = list_append(if_not_exists(members, :empty), :member)")
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":member", AttributeValue::L(vec![s(member)]))
+            .return_values(ReturnValue::AllNew)
+            .send();
+        let out = self.bounded(call).await?.map_err(|e| self.failed(&e))?;
+        Ok(out
+            .attributes()
+            .and_then(|a| a.get("members"))
+            .and_then(|m| m.as_l().ok())
+            .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+            .unwrap_or_default())
+    }
+}

@@ -400,6 +400,28 @@ pub(crate) fn reopened_parent(v: &Verdict, reopened: i64) -> Value {
     m
 }
 
+/// A storm's leading message with the alarms that joined its thread listed at its foot.
+pub(crate) fn with_grouped(mut parent: Value, members: &[String]) -> Value {
+    if members.is_empty() {
+        return parent;
+    }
+    let list: Vec<String> = members
+        .iter()
+        .take(20)
+        .map(|m| format!("`{}`", text(m, 100)))
+        .collect();
+    let more = members.len().saturating_sub(20);
+    let mut line = format!("🌩 Grouped in this thread: {}", list.join(", "));
+    if more > 0 {
+        line.push_str(&format!(" and {more} more"));
+    }
+    if let Some(blocks) = parent.get_mut("blocks").and_then(Value::as_array_mut) {
+        blocks.truncate(MAX_BLOCKS.saturating_sub(1));
+        blocks.push(context(&cap_escaped(&line, MAX_SECTION)));
+    }
+    parent
+}
+
 /// The Slack message for a verdict: the full triage, or the short "resolved" follow-up.
 pub fn message(v: &Verdict) -> Value {
     if v.status == Status::Resolved {
