@@ -383,13 +383,42 @@ impl App {
         let now = transition.at;
         let window = chrono::Duration::from_std(self.delivery.config().group_window)
             .unwrap_or(chrono::Duration::zero());
-        let mut group = match store.lead_group(&key, &name, now, now - window).await {
-            Ok(Lead::Leader) => return Step::Open { leads: Some(key) },
-            Ok(Lead::Follower(g)) => g,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not group the alarm with a storm: posted on its own");
-                return alone;
+        // A resource the findings reach (the ALB behind a CloudFront alarm) may already lead
+        // a storm: join it rather than open a second thread.
+        let linked: Vec<String> = crate::incident::linked_group_keys(v)
+            .into_iter()
+            .filter(|k| *k != key)
+            .collect();
+        let mut joined = None;
+        for k in &linked {
+            if let Ok(Some(g)) = store.group(k).await
+                && g.opened_at >= now - window
+                && g.opened_at <= now + window
+            {
+                joined = Some((k.clone(), g));
+                break;
             }
+        }
+        let (key, mut group) = match joined {
+            Some(found) => found,
+            None => match store.lead_group(&key, &name, now, now - window).await {
+                Ok(Lead::Leader) => {
+                    // Lead the linked resources' storms too, where nobody leads them yet.
+                    for k in &linked {
+                        if let Err(e) = store.lead_group(k, &name, now, now - window).await {
+                            tracing::warn!(error = %e, "could not lead a linked storm group");
+                        }
+                    }
+                    return Step::Open {
+                        leads: Some(std::iter::once(key).chain(linked).collect()),
+                    };
+                }
+                Ok(Lead::Follower(g)) => (key, g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not group the alarm with a storm: posted on its own");
+                    return alone;
+                }
+            },
         };
         // The leader posts after its own triage: wait for its message, at most until the
         // wait ends or the post's own budget would suffer.
@@ -430,15 +459,18 @@ impl App {
         };
         let incident = match step {
             Step::Open { leads } => {
-                if let (Some(group), Some(m), Some(name)) =
+                if let (Some(groups), Some(m), Some(name)) =
                     (&leads, &report.slack_message, &v.incident)
                 {
                     let parent = slack::message(v).to_string();
-                    if let Err(e) = store
-                        .set_group_message(group, name, &m.channel, &m.ts, &parent)
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not record the storm group's message: its followers post their own");
+                    for group in groups {
+                        // Conditional on leading it: a linked group led by another is left.
+                        if let Err(e) = store
+                            .set_group_message(group, name, &m.channel, &m.ts, &parent)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "could not record the storm group's message: its followers post their own");
+                        }
                     }
                 }
                 Incident {
@@ -512,7 +544,7 @@ impl App {
 enum Step {
     /// An ALARM with no incident to reopen: a new message, a new incident; with the key of
     /// the storm group it leads, whose followers will reply under its message.
-    Open { leads: Option<String> },
+    Open { leads: Option<Vec<String>> },
     /// An ALARM on a resource another incident opened within the grouping window (a storm):
     /// its verdict in that incident's thread, the parent listing the grouped alarms.
     Join { group: Group, members: Vec<String> },

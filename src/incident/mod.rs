@@ -97,6 +97,25 @@ pub(crate) fn group_key(alarm: &Alarm) -> Option<String> {
     (key.len() <= MAX_ALARM_ID).then(|| crate::untrusted::clean(&key))
 }
 
+/// The storm keys a verdict's findings reach beyond the alarm's own resource: the load
+/// balancers they name (the origin ALB behind a CloudFront alarm, the backend of an API).
+pub(crate) fn linked_group_keys(v: &crate::verdict::Verdict) -> Vec<String> {
+    let mut keys: Vec<String> = v
+        .findings
+        .iter()
+        .flat_map(|f| &f.resources)
+        .filter_map(|arn| {
+            let dim = crate::names::load_balancer_dimension(arn)?;
+            let region = arn.split(':').nth(3)?;
+            Some(crate::untrusted::clean(&format!("lb:{region}:{dim}")))
+        })
+        .filter(|k| k.len() <= MAX_ALARM_ID)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 /// How people name an incident: the alarm and when it opened (`web-alb-5xx@2026-11-22T12:36:15Z`).
 pub(crate) fn incident_name(alarm_name: &str, opened_at: DateTime<Utc>) -> String {
     format!(
@@ -159,6 +178,40 @@ mod tests {
         let mut a = alarm(&event("sns-alb-5xx.json"));
         a.state = "ALARM\nforged".into();
         assert!(!TransitionKey::of(&a).unwrap().sort().contains('\n'));
+    }
+
+    /// A CloudFront alarm's storm reaches the ALB behind its origin: its findings name the
+    /// load balancer, whose alarms group under `lb:REGION:app/NAME/ID`.
+    #[tokio::test]
+    async fn a_cloudfront_verdict_links_the_storm_of_its_origin_load_balancer() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/scenarios/cf-5xx-origin-app-errors-after-deploy");
+        let alarm = alarm(&std::fs::read_to_string(dir.join("event.json")).unwrap());
+        assert!(group_key(&alarm).unwrap().starts_with("cf:"));
+        let world = crate::evidence::world::World::load(&dir.join("world.json")).unwrap();
+        let opts = crate::triage::TriageOptions {
+            now: world.now.unwrap(),
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(10),
+            home_region: world.region.clone(),
+            home_account: world.account.clone(),
+        };
+        let v = crate::triage::triage(&world, &alarm, &opts).await;
+        let keys = linked_group_keys(&v);
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("lb:eu-west-1:app/web-eu/")),
+            "{keys:?}"
+        );
+        // The ALB's own alarms name the same key from their dimension.
+        let mut alb = alarm.clone();
+        alb.metrics[0].dimensions = [(
+            "LoadBalancer".to_owned(),
+            keys[0].trim_start_matches("lb:eu-west-1:").to_owned(),
+        )]
+        .into();
+        alb.region = Some("eu-west-1".into());
+        alb.arn = None;
+        assert_eq!(group_key(&alb).as_deref(), Some(keys[0].as_str()));
     }
 
     #[test]

@@ -362,6 +362,8 @@ pub(crate) const INCIDENT_TTL: chrono::Duration = chrono::Duration::days(30);
 pub(crate) struct Group {
     /// The leading incident's name.
     pub leader: String,
+    /// When the leading incident opened (the alarm's state-change time).
+    pub opened_at: DateTime<Utc>,
     pub channel: Option<String>,
     pub ts: Option<String>,
     /// The leader's message as posted (Block Kit JSON), to list the followers on it.
@@ -380,6 +382,9 @@ pub(crate) enum Lead {
 fn group_of(item: &HashMap<String, AttributeValue>) -> Group {
     Group {
         leader: text(item, "leader").unwrap_or_default(),
+        opened_at: number(item, "opened_at")
+            .and_then(DateTime::from_timestamp_millis)
+            .unwrap_or_default(),
         channel: text(item, "channel"),
         ts: text(item, "ts"),
         parent: text(item, "parent"),
