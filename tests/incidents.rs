@@ -527,3 +527,54 @@ async fn a_storm_groups_by_load_balancer_into_one_thread_each() {
         assert!(u.to_string().contains("Grouped in this thread"), "{u}");
     }
 }
+
+/// A claim whose invocation died (its lease ended, nothing posted) is taken over by the next
+/// delivery, which posts: a crash never swallows a verdict. A live claim is respected.
+#[tokio::test]
+async fn a_dead_invocations_claim_is_taken_over_and_a_live_one_is_not() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let app = app(&moto, &slack, TABLE).await;
+    let db = aws_sdk_dynamodb::Client::new(&moto.setup_config().await);
+    let claim = |at: &str, lease_ms: i64| {
+        db.put_item()
+            .table_name(TABLE)
+            .item(
+                "pk",
+                A::S("ALARM#arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-alb-5xx".into()),
+            )
+            .item("sk", A::S(format!("T#{at}#ALARM")))
+            .item("status", A::S("in_progress".into()))
+            .item("token", A::S("a-crashed-invocation".into()))
+            .item("lease_until", A::N(lease_ms.to_string()))
+            .send()
+    };
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // A lease that ended a minute ago: taken over.
+    claim("2026-11-22T12:36:15.000Z", now_ms - 60_000)
+        .await
+        .unwrap();
+    let out = app
+        .handle(
+            &sns("ALARM", "OK", "2026-11-22T12:36:15.000+0000"),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["slack"], "delivered", "{out}");
+    // A lease still running (another invocation is posting): nothing posted.
+    claim("2026-11-22T13:36:15.000Z", now_ms + 60_000)
+        .await
+        .unwrap();
+    let out = app
+        .handle(
+            &sns("ALARM", "OK", "2026-11-22T13:36:15.000+0000"),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["status"], "duplicate", "{out}");
+    assert_eq!(posts(&slack).await.len(), 1);
+}
