@@ -22,6 +22,7 @@ pub mod cloudwatch;
 pub mod elb;
 pub mod gather;
 pub mod lambda;
+pub(crate) mod pace;
 pub mod port;
 pub mod record;
 pub(crate) mod route53;

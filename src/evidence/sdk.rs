@@ -92,6 +92,8 @@ pub struct AwsSdk {
     route53: aws_sdk_route53::Client,
     calls: AtomicUsize,
     origin_regions: Vec<String>,
+    /// Paces each service's calls to AWS's bucket (`evidence::pace`).
+    pacer: super::pace::Pacer,
 }
 
 impl AwsSdk {
@@ -109,6 +111,7 @@ impl AwsSdk {
             regional: Mutex::new(HashMap::new()),
             calls: AtomicUsize::new(0),
             origin_regions: Vec::new(),
+            pacer: super::pace::Pacer::default(),
         }
     }
 
@@ -221,12 +224,15 @@ impl AwsSdk {
 }
 
 impl Port for AwsSdk {
-    fn call<O: Operation>(
-        &self,
-        region: &str,
-        input: &O::Input,
-    ) -> impl Future<Output = Answer<O::Output>> + Send {
-        O::sdk(self, region, input)
+    async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
+        // Global services are paced in the region they are signed in.
+        let service = O::OP.iam_name().split(':').next().unwrap_or_default();
+        let paced_region = match service {
+            "cloudfront" | "route53" => GLOBAL_REGION,
+            _ => region,
+        };
+        self.pacer.acquire(service, paced_region).await;
+        O::sdk(self, region, input).await
     }
 
     fn api_calls(&self) -> usize {

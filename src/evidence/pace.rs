@@ -1,0 +1,187 @@
+//! Client-side pacing: AWS throttles its control-plane APIs per account and region with token
+//! buckets, so a wide wave of calls (55 ELB calls for a 50-target-group load balancer) would
+//! drain the bucket and get `Throttling` errors, which the SDK's retries turn into seconds of
+//! backoff or gaps. Pacing each service's calls to its bucket in the process instead lets the
+//! burst go out at once and the rest at the refill rate: slower than an unlimited endpoint,
+//! never slower than AWS allows, and without errors.
+//!
+//! The buckets are per process: other callers in the account (consoles, Terraform,
+//! controllers, another container) share AWS's bucket unseen, so the SDK's retries stay as
+//! the second line.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A token bucket: `burst` tokens, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Limit {
+    pub burst: f64,
+    pub per_second: f64,
+}
+
+/// The bucket fivexx paces each service to (by IAM prefix), from AWS's published limits where
+/// there are some, else a conservative figure:
+/// - `elasticloadbalancing`: the ELB API's `Describe*` bucket, 40 tokens refilled at 10 per
+///   second (Elastic Load Balancing API reference, "API request throttling"); Classic and v2
+///   are paced together, as one IAM namespace.
+/// - `route53`: 5 requests per second per account (Route 53 quotas); its bucket allows a
+///   small burst, taken here as 5.
+/// - `acm`: `DescribeCertificate` 10 per second, `ListCertificates` 8 (ACM quotas): 8.
+/// - `cloudwatch`: `GetMetricData` 50 per second, `ListMetrics` 25, `DescribeAlarms` 9
+///   (CloudWatch service quotas): 9, the lowest.
+/// - `cloudfront`, `apigateway`, `lambda` (control plane): no per-operation figure found for
+///   the reads fivexx makes; 5 per second with a burst of 10, conservative.
+pub(crate) fn limit(service: &str) -> Option<Limit> {
+    let (burst, per_second) = match service {
+        "elasticloadbalancing" => (40.0, 10.0),
+        "route53" => (5.0, 5.0),
+        "acm" => (8.0, 8.0),
+        "cloudwatch" => (9.0, 9.0),
+        "cloudfront" | "apigateway" | "lambda" => (10.0, 5.0),
+        _ => return None,
+    };
+    Some(Limit { burst, per_second })
+}
+
+#[derive(Debug)]
+struct Bucket {
+    limit: Limit,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Takes a token now, or says how long until one is there (and reserves it: the caller
+    /// waits that long, then proceeds).
+    fn take(&mut self, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
+        self.at = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.limit.per_second)
+        }
+    }
+}
+
+/// One bucket per service and region, shared by every call of the process.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    buckets: Mutex<HashMap<(String, String), Bucket>>,
+}
+
+impl Pacer {
+    /// Waits until a call to `service` in `region` fits its bucket. Services without a limit
+    /// go at once.
+    pub(crate) async fn acquire(&self, service: &str, region: &str) {
+        let Some(limit) = limit(service) else {
+            return;
+        };
+        let now = Instant::now();
+        let wait = match self.buckets.lock() {
+            Ok(mut b) => b
+                .entry((service.to_owned(), region.to_owned()))
+                .or_insert(Bucket {
+                    limit,
+                    tokens: limit.burst,
+                    at: now,
+                })
+                .take(now),
+            // A poisoned lock (a panic elsewhere while holding it): go unpaced.
+            Err(_) => Duration::ZERO,
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's side, modelled: a bucket that refuses a call when empty (a `Throttling` error).
+    struct Aws {
+        limit: Limit,
+        tokens: f64,
+        at: Instant,
+    }
+
+    impl Aws {
+        fn call(&mut self, now: Instant) -> bool {
+            let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
+            self.at = now;
+            // A nanosecond's worth of refill is rounding, not a missing token.
+            if self.tokens >= 1.0 - 1e-9 {
+                self.tokens -= 1.0;
+                true
+            } else {
+                false
+            }
+        }
+    }
+
+    /// 55 ELB calls in one wave (a 50-target-group load balancer): unpaced, 15 of them hit
+    /// an empty bucket; paced, none does, the first 40 go at once and the last at 1.5 s.
+    #[tokio::test(start_paused = true)]
+    async fn pacing_turns_a_throttled_burst_into_successful_calls() {
+        let limit = limit("elasticloadbalancing").unwrap();
+        let start = Instant::now();
+        let mut unpaced = Aws {
+            limit,
+            tokens: limit.burst,
+            at: start,
+        };
+        let refused = (0..55).filter(|_| !unpaced.call(start)).count();
+        assert_eq!(refused, 15);
+
+        let pacer = std::sync::Arc::new(Pacer::default());
+        let aws = std::sync::Arc::new(Mutex::new(Aws {
+            limit,
+            tokens: limit.burst,
+            at: start,
+        }));
+        let calls = (0..55).map(|_| {
+            let (pacer, aws) = (pacer.clone(), aws.clone());
+            async move {
+                pacer.acquire("elasticloadbalancing", "us-east-1").await;
+                let now = Instant::now();
+                let ok = aws.lock().unwrap().call(now);
+                (ok, now - start)
+            }
+        });
+        let results = futures::future::join_all(calls).await;
+        assert!(results.iter().all(|(ok, _)| *ok), "no call throttled");
+        let at_once = results.iter().filter(|(_, t)| t.is_zero()).count();
+        assert_eq!(at_once, 40);
+        let last = results.iter().map(|(_, t)| *t).max().unwrap();
+        assert!(
+            (1.49..=1.51).contains(&last.as_secs_f64()),
+            "the 55th call at {last:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn buckets_are_per_service_and_region() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        for _ in 0..40 {
+            pacer.acquire("elasticloadbalancing", "us-east-1").await;
+        }
+        // Another region and another service have their own buckets; DynamoDB is not paced.
+        pacer.acquire("elasticloadbalancing", "eu-west-1").await;
+        pacer.acquire("acm", "us-east-1").await;
+        for _ in 0..100 {
+            pacer.acquire("dynamodb", "us-east-1").await;
+        }
+        assert!(Instant::now() - start < Duration::from_millis(1));
+        pacer.acquire("elasticloadbalancing", "us-east-1").await;
+        assert_eq!(Instant::now() - start, Duration::from_millis(100));
+    }
+}
