@@ -197,13 +197,7 @@ fn target_overloaded(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> Option<
         lb_name(a),
         pct(s.err_ratio)
     );
-    if let Some(line) = crate::rules::load_evidence(
-        "the error ratio",
-        s.load_corr,
-        s.ratio_low_load,
-        s.ratio_high_load,
-        pct,
-    ) {
+    if let Some(line) = s.load_line("the error ratio") {
         d.evidence(line);
     }
     if conn_follows {
@@ -324,13 +318,7 @@ fn target_response_timeout(a: &AlbCtx<'_>, routed: &[&TargetGroupEvidence]) -> O
         d.corroborate("all targets healthy");
     }
     if s.load_correlated {
-        if let Some(line) = crate::rules::load_evidence(
-            "the error ratio",
-            s.load_corr,
-            s.ratio_low_load,
-            s.ratio_high_load,
-            pct,
-        ) {
+        if let Some(line) = s.load_line("the error ratio") {
             d.evidence(format!("{line}: a capacity limit"));
         }
         d.step("The slowness follows load: add capacity or fix the saturated dependency (database, downstream API) that the slow requests wait on.");

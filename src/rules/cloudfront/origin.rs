@@ -319,13 +319,7 @@ fn origin_read_timeout(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         }
     }
     if s.load_correlated
-        && let Some(line) = crate::rules::load_evidence(
-            "the 5xx rate",
-            s.load_corr,
-            s.rate_quiet,
-            s.rate_busy,
-            crate::rules::rate_pct,
-        )
+        && let Some(line) = s.load_line()
     {
         d.corroborate(format!("{line}: the origin saturates at peak"));
     }
@@ -696,13 +690,7 @@ fn s3_slow_down(ctx: &Ctx<'_>, cf: &crate::rules::CfCtx<'_>) -> Vec<Draft> {
             ));
         }
         if s.load_correlated
-            && let Some(line) = crate::rules::load_evidence(
-                "the 5xx rate",
-                s.load_corr,
-                s.rate_quiet,
-                s.rate_busy,
-                crate::rules::rate_pct,
-            )
+            && let Some(line) = s.load_line()
         {
             d.corroborate(line);
         }
@@ -736,13 +724,7 @@ fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
         pct(s.rate_503.unwrap_or(0.0) / 100.0)
     );
     d.evidence(rate_line(s, "503", s.rate_503));
-    if let Some(line) = crate::rules::load_evidence(
-        "the 5xx rate",
-        s.load_corr,
-        s.rate_quiet,
-        s.rate_busy,
-        crate::rules::rate_pct,
-    ) {
+    if let Some(line) = s.load_line() {
         d.evidence(line);
     }
     d.evidence(format!(
@@ -754,13 +736,8 @@ fn origin_capacity_503(_: &Ctx<'_>, o: &OriginCtx<'_, '_>) -> Option<Draft> {
     ));
     super::edge::note_no_edge_errors(&mut d, s);
     if a.s.load_correlated
-        && let Some(line) = crate::rules::load_evidence(
-            &format!("the error ratio of the origin {}", a.alb.name()),
-            a.s.load_corr,
-            a.s.ratio_low_load,
-            a.s.ratio_high_load,
-            pct,
-        )
+        && let Some(line) =
+            a.s.load_line(&format!("the error ratio of the origin {}", a.alb.name()))
     {
         d.corroborate(line);
     }

@@ -34,6 +34,18 @@ pub(crate) struct CfSignals {
 }
 
 impl CfSignals {
+    /// The evidence line for the 5xx rate following load, with the number that shows it
+    /// ([`crate::rules::load_evidence`]); `None` when nothing supports it.
+    pub(crate) fn load_line(&self) -> Option<String> {
+        crate::rules::load_evidence(
+            "the 5xx rate",
+            self.load_corr,
+            self.rate_quiet,
+            self.rate_busy,
+            crate::rules::rate_pct,
+        )
+    }
+
     /// The errors in W are mostly 4xx: `4xxErrorRate` at least half of all errors (the
     /// `TotalErrorRate`, or 4xx + 5xx when that was not read) and above the noise floor.
     pub(crate) fn mostly_4xx(&self) -> bool {

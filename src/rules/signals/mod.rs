@@ -536,6 +536,20 @@ fn per_group(
         .collect()
 }
 
+impl AlbSignals {
+    /// The evidence line for `subject` (the error ratio, named) following load, with the
+    /// number that shows it ([`crate::rules::load_evidence`]); `None` when nothing supports it.
+    pub(crate) fn load_line(&self, subject: &str) -> Option<String> {
+        crate::rules::load_evidence(
+            subject,
+            self.load_corr,
+            self.ratio_low_load,
+            self.ratio_high_load,
+            crate::rules::pct,
+        )
+    }
+}
+
 /// Error ratio in the quietest and the busiest third of minutes, and whether the errors
 /// are concentrated in the busiest third: at least three times the rate of the other minutes
 /// (a baseline of stray errors elsewhere does not hide a peak-only pattern).
