@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -64,18 +66,6 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-/// The item a refused conditional `PutItem` found (asked with `ALL_OLD`).
-fn old_item(
-    e: &aws_sdk_dynamodb::operation::put_item::PutItemError,
-) -> HashMap<String, AttributeValue> {
-    match e {
-        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
-            c.item().cloned().unwrap_or_default()
-        }
-        _ => HashMap::new(),
-    }
 }
 
 fn text(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
@@ -135,6 +125,24 @@ impl IncidentStore {
         Ok(out.item().cloned())
     }
 
+    /// A conditional `PutItem`'s answer: `Ok` with its output when it was written, `Err`
+    /// with the item it found when its condition refused it (asked with `ALL_OLD`), the store
+    /// unavailable otherwise.
+    fn put_outcome(
+        &self,
+        r: Result<PutItemOutput, SdkError<PutItemError>>,
+    ) -> Result<Result<PutItemOutput, HashMap<String, AttributeValue>>, StoreError> {
+        match r {
+            Ok(out) => Ok(Ok(out)),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                    Ok(Err(c.item().cloned().unwrap_or_default()))
+                }
+                _ => Err(self.failed(&e)),
+            },
+        }
+    }
+
     /// A conditional write's result: `Ok(true)` when it applied, `Ok(false)` when its
     /// condition failed, the store unavailable otherwise.
     fn conditional<T, E: ProvideErrorMetadata>(&self, r: Result<T, E>) -> Result<bool, StoreError> {
@@ -175,18 +183,11 @@ impl IncidentStore {
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send();
-        match self.bounded(call).await? {
+        match self.put_outcome(self.bounded(call).await?)? {
             Ok(out) => Ok(Claim::Owned {
                 took_over: out.attributes().is_some_and(|a| !a.is_empty()),
             }),
-            Err(e) => {
-                let failed = e
-                    .as_service_error()
-                    .filter(|se| se.is_conditional_check_failed_exception());
-                let Some(se) = failed else {
-                    return Err(self.failed(&e));
-                };
-                let old = old_item(se);
+            Err(old) => {
                 // The SDK retries an attempt that timed out: the retry may meet the claim
                 // its own first attempt wrote. That claim is this invocation's.
                 if text(&old, "token").as_deref() == Some(token)
@@ -416,13 +417,9 @@ impl IncidentStore {
             .expression_attribute_values(":since", n(since.timestamp_millis()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send();
-        match self.bounded(call).await? {
+        match self.put_outcome(self.bounded(call).await?)? {
             Ok(_) => Ok(Lead::Leader),
-            Err(e) => {
-                if e.code() != Some(CONDITION_FAILED) {
-                    return Err(self.failed(&e));
-                }
-                let old = e.as_service_error().map(old_item).unwrap_or_default();
+            Err(old) => {
                 let g = group_of(&old);
                 // A retried attempt meeting its own first write leads.
                 if g.leader == leader {
