@@ -18,6 +18,8 @@
 // Test code: failing loudly is the point (clippy.toml only covers #[test] bodies).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/live.rs"]
+mod live;
 #[path = "support/moto.rs"]
 mod moto;
 
@@ -349,36 +351,6 @@ fn minutes_back(now: DateTime<Utc>, count: i64, step: i64, first: f64) -> Points
     points
 }
 
-/// Seeds `points` of one metric into moto's CloudWatch with `PutMetricData` through the SDK
-/// client, so through the shim in RPCv2 CBOR. `dims` in the order fivexx asks for them
-/// (sorted by name): moto compares dimension lists in order.
-async fn put_metric(
-    cfg: &SdkConfig,
-    namespace: &str,
-    name: &str,
-    dims: &[(&str, &str)],
-    points: &[(DateTime<Utc>, f64)],
-) {
-    let mut req = aws_sdk_cloudwatch::Client::new(cfg)
-        .put_metric_data()
-        .namespace(namespace);
-    for (t, v) in points {
-        let mut datum = cw::MetricDatum::builder()
-            .metric_name(name)
-            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
-                t.timestamp(),
-            ))
-            .value(*v);
-        for (k, val) in dims {
-            datum = datum.dimensions(cw::Dimension::builder().name(*k).value(*val).build());
-        }
-        req = req.metric_data(datum.build());
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("PutMetricData {name}: {e:?}"));
-}
-
 /// The `TargetGroup` dimension of a target group ARN (`targetgroup/NAME/ID`).
 fn target_group_dimension(arn: &str) -> &str {
     arn.rsplit_once(':')
@@ -406,7 +378,7 @@ async fn seed_alb_metrics(cfg: &SdkConfig, seeded: &SeededAlb, now: DateTime<Utc
         healthy: minutes_back(now, 3, 2, 2.0),
     };
     let lb = [("LoadBalancer", m.lb.as_str())];
-    put_metric(
+    live::put(
         cfg,
         ALB_NAMESPACE,
         "HTTPCode_ELB_5XX_Count",
@@ -414,12 +386,12 @@ async fn seed_alb_metrics(cfg: &SdkConfig, seeded: &SeededAlb, now: DateTime<Utc
         &m.elb_5xx,
     )
     .await;
-    put_metric(cfg, ALB_NAMESPACE, "RequestCount", &lb, &m.requests).await;
+    live::put(cfg, ALB_NAMESPACE, "RequestCount", &lb, &m.requests).await;
     let tg = [
         ("LoadBalancer", m.lb.as_str()),
         ("TargetGroup", m.target_group.as_str()),
     ];
-    put_metric(cfg, ALB_NAMESPACE, "HealthyHostCount", &tg, &m.healthy).await;
+    live::put(cfg, ALB_NAMESPACE, "HealthyHostCount", &tg, &m.healthy).await;
     m
 }
 
@@ -436,7 +408,7 @@ async fn seed_cloudfront_5xx_rate(
     now: DateTime<Utc>,
 ) -> Points {
     let points = minutes_back(now, 4, 1, 12.5);
-    put_metric(
+    live::put(
         cfg,
         "AWS/CloudFront",
         "5xxErrorRate",
@@ -1171,7 +1143,7 @@ async fn get_metric_data_round_trips_seeded_series_page_by_page() {
     // 7 datapoints 3 minutes apart, then 3 a minute apart, fractional values.
     let errors: Points = minutes_back(now, 7, 3, 10.25);
     let requests: Points = minutes_back(now, 3, 1, 500.5);
-    put_metric(
+    live::put(
         &cfg,
         ALB_NAMESPACE,
         "HTTPCode_ELB_5XX_Count",
@@ -1179,7 +1151,7 @@ async fn get_metric_data_round_trips_seeded_series_page_by_page() {
         &errors,
     )
     .await;
-    put_metric(
+    live::put(
         &cfg,
         ALB_NAMESPACE,
         "RequestCount",
