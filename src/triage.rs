@@ -11,7 +11,7 @@ use crate::evidence::cloudwatch::DescribedAlarms;
 use crate::evidence::cloudwatch::MetricQuery;
 use crate::evidence::gather::{self, AlarmLookup, GatherOptions};
 use crate::evidence::port::Port;
-use crate::evidence::{Evidence, Gap, GatherStats};
+use crate::evidence::{Evidence, Gap, GapKind, GatherStats};
 use crate::names::GLOBAL_REGION;
 use crate::rules;
 use crate::scope::{self, CLOUDFRONT_NAMESPACE, Scope};
@@ -129,6 +129,7 @@ fn skipped_gap(scope: &Scope) -> Option<Gap> {
             }
         ),
         resource: None,
+        kind: GapKind::Error,
     })
 }
 
@@ -168,6 +169,7 @@ fn fill_from_description(alarm: &mut Alarm, described: &DescribedAlarms) -> Opti
             rest.join("; ")
         ),
         resource: Some(alarm.name.clone()),
+        kind: GapKind::Error,
     })
 }
 

@@ -217,6 +217,7 @@ async fn a_huge_verdict_drops_detail_not_validity() {
             source: "acm:DescribeCertificate".into(),
             reason: format!("AccessDeniedException: {i} {}", "r".repeat(200)),
             resource: Some(format!("arn:aws:acm:us-east-1:1:certificate/{i}")),
+            kind: fivexx::evidence::GapKind::Error,
         })
         .collect();
     let s = slack::message(&v);

@@ -53,6 +53,20 @@ pub struct Gap {
     /// The resource asked about, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// Why it is missing: AWS failed or refused (`error`), or the call was not made because
+    /// the service's rate limit left no room for it before the deadline (`budget`).
+    pub kind: GapKind,
+}
+
+/// Why a source is missing (`Gap::kind`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GapKind {
+    /// The call failed: an AWS error code, a timeout, a deadline.
+    #[default]
+    Error,
+    /// The call was not made: AWS's rate limit for its service would not let it start in time.
+    Budget,
 }
 
 /// One load balancer and what hangs off it.

@@ -55,17 +55,23 @@ struct Bucket {
 
 impl Bucket {
     /// Takes a token now, or says how long until one is there (and reserves it: the caller
-    /// waits that long, then proceeds).
-    fn take(&mut self, now: Instant) -> Duration {
+    /// waits that long, then proceeds). A token that would come after `latest` is not
+    /// reserved: the wait is the error.
+    fn take(&mut self, now: Instant, latest: Option<Instant>) -> Result<Duration, Duration> {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
         self.at = now;
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
+        let after = self.tokens - 1.0;
+        let wait = if after >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-self.tokens / self.limit.per_second)
+            Duration::from_secs_f64(-after / self.limit.per_second)
+        };
+        if latest.is_some_and(|latest| now + wait > latest) {
+            return Err(wait);
         }
+        self.tokens = after;
+        Ok(wait)
     }
 }
 
@@ -78,9 +84,23 @@ pub(crate) struct Pacer {
 impl Pacer {
     /// Waits until a call to `service` in `region` fits its bucket. Services without a limit
     /// go at once.
+    #[cfg(test)]
     pub(crate) async fn acquire(&self, service: &str, region: &str) {
+        let _ = self.acquire_by(service, region, None).await;
+    }
+
+    /// Waits until a call to `service` in `region` fits its bucket, unless it could not start
+    /// by `latest`: then nothing is taken and the wait it would have needed is returned (the
+    /// call is skipped for budget, `evidence::gather::calls`). Services without a limit go at
+    /// once.
+    pub(crate) async fn acquire_by(
+        &self,
+        service: &str,
+        region: &str,
+        latest: Option<Instant>,
+    ) -> Result<(), Duration> {
         let Some(limit) = limit(service) else {
-            return;
+            return Ok(());
         };
         let now = Instant::now();
         let wait = match self.buckets.lock() {
@@ -91,13 +111,14 @@ impl Pacer {
                     tokens: limit.burst,
                     at: now,
                 })
-                .take(now),
+                .take(now, latest),
             // A poisoned lock (a panic elsewhere while holding it): go unpaced.
-            Err(_) => Duration::ZERO,
-        };
+            Err(_) => Ok(Duration::ZERO),
+        }?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+        Ok(())
     }
 }
 
@@ -183,5 +204,39 @@ mod tests {
         assert!(Instant::now() - start < Duration::from_millis(1));
         pacer.acquire("elasticloadbalancing", "us-east-1").await;
         assert_eq!(Instant::now() - start, Duration::from_millis(100));
+    }
+
+    /// A call that could not start before its latest instant takes no token: the calls
+    /// behind it are not delayed by a call that will not be made.
+    #[tokio::test(start_paused = true)]
+    async fn a_call_past_its_latest_start_is_refused_and_takes_nothing() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        for _ in 0..40 {
+            pacer.acquire("elasticloadbalancing", "us-east-1").await;
+        }
+        // The 41st token comes at 100 ms: too late for a call that must start by 50 ms.
+        let refused = pacer
+            .acquire_by(
+                "elasticloadbalancing",
+                "us-east-1",
+                Some(start + Duration::from_millis(50)),
+            )
+            .await;
+        assert_eq!(refused, Err(Duration::from_millis(100)));
+        assert_eq!(Instant::now(), start, "a refused call does not wait");
+        // It took nothing: the next call still gets the token at 100 ms.
+        let ok = pacer
+            .acquire_by(
+                "elasticloadbalancing",
+                "us-east-1",
+                Some(start + Duration::from_millis(100)),
+            )
+            .await;
+        assert_eq!(ok, Ok(()));
+        assert_eq!(Instant::now() - start, Duration::from_millis(100));
+        // Unlimited services are never refused.
+        let dynamo = pacer.acquire_by("dynamodb", "us-east-1", Some(start)).await;
+        assert_eq!(dynamo, Ok(()));
     }
 }

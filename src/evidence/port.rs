@@ -11,6 +11,7 @@ use std::fmt;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 
 use super::record::Recording;
 use super::sdk::AwsSdk;
@@ -197,6 +198,29 @@ impl SourceError {
         }
     }
 
+    /// A call not made: AWS's rate limit for its service would not let it start before the
+    /// triage's deadline (a gap of kind `budget`, not an error).
+    pub(crate) fn budget(service: &str, wait: std::time::Duration) -> Self {
+        Self::new(
+            BUDGET,
+            format!(
+                "not asked: {service}'s rate limit leaves no call in time (the next token in {:.1} s)",
+                wait.as_secs_f64()
+            ),
+        )
+    }
+
+    /// [`Self::budget`] for a port outside the crate (tests modelling a rate limit).
+    #[doc(hidden)]
+    pub fn budget_for_tests(wait: std::time::Duration) -> Self {
+        Self::budget("elasticloadbalancing", wait)
+    }
+
+    /// The call was not made, for budget ([`Self::budget`]).
+    pub fn is_budget(&self) -> bool {
+        self.code == BUDGET
+    }
+
     /// The resource does not exist (as opposed to: we may not look, or AWS failed).
     pub fn is_not_found(&self) -> bool {
         self.code.ends_with("NotFound")
@@ -218,6 +242,10 @@ impl fmt::Display for SourceError {
 }
 
 pub type Answer<T> = Result<T, SourceError>;
+
+/// The code of a call skipped for budget ([`SourceError::budget`]); a world's `Errors` entry
+/// with it replays the skip.
+pub(crate) const BUDGET: &str = "Budget";
 
 /// The time range of a metric read: `start <= t < end`, 60 s periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,6 +294,20 @@ pub trait Port: Sync {
         region: &str,
         input: &O::Input,
     ) -> impl Future<Output = Answer<O::Output>> + Send;
+
+    /// Waits until a call of `O` in `region` fits its service's rate limit
+    /// (`evidence::pace`), unless it could not start by `latest`: then the call is not to be
+    /// made, and the error says so ([`SourceError::budget`]). A port with no rate limit (a
+    /// world) lets every call go at once.
+    fn pace<O: Operation>(
+        &self,
+        region: &str,
+        input: &O::Input,
+        latest: Instant,
+    ) -> impl Future<Output = Answer<()>> + Send {
+        let _ = (region, input, latest);
+        async { Ok(()) }
+    }
 
     /// How many requests this port has sent (pages included).
     fn api_calls(&self) -> usize;

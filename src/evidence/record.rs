@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::acm::{CertificateDetail, CertificateEnvelope};
-use super::port::{Answer, Op, Operation, Port};
+use super::port::{Answer, Op, Operation, Port, SourceError};
 use super::world::{Fault, World};
 
 /// What a recording holds while the triage runs.
@@ -83,22 +83,25 @@ impl<P: Port> Port for Recorder<'_, P> {
         if let Ok(mut rec) = self.recording.lock() {
             match &answer {
                 Ok(out) => O::record(&mut rec, region, input, out),
-                Err(e) => {
-                    rec.world
-                        .errors
-                        .entry(O::OP.iam_name().to_owned())
-                        .or_default()
-                        .insert(
-                            O::key(region, input),
-                            Fault {
-                                code: e.code.clone(),
-                                message: e.message.clone(),
-                            },
-                        );
-                }
+                Err(e) => record_error::<O>(&mut rec, region, input, e),
             }
         }
         answer
+    }
+
+    /// A call skipped for budget is written down as such (`Errors`, code `Budget`): the
+    /// replay, which has no rate limit, skips it too.
+    async fn pace<O: Operation>(
+        &self,
+        region: &str,
+        input: &O::Input,
+        latest: tokio::time::Instant,
+    ) -> Answer<()> {
+        let paced = self.inner.pace::<O>(region, input, latest).await;
+        if let (Err(e), Ok(mut rec)) = (&paced, self.recording.lock()) {
+            record_error::<O>(&mut rec, region, input, e);
+        }
+        paced
     }
 
     fn api_calls(&self) -> usize {
@@ -117,4 +120,24 @@ pub(crate) fn push_unique<T: PartialEq + Clone>(list: &mut Vec<T>, items: &[T]) 
             list.push(item.clone());
         }
     }
+}
+
+/// Writes a failed (or skipped) call under the world's `Errors`, keyed by its input.
+fn record_error<O: Operation>(
+    rec: &mut Recording,
+    region: &str,
+    input: &O::Input,
+    e: &SourceError,
+) {
+    rec.world
+        .errors
+        .entry(O::OP.iam_name().to_owned())
+        .or_default()
+        .insert(
+            O::key(region, input),
+            Fault {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            },
+        );
 }

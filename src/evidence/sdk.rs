@@ -225,14 +225,25 @@ impl AwsSdk {
 
 impl Port for AwsSdk {
     async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
+        O::sdk(self, region, input).await
+    }
+
+    async fn pace<O: Operation>(
+        &self,
+        region: &str,
+        _input: &O::Input,
+        latest: tokio::time::Instant,
+    ) -> Answer<()> {
         // Global services are paced in the region they are signed in.
         let service = O::OP.iam_name().split(':').next().unwrap_or_default();
         let paced_region = match service {
             "cloudfront" | "route53" => GLOBAL_REGION,
             _ => region,
         };
-        self.pacer.acquire(service, paced_region).await;
-        O::sdk(self, region, input).await
+        self.pacer
+            .acquire_by(service, paced_region, Some(latest))
+            .await
+            .map_err(|wait| SourceError::budget(service, wait))
     }
 
     fn api_calls(&self) -> usize {

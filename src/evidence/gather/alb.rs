@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
-use super::calls::Calls;
+use super::calls::{Calls, Need};
 use super::metrics::{add_missing, alb_queries_for, metric_calls};
 use crate::evidence::acm::{CertificateDetail, CertificateSummary, DescribeCertificate};
 use crate::evidence::cloudwatch::{MetricQuery, Series};
@@ -101,6 +101,7 @@ const SECURE_PROTOCOLS: [&str; 2] = ["HTTPS", "TLS"];
 /// described. The flag says whether a `DescribeCertificate` call was made.
 async fn certificate<P: Port>(
     ctx: &Calls<'_, P>,
+    need: Need,
     region: &str,
     arn: &str,
     horizon: DateTime<Utc>,
@@ -115,10 +116,121 @@ async fn certificate<P: Port>(
     match listed {
         Some(detail) => (Some(detail), false),
         None => (
-            ctx.read::<DescribeCertificate>(region, arn, Some(arn))
+            ctx.read_as::<DescribeCertificate>(need, region, arn, Some(arn))
                 .await,
             true,
         ),
+    }
+}
+
+/// The listener side of [`alb_pipeline`], once the listeners are in: per listener its rules
+/// and, for an HTTPS or TLS listener, all its certificates; the certificates' details from
+/// the region's list, or described. Certificates are details ([`Need::Detail`]) unless an
+/// origin's hostname check needs them (`names_needed`: a CloudFront origin, where an expired
+/// certificate is the cause of 502s).
+async fn listener_side<P: Port>(
+    ctx: &Calls<'_, P>,
+    view: &[AlbEvidence],
+    listeners: Vec<Option<Vec<Listener>>>,
+    horizon: DateTime<Utc>,
+    names_needed: bool,
+) -> ListenerSide {
+    let need = if names_needed {
+        Need::Essential
+    } else {
+        Need::Detail
+    };
+    // (alb index, region, arn)
+    let mut listener_keys: Vec<(usize, &str, &str)> = Vec::new();
+    let mut secure_keys: Vec<(usize, &str, &str)> = Vec::new();
+    let mut cert_keys: Vec<(usize, String, &str)> = Vec::new();
+    for (i, (a, ls)) in view.iter().zip(&listeners).enumerate() {
+        for l in ls.iter().flatten() {
+            listener_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
+            if l.protocol
+                .as_deref()
+                .is_some_and(|p| SECURE_PROTOCOLS.contains(&p))
+            {
+                secure_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
+            }
+            for c in &l.certificates {
+                // A certificate lives in the region of its ARN (ACM is regional).
+                let region = names::region(&c.certificate_arn).unwrap_or(&a.region);
+                if !cert_keys
+                    .iter()
+                    .any(|(k, _, arn)| *k == i && *arn == c.certificate_arn)
+                {
+                    cert_keys.push((i, region.to_owned(), c.certificate_arn.as_str()));
+                }
+            }
+        }
+    }
+    let rules = join_all(
+        listener_keys
+            .iter()
+            .map(|(_, region, arn)| ctx.read::<DescribeRules>(region, arn, Some(arn))),
+    );
+    let certificates = join_all(cert_keys.iter().map(|(_, region, arn)| async move {
+        certificate(ctx, need, region, arn, horizon, names_needed)
+            .await
+            .0
+    }));
+    // The SNI certificates of each secure listener, then the details of those not seen
+    // yet on that load balancer (each looked up once, by the first listener naming it).
+    let claimed: Mutex<BTreeSet<(usize, String)>> = Mutex::new(
+        cert_keys
+            .iter()
+            .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+            .collect(),
+    );
+    let sni = join_all(secure_keys.iter().map(|(i, region, arn)| {
+        let claimed = &claimed;
+        async move {
+            let all = ctx
+                .read_as::<DescribeListenerCertificates>(need, region, arn, Some(arn))
+                .await;
+            let mut details = Vec::new();
+            let mut described = false;
+            for c in all.iter().flatten() {
+                let new = claimed
+                    .lock()
+                    .is_ok_and(|mut seen| seen.insert((*i, c.certificate_arn.clone())));
+                if !new {
+                    continue;
+                }
+                let region = names::region(&c.certificate_arn).unwrap_or(region);
+                let (detail, called) =
+                    certificate(ctx, need, region, &c.certificate_arn, horizon, names_needed).await;
+                described |= called;
+                details.push(((*i, c.certificate_arn.clone()), detail));
+            }
+            (((*i, (*arn).to_owned()), all), details, described)
+        }
+    }));
+    let (rules, certificates, sni) = futures::join!(rules, certificates, sni);
+    let rules = listener_keys
+        .iter()
+        .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+        .zip(rules)
+        .collect();
+    let mut certificates: Vec<(ByAlb, Option<CertificateDetail>)> = cert_keys
+        .iter()
+        .map(|(i, _, arn)| (*i, (*arn).to_owned()))
+        .zip(certificates)
+        .collect();
+    let mut listener_certificates = Vec::new();
+    let mut sni_described = false;
+    for (listed, details, described) in sni {
+        listener_certificates.push(listed);
+        certificates.extend(details);
+        sni_described |= described;
+    }
+    ListenerSide {
+        listeners,
+        rules,
+        certificates,
+        listener_certificates,
+        sni_described,
     }
 }
 
@@ -169,9 +281,14 @@ pub(super) async fn alb_pipeline<P: Port>(
     let regions: BTreeSet<&str> = view.iter().map(|a| a.region.as_str()).collect();
     ctx.claim_certificate_lists(&regions);
     let lists = join_all(regions.iter().map(|r| ctx.certificate_list(r)));
-    // Groups, then their health and the metrics.
-    let groups = async {
-        let tgs = per_alb::<DescribeTargetGroups, _>(ctx, view).await;
+    // Groups and listeners (wave 1), then, in the order their tokens are taken (`calls`): the
+    // groups' health (the alarm's own groups first), the metrics, the listeners' rules, and
+    // their certificates last.
+    let second = async {
+        let (tgs, listeners) = futures::join!(
+            per_alb::<DescribeTargetGroups, _>(ctx, view),
+            per_alb::<DescribeListeners, _>(ctx, view)
+        );
         let mut queries: Vec<MetricQuery> = Vec::new();
         // (alb index, tg index, region, arn)
         let mut keys: Vec<(usize, usize, &str, String)> = Vec::new();
@@ -182,115 +299,29 @@ pub(super) async fn alb_pipeline<P: Port>(
                 keys.push((i, j, a.region.as_str(), tg.target_group_arn.clone()));
             }
         }
+        // The alarm's own target groups before the others (a stable sort keeps the rest in
+        // the load balancer's order).
+        keys.sort_by_key(|(i, _, _, arn)| {
+            !view
+                .get(*i)
+                .is_some_and(|a| a.focus_target_groups.contains(arn))
+        });
         add_missing(&mut queries, extra_queries);
         let health = join_all(
             keys.iter()
                 .map(|(_, _, region, arn)| health_and_attributes(ctx, region, arn)),
         );
-        let (health, read) = futures::join!(health, metric_calls(ctx, &queries, window));
+        let side = listener_side(ctx, view, listeners, horizon, names_needed);
+        let (health, read, side) =
+            futures::join!(health, metric_calls(ctx, &queries, window), side);
         let health: Vec<_> = keys
             .into_iter()
             .map(|(i, j, _, _)| (i, j))
             .zip(health)
             .collect();
-        (tgs, health, read)
+        (tgs, health, read, side)
     };
-    // Listeners, then their rules, and the certificates once the region's list is in.
-    let listener_side = async {
-        let listeners = per_alb::<DescribeListeners, _>(ctx, view).await;
-        // (alb index, region, arn)
-        let mut listener_keys: Vec<(usize, &str, &str)> = Vec::new();
-        let mut secure_keys: Vec<(usize, &str, &str)> = Vec::new();
-        let mut cert_keys: Vec<(usize, String, &str)> = Vec::new();
-        for (i, (a, ls)) in view.iter().zip(&listeners).enumerate() {
-            for l in ls.iter().flatten() {
-                listener_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
-                if l.protocol
-                    .as_deref()
-                    .is_some_and(|p| SECURE_PROTOCOLS.contains(&p))
-                {
-                    secure_keys.push((i, a.region.as_str(), l.listener_arn.as_str()));
-                }
-                for c in &l.certificates {
-                    // A certificate lives in the region of its ARN (ACM is regional).
-                    let region = names::region(&c.certificate_arn).unwrap_or(&a.region);
-                    if !cert_keys
-                        .iter()
-                        .any(|(k, _, arn)| *k == i && *arn == c.certificate_arn)
-                    {
-                        cert_keys.push((i, region.to_owned(), c.certificate_arn.as_str()));
-                    }
-                }
-            }
-        }
-        let rules = join_all(
-            listener_keys
-                .iter()
-                .map(|(_, region, arn)| ctx.read::<DescribeRules>(region, arn, Some(arn))),
-        );
-        let certificates = join_all(cert_keys.iter().map(|(_, region, arn)| async move {
-            certificate(ctx, region, arn, horizon, names_needed).await.0
-        }));
-        // The SNI certificates of each secure listener, then the details of those not seen
-        // yet on that load balancer (each looked up once, by the first listener naming it).
-        let claimed: Mutex<BTreeSet<(usize, String)>> = Mutex::new(
-            cert_keys
-                .iter()
-                .map(|(i, _, arn)| (*i, (*arn).to_owned()))
-                .collect(),
-        );
-        let sni = join_all(secure_keys.iter().map(|(i, region, arn)| {
-            let claimed = &claimed;
-            async move {
-                let all = ctx
-                    .read::<DescribeListenerCertificates>(region, arn, Some(arn))
-                    .await;
-                let mut details = Vec::new();
-                let mut described = false;
-                for c in all.iter().flatten() {
-                    let new = claimed
-                        .lock()
-                        .is_ok_and(|mut seen| seen.insert((*i, c.certificate_arn.clone())));
-                    if !new {
-                        continue;
-                    }
-                    let region = names::region(&c.certificate_arn).unwrap_or(region);
-                    let (detail, called) =
-                        certificate(ctx, region, &c.certificate_arn, horizon, names_needed).await;
-                    described |= called;
-                    details.push(((*i, c.certificate_arn.clone()), detail));
-                }
-                (((*i, (*arn).to_owned()), all), details, described)
-            }
-        }));
-        let (rules, certificates, sni) = futures::join!(rules, certificates, sni);
-        let rules = listener_keys
-            .iter()
-            .map(|(i, _, arn)| (*i, (*arn).to_owned()))
-            .zip(rules)
-            .collect();
-        let mut certificates: Vec<(ByAlb, Option<CertificateDetail>)> = cert_keys
-            .iter()
-            .map(|(i, _, arn)| (*i, (*arn).to_owned()))
-            .zip(certificates)
-            .collect();
-        let mut listener_certificates = Vec::new();
-        let mut sni_described = false;
-        for (listed, details, described) in sni {
-            listener_certificates.push(listed);
-            certificates.extend(details);
-            sni_described |= described;
-        }
-        ListenerSide {
-            listeners,
-            rules,
-            certificates,
-            listener_certificates,
-            sni_described,
-        }
-    };
-    let (lbs, attrs, (tgs, health, read), side, _) =
-        futures::join!(lbs, attrs, groups, listener_side, lists);
+    let (lbs, attrs, (tgs, health, read, side), _) = futures::join!(lbs, attrs, second, lists);
     // Asked for, whether or not they could be read.
     let draining = health.iter().any(|(_, (h, _))| has_draining_target(h));
     for (((alb, lb), at), tg) in albs.iter_mut().zip(lbs).zip(attrs).zip(tgs) {

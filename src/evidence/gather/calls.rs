@@ -1,16 +1,43 @@
-//! One triage's calls: each under the deadline, failures into gaps, and the certificate list
-//! of a region read once however many branches need it.
+//! One triage's calls: each under the deadline and within its service's rate limit, failures
+//! into gaps, and the certificate list of a region read once however many branches need it.
+//!
+//! The budget: a call waits for its service's token (`evidence::pace`) only as long as it can
+//! still expect an answer before the deadline ([`CALL_ALLOWANCE`]), and a detail ([`Need`])
+//! no longer than [`DETAIL_MAX_WAIT`]. A call that cannot go in time is not made: it is a gap
+//! of kind `budget`, which says what was left unread, not that AWS failed. Which calls come
+//! first is the order they are asked in: the gathering asks what the rules need most first
+//! (the alarm's own target group's health before the others', health before listener rules,
+//! certificates last).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::evidence::Gap;
 use crate::evidence::acm::{CertificateSummary, ListCertificates};
 use crate::evidence::port::{Answer, Operation, Port, SourceError};
+use crate::evidence::{Gap, GapKind};
+
+/// A call is started only if it can expect its answer before the deadline: AWS's control-plane
+/// reads answer in tens to a few hundred milliseconds; half a second covers a slow one.
+const CALL_ALLOWANCE: Duration = Duration::from_millis(500);
+
+/// How long a detail may wait for its service's token: a certificate of a load balancer that
+/// is no CloudFront origin feeds only the renewal warning (`cert.renewal_risk`), never the
+/// cause of the errors, and is not worth holding the verdict more than a second for.
+const DETAIL_MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// How much a call matters to the verdict, which decides how long it may wait for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    /// Evidence a rule about the current errors reads: may wait until the deadline allows.
+    Essential,
+    /// Evidence only a warning reads: may wait [`DETAIL_MAX_WAIT`].
+    Detail,
+}
 
 /// `ListCertificates` of one region, read once per triage; `None` after a failure.
 pub(super) type CertificateList = Option<Arc<Vec<CertificateSummary>>>;
@@ -69,9 +96,29 @@ impl<'a, P: Port> Calls<'a, P> {
         region: &str,
         input: &O::Input,
     ) -> Answer<O::Output> {
+        self.try_read_as::<O>(Need::Essential, region, input).await
+    }
+
+    /// [`Self::try_read`] for a call that matters as much as `need` says.
+    async fn try_read_as<O: Operation>(
+        &self,
+        need: Need,
+        region: &str,
+        input: &O::Input,
+    ) -> Answer<O::Output> {
+        let mut latest = self
+            .deadline
+            .checked_sub(CALL_ALLOWANCE)
+            .unwrap_or(self.deadline);
+        if need == Need::Detail {
+            latest = latest.min(Instant::now() + DETAIL_MAX_WAIT);
+        }
         // Futures are lazy: nothing is sent before `within_deadline` polls this one.
-        self.within_deadline(self.port.call::<O>(region, input))
-            .await
+        self.within_deadline(async {
+            self.port.pace::<O>(region, input, latest).await?;
+            self.port.call::<O>(region, input).await
+        })
+        .await
     }
 
     /// Runs operation `O` under the deadline; a failure becomes a gap about `resource`.
@@ -81,7 +128,19 @@ impl<'a, P: Port> Calls<'a, P> {
         input: &O::Input,
         resource: Option<&str>,
     ) -> Option<O::Output> {
-        match self.try_read::<O>(region, input).await {
+        self.read_as::<O>(Need::Essential, region, input, resource)
+            .await
+    }
+
+    /// [`Self::read`] for a call that matters as much as `need` says.
+    pub(super) async fn read_as<O: Operation>(
+        &self,
+        need: Need,
+        region: &str,
+        input: &O::Input,
+        resource: Option<&str>,
+    ) -> Option<O::Output> {
+        match self.try_read_as::<O>(need, region, input).await {
             Ok(v) => Some(v),
             Err(e) => {
                 self.gap(O::OP.iam_name(), resource, &e);
@@ -143,6 +202,11 @@ impl<'a, P: Port> Calls<'a, P> {
             source: source.to_owned(),
             reason: crate::error::short(&e.to_string()),
             resource: resource.map(str::to_owned),
+            kind: if e.is_budget() {
+                GapKind::Budget
+            } else {
+                GapKind::Error
+            },
         };
         if let Ok(mut gaps) = self.gaps.lock()
             && !gaps.contains(&gap)

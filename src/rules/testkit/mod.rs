@@ -293,6 +293,7 @@ impl Scenario {
             source: source.to_owned(),
             reason: reason.to_owned(),
             resource: None,
+            kind: crate::evidence::GapKind::Error,
         });
         self
     }
