@@ -71,6 +71,11 @@ pub struct TriageArgs {
     /// The triage clock (RFC 3339); default: the world's `Now`, else the system clock.
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+    /// Share evidence with concurrent triages of alarms on the same resources through this
+    /// DynamoDB table (the incident table: string keys `pk` and `sk`), as the Lambda does
+    /// with `FIVEXX_INCIDENT_TABLE`.
+    #[arg(long, value_name = "TABLE", conflicts_with_all = ["world", "record"])]
+    pub share_table: Option<String>,
     /// Seconds the gathering may take in all.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DEADLINE.as_secs_f64())]
     pub deadline: f64,
@@ -247,9 +252,30 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
             write_world(path, &recorder.world())?;
             v
         }
-        None => triage(&sdk, &alarm, &opts).await,
+        None => match &args.share_table {
+            Some(table) => {
+                let store = share_store(table).await?;
+                crate::share::triage(&sdk, &store, &alarm, &opts, false).await
+            }
+            None => triage(&sdk, &alarm, &opts).await,
+        },
     };
     Ok(render(args.format, &with_elapsed(verdict, started)))
+}
+
+/// The incident store `--share-table` names, with the Lambda's store timeout.
+async fn share_store(table: &str) -> Result<crate::incident::store::IncidentStore, CliError> {
+    crate::config::check_table_name(table).map_err(|why| {
+        CliError::Usage(format!(
+            "`--share-table {}`: {why}",
+            crate::error::short(table)
+        ))
+    })?;
+    Ok(crate::incident::store::IncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&load_sdk_config().await),
+        table,
+        crate::config::DEFAULT_INCIDENT_TIMEOUT,
+    ))
 }
 
 /// The verdict as `--format` asks.

@@ -65,10 +65,34 @@ pub struct Config {
     /// An alarm on a resource another incident opened this recently joins that incident's
     /// thread (`FIVEXX_GROUP_WINDOW_MIN`, default 10).
     pub group_window: Duration,
+    /// Alarms on the same resources share what one triage read, through the incident table
+    /// (`FIVEXX_SHARE_EVIDENCE`, default `true`; needs `FIVEXX_INCIDENT_TABLE`).
+    pub share_evidence: bool,
 }
 
+/// A `true`/`false` variable (any case), `default` when unset.
+fn boolean(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).as_deref() {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(ConfigError::Invalid {
+            name,
+            value: crate::error::short(v),
+            why: "expected `true` or `false`",
+        }),
+    }
+}
+
+/// How long one incident-store call may take by default (see [`Config::incident_timeout`]).
+pub(crate) const DEFAULT_INCIDENT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ - .`.
-fn check_table_name(name: &str) -> Result<(), &'static str> {
+pub(crate) fn check_table_name(name: &str) -> Result<(), &'static str> {
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
@@ -253,18 +277,7 @@ impl Config {
                 why: "not an SNS topic ARN",
             });
         }
-        let sns_chat_notification = match get("FIVEXX_SNS_CHAT_NOTIFICATION").as_deref() {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("true") => true,
-            Some(v) if v.eq_ignore_ascii_case("false") => false,
-            Some(v) => {
-                return Err(ConfigError::Invalid {
-                    name: "FIVEXX_SNS_CHAT_NOTIFICATION",
-                    value: crate::error::short(v),
-                    why: "expected `true` or `false`",
-                });
-            }
-        };
+        let sns_chat_notification = boolean(&get, "FIVEXX_SNS_CHAT_NOTIFICATION", false)?;
         if slack.is_none() && sns_topic_arn.is_none() {
             return Err(ConfigError::NoChannelConfigured);
         }
@@ -282,8 +295,14 @@ impl Config {
         Ok(Config {
             incident_table,
             flap_window: minutes(&get, "FIVEXX_FLAP_WINDOW_MIN", 30, 0..=1440)?,
-            incident_timeout: millis(&get, "FIVEXX_INCIDENT_TIMEOUT_MS", 3_000, 100..=30_000)?,
+            incident_timeout: millis(
+                &get,
+                "FIVEXX_INCIDENT_TIMEOUT_MS",
+                DEFAULT_INCIDENT_TIMEOUT.as_millis() as u64,
+                100..=30_000,
+            )?,
             group_window: minutes(&get, "FIVEXX_GROUP_WINDOW_MIN", 10, 0..=1440)?,
+            share_evidence: boolean(&get, "FIVEXX_SHARE_EVIDENCE", true)?,
             origin_regions,
             slack,
             slack_api_url,

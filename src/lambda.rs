@@ -218,10 +218,16 @@ impl App {
         let back_to_ok = alarm.state == "OK" && incident.as_ref().is_some_and(Incident::is_open);
         // Boxed: the triage future is deep, and the runtime nests it further. An incident
         // going back to OK is triaged too, to say what changed.
-        let mut verdict = if back_to_ok {
-            Box::pin(triage_at_ok(&self.sdk, &alarm, &opts)).await
-        } else {
-            Box::pin(triage(&self.sdk, &alarm, &opts)).await
+        let mut verdict = match &self.store {
+            // Alarms firing together on one resource share what one triage read.
+            Some(store) if config.share_evidence => {
+                Box::pin(crate::share::triage(
+                    &self.sdk, store, &alarm, &opts, back_to_ok,
+                ))
+                .await
+            }
+            _ if back_to_ok => Box::pin(triage_at_ok(&self.sdk, &alarm, &opts)).await,
+            _ => Box::pin(triage(&self.sdk, &alarm, &opts)).await,
         };
         verdict.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         log_triage(&verdict);

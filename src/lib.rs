@@ -32,6 +32,7 @@ pub mod notify;
 pub mod render;
 pub mod rules;
 pub mod scope;
+pub(crate) mod share;
 pub mod triage;
 pub(crate) mod untrusted;
 pub mod verdict;

@@ -211,6 +211,7 @@ async fn assess<P: Port>(
         gaps: Vec::new(),
         stats: Stats::default(),
         trace: None,
+        shared_evidence: None,
         delivery_notes: Vec::new(),
         incident: None,
     };

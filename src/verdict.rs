@@ -162,6 +162,11 @@ pub struct Verdict {
     pub stats: Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Trace>,
+    /// Evidence reused from another alarm's triage of the same resources, read within the
+    /// last minute (a storm: `docs/verdict-format.md#shared-evidence`); absent when every
+    /// answer was read by this triage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_evidence: Option<SharedFrom>,
     /// How this verdict was delivered, when it is worth saying (the incident store could not
     /// be read, so a duplicate may follow): shown in the message footers, not part of the
     /// JSON contract.
@@ -171,6 +176,33 @@ pub struct Verdict {
     /// knows it: named in the messages, an SNS attribute and the chat thread id.
     #[serde(skip)]
     pub incident: Option<String>,
+}
+
+/// Where a verdict's reused evidence came from ([`Verdict::shared_evidence`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharedFrom {
+    /// The alarm whose triage read it.
+    pub alarm: String,
+    /// When that triage finished reading.
+    pub gathered_at: chrono::DateTime<chrono::Utc>,
+    /// How old it was when this triage used it.
+    pub age_ms: u64,
+    /// Calls answered from it instead of AWS.
+    pub answers_reused: usize,
+    /// Their operations, IAM spelling.
+    pub sources: Vec<String>,
+}
+
+impl SharedFrom {
+    /// One line for the messages: what was reused, from whom, how old.
+    pub fn line(&self) -> String {
+        format!(
+            "{} answers reused from the triage of `{}`, read {:.1} s earlier",
+            self.answers_reused,
+            self.alarm,
+            self.age_ms as f64 / 1000.0
+        )
+    }
 }
 
 impl Verdict {
@@ -206,6 +238,9 @@ impl Verdict {
             .map(|(k, v)| (crate::untrusted::clean(&k), crate::untrusted::clean(&v)))
             .collect();
         c(&mut self.summary);
+        if let Some(shared) = &mut self.shared_evidence {
+            c(&mut shared.alarm);
+        }
         for f in &mut self.findings {
             c(&mut f.title);
             f.evidence

@@ -578,3 +578,113 @@ async fn a_dead_invocations_claim_is_taken_over_and_a_live_one_is_not() {
     assert_eq!(out["status"], "duplicate", "{out}");
     assert_eq!(posts(&slack).await.len(), 1);
 }
+
+/// An ALB in moto's default VPC with 3 target groups (2 targets each) behind 3 HTTP
+/// listeners; its `LoadBalancer` dimension.
+async fn seed_lb(moto: &MotoServer) -> String {
+    use aws_sdk_elasticloadbalancingv2::types as elb;
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&moto.setup_config().await);
+    let (vpc, subnets) = moto.default_subnets();
+    let lb = elbv2
+        .create_load_balancer()
+        .name("shared")
+        .set_subnets(Some(subnets))
+        .r#type(elb::LoadBalancerTypeEnum::Application)
+        .send()
+        .await
+        .unwrap();
+    let arn = lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    for i in 0..3 {
+        let tg = elbv2
+            .create_target_group()
+            .name(format!("shared-{i}"))
+            .protocol(elb::ProtocolEnum::Http)
+            .port(8080)
+            .vpc_id(&vpc)
+            .target_type(elb::TargetTypeEnum::Ip)
+            .send()
+            .await
+            .unwrap();
+        let tg = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+        let target = |n: u8| {
+            elb::TargetDescription::builder()
+                .id(format!("172.31.{i}.{n}"))
+                .port(8080)
+                .build()
+        };
+        elbv2
+            .register_targets()
+            .target_group_arn(&tg)
+            .targets(target(10))
+            .targets(target(11))
+            .send()
+            .await
+            .unwrap();
+        elbv2
+            .create_listener()
+            .load_balancer_arn(&arn)
+            .protocol(elb::ProtocolEnum::Http)
+            .port(8080 + i)
+            .default_actions(
+                elb::Action::builder()
+                    .r#type(elb::ActionTypeEnum::Forward)
+                    .target_group_arn(&tg)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    arn.split_once(":loadbalancer/").unwrap().1.to_owned()
+}
+
+/// A storm on one load balancer: 5 alarms on it at once. One triage reads the load balancer
+/// and shares what it read through the incident table; the other four reuse it (their
+/// footers say from whom and how old) and reach the same answer; the record is `ready`.
+#[tokio::test]
+async fn a_storm_on_one_load_balancer_reads_it_once_and_shares_it() {
+    let moto = MotoServer::start();
+    create_table(&moto).await;
+    let slack = slack_sink().await;
+    let dimension = seed_lb(&moto).await;
+    let app = app(&moto, &slack, TABLE).await;
+    let payloads: Vec<Value> = (0..5)
+        .map(|a| storm_alarm(&format!("shared-alarm{a}"), &dimension))
+        .collect();
+    let outcomes: Vec<Value> =
+        futures::future::join_all(payloads.iter().map(|p| app.handle(p, deadline())))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    let posted = posts(&slack).await;
+    assert_eq!(posted.len(), 5, "{outcomes:#?}");
+    let reused: Vec<&Value> = posted
+        .iter()
+        .filter(|p| p.to_string().contains("answers reused from the triage of"))
+        .collect();
+    assert_eq!(reused.len(), 4, "{posted:#?}");
+    for p in &reused {
+        assert!(p.to_string().contains("shared-alarm"), "{p}");
+    }
+    let answers: std::collections::BTreeSet<String> =
+        outcomes.iter().map(|o| o["rule"].to_string()).collect();
+    assert_eq!(
+        answers.len(),
+        1,
+        "one answer for one load balancer: {outcomes:#?}"
+    );
+    let db = aws_sdk_dynamodb::Client::new(&moto.setup_config().await);
+    let items = db.scan().table_name(TABLE).send().await.unwrap();
+    let shared: Vec<_> = items
+        .items()
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("SHARE#"))
+        .collect();
+    assert_eq!(shared.len(), 1, "{shared:#?}");
+    assert_eq!(shared[0]["status"].as_s().unwrap(), "ready");
+    assert!(shared[0]["evidence"].as_b().is_ok());
+}

@@ -25,6 +25,7 @@ pub mod lambda;
 pub(crate) mod pace;
 pub mod port;
 pub mod record;
+pub(crate) mod reuse;
 pub(crate) mod route53;
 pub mod sdk;
 pub mod world;

@@ -5,13 +5,14 @@
 //! the operation and its input, with AWS's own code and message, so the replay has the same
 //! gaps word for word. Each operation writes its own answers ([`Operation::record`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use super::acm::{CertificateDetail, CertificateEnvelope};
 use super::port::{Answer, Op, Operation, Port, SourceError};
+use super::reuse::{SharedEvidence, answer_key, shareable};
 use super::world::{Fault, World};
 
 /// What a recording holds while the triage runs.
@@ -20,6 +21,9 @@ pub struct Recording {
     pub world: World,
     /// Certificates listed by `ListCertificates`, by ARN: the world format has no list.
     pub listed: BTreeMap<String, CertificateDetail>,
+    /// The shareable calls answered or skipped for budget (`evidence::reuse`), as
+    /// [`answer_key`]s.
+    pub answered: BTreeSet<String>,
 }
 
 pub struct Recorder<'a, P> {
@@ -34,6 +38,7 @@ impl<'a, P: Port> Recorder<'a, P> {
             recording: Mutex::new(Recording {
                 world: World::new(region, account, now),
                 listed: BTreeMap::new(),
+                answered: BTreeSet::new(),
             }),
         }
     }
@@ -77,13 +82,37 @@ impl<'a, P: Port> Recorder<'a, P> {
     }
 }
 
+impl<P: Port> Recorder<'_, P> {
+    /// What other triages of the same resources may reuse (`evidence::reuse`).
+    pub(crate) fn shared(&self) -> SharedEvidence {
+        let answered = self
+            .recording
+            .lock()
+            .map(|r| r.answered.clone())
+            .unwrap_or_default();
+        SharedEvidence::from_recording(self.world(), answered)
+    }
+}
+
 impl<P: Port> Port for Recorder<'_, P> {
     async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
         let answer = self.inner.call::<O>(region, input).await;
         if let Ok(mut rec) = self.recording.lock() {
             match &answer {
-                Ok(out) => O::record(&mut rec, region, input, out),
-                Err(e) => record_error::<O>(&mut rec, region, input, e),
+                Ok(out) => {
+                    O::record(&mut rec, region, input, out);
+                    if shareable(O::OP) {
+                        rec.answered
+                            .insert(answer_key(O::OP, region, &O::key(region, input)));
+                    }
+                }
+                Err(e) => {
+                    record_error::<O>(&mut rec, region, input, e);
+                    if e.is_budget() && shareable(O::OP) {
+                        rec.answered
+                            .insert(answer_key(O::OP, region, &O::key(region, input)));
+                    }
+                }
             }
         }
         answer
@@ -100,6 +129,10 @@ impl<P: Port> Port for Recorder<'_, P> {
         let paced = self.inner.pace::<O>(region, input, latest).await;
         if let (Err(e), Ok(mut rec)) = (&paced, self.recording.lock()) {
             record_error::<O>(&mut rec, region, input, e);
+            if shareable(O::OP) {
+                rec.answered
+                    .insert(answer_key(O::OP, region, &O::key(region, input)));
+            }
         }
         paced
     }

@@ -490,3 +490,148 @@ impl IncidentStore {
             .unwrap_or_default())
     }
 }
+
+/// The sort key of a resource's shared evidence (`SHARE#<key>`, `evidence::reuse`).
+const SHARE_SK: &str = "EVIDENCE";
+const GATHERING: &str = "gathering";
+const READY: &str = "ready";
+
+/// Shared evidence is kept a little past its freshness, so that a record is there to be
+/// replaced by the next storm's first triage rather than deleted by TTL under it (TTL deletes
+/// within days, so `claim_share` never trusts it: it compares times).
+const SHARE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What a claim on a resource's shared evidence found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ShareClaim {
+    /// Nobody read the resource within the freshness window: this triage reads it and shares.
+    Lead,
+    /// Another triage is reading it now (`by` is its alarm): wait for its evidence.
+    Gathering { by: String },
+    /// Another triage shared what it read.
+    Ready(SharedRecord),
+}
+
+/// Shared evidence as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SharedRecord {
+    /// The alarm whose triage read it.
+    pub by: String,
+    pub gathered_at: DateTime<Utc>,
+    /// `evidence::reuse::SharedEvidence::encode`'s bytes.
+    pub evidence: Vec<u8>,
+}
+
+fn share_state(item: &HashMap<String, AttributeValue>) -> Option<ShareClaim> {
+    let by = text(item, "alarm").unwrap_or_default();
+    match text(item, "status").as_deref() {
+        Some(READY) => Some(ShareClaim::Ready(SharedRecord {
+            by,
+            gathered_at: number(item, "gathered_at").and_then(DateTime::from_timestamp_millis)?,
+            evidence: item.get("evidence")?.as_b().ok()?.clone().into_inner(),
+        })),
+        Some(GATHERING) => Some(ShareClaim::Gathering { by }),
+        _ => None,
+    }
+}
+
+impl IncidentStore {
+    /// Claims the reading of a resource (`key`) for the triage `token` of `alarm`, unless
+    /// another triage has read it or started reading it within `fresh` of `now` and is still
+    /// within its lease: then says what it found.
+    pub(crate) async fn claim_share(
+        &self,
+        key: &str,
+        token: &str,
+        alarm: &str,
+        now: DateTime<Utc>,
+        fresh: chrono::Duration,
+        lease_until: DateTime<Utc>,
+    ) -> Result<ShareClaim, StoreError> {
+        let call = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("SHARE#{key}")))
+            .item("sk", s(SHARE_SK))
+            .item("kind", s("shared evidence"))
+            .item("status", s(GATHERING))
+            .item("token", s(token))
+            .item("alarm", s(alarm))
+            .item("claimed_at", n(now.timestamp_millis()))
+            .item("lease_until", n(lease_until.timestamp_millis()))
+            .item("ttl", n((now + SHARE_TTL).timestamp()))
+            .condition_expression(
+                "attribute_not_exists(pk) OR claimed_at < :stale OR (#status = :gathering AND lease_until < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":gathering", s(GATHERING))
+            .expression_attribute_values(":stale", n((now - fresh).timestamp_millis()))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send();
+        match self.put_outcome(self.bounded(call).await?)? {
+            Ok(_) => Ok(ShareClaim::Lead),
+            // Refused: a fresh record is there. One this store cannot read is treated as
+            // being gathered (the waiter then reads it on its own when the wait ends).
+            Err(old) => Ok(share_state(&old).unwrap_or(ShareClaim::Gathering {
+                by: text(&old, "alarm").unwrap_or_default(),
+            })),
+        }
+    }
+
+    /// A resource's shared evidence as it stands: `None` when there is none.
+    pub(crate) async fn share(&self, key: &str) -> Result<Option<ShareClaim>, StoreError> {
+        Ok(self
+            .get(format!("SHARE#{key}"), SHARE_SK)
+            .await?
+            .as_ref()
+            .and_then(share_state))
+    }
+
+    /// Publishes what the triage `token` read, if its claim is still its own.
+    pub(crate) async fn publish_share(
+        &self,
+        key: &str,
+        token: &str,
+        gathered_at: DateTime<Utc>,
+        evidence: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        let call = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SHARE#{key}")))
+            .key("sk", s(SHARE_SK))
+            .update_expression("SET #status = :ready, gathered_at = :at, evidence = :evidence")
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":ready", s(READY))
+            .expression_attribute_values(":at", n(gathered_at.timestamp_millis()))
+            .expression_attribute_values(
+                ":evidence",
+                AttributeValue::B(aws_smithy_types::Blob::new(evidence)),
+            )
+            .expression_attribute_values(":token", s(token))
+            .send();
+        self.conditional(self.bounded(call).await?)
+    }
+
+    /// Gives up a claim that will share nothing, so that waiters stop waiting.
+    pub(crate) async fn release_share(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let call = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SHARE#{key}")))
+            .key("sk", s(SHARE_SK))
+            .condition_expression("#token = :token AND #status = :gathering")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":gathering", s(GATHERING))
+            .send();
+        self.conditional(self.bounded(call).await?).map(|_| ())
+    }
+}

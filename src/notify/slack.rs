@@ -278,6 +278,9 @@ fn blocks(v: &Verdict, d: Detail) -> Vec<Value> {
         if v.stats.round_trips == 1 { "" } else { "s" },
         v.stats.elapsed_ms
     );
+    if let Some(shared) = &v.shared_evidence {
+        footer.push_str(&format!(" · {}", text(&shared.line(), 200)));
+    }
     for note in &v.delivery_notes {
         footer.push_str(&format!(" · {}", text(note, 200)));
     }

@@ -102,6 +102,9 @@ pub fn render(v: &Verdict) -> String {
         if v.stats.round_trips == 1 { "" } else { "s" },
         v.stats.elapsed_ms
     );
+    if let Some(shared) = &v.shared_evidence {
+        let _ = writeln!(out, "evidence shared: {}", shared.line());
+    }
     if let Some(i) = &v.incident {
         let _ = writeln!(out, "incident {i}");
     }
