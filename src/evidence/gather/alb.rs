@@ -242,17 +242,19 @@ type ByAlb = (usize, String);
 /// described):
 /// - wave 1: the load balancer (when not known yet), its attributes, listeners and target
 ///   groups, and the certificate list of each region not listed yet;
-/// - after a load balancer's target groups: their health (then the attributes of a group
-///   with a draining target), and, once every group list is in, GetMetricData for the load
-///   balancers, their groups and `extra_queries`;
-/// - after its listeners: their rules and, for an HTTPS or TLS listener, all its certificates
-///   (`DescribeListenerCertificates`: `DescribeListeners` names only the default one); after
-///   its listeners and the region's certificate list: the certificates the list cannot answer
-///   for ([`needs_description`]), an SNI one once its listener's certificates are in.
+/// - after the target groups and the listeners, in the order their tokens are taken under
+///   AWS's rate limit (`calls`): the groups' health, the alarm's own groups first (then the
+///   attributes of a group with a draining target); GetMetricData for the load balancers,
+///   their groups and `extra_queries`; the listeners' rules; for an HTTPS or TLS listener,
+///   all its certificates (`DescribeListenerCertificates`: `DescribeListeners` names only the
+///   default one); after the listeners and the region's certificate list: the certificates
+///   the list cannot answer for ([`needs_description`]), an SNI one once its listener's
+///   certificates are in.
 ///
 /// Why per dependency: the waves are what the verdict waits for, and a wave waits for its
-/// slowest call. ACM's list (another service, up to 1,000 certificates) or one slow ELB
-/// answer no longer holds up the calls that do not need it.
+/// slowest call. ACM's list (another service, up to 1,000 certificates) no longer holds up
+/// the calls that do not need it. The rules wait for the target groups too (both are ELB
+/// calls of the first wave) so that, when the bucket is short, the health goes first.
 ///
 /// Returns the waves on the longest chain and the metrics read.
 pub(super) async fn alb_pipeline<P: Port>(

@@ -7,12 +7,13 @@
 //!   1. DescribeLoadBalancers, DescribeLoadBalancerAttributes, DescribeListeners,
 //!      DescribeTargetGroups (the ARN is built from the alarm's dimension), and
 //!      ListCertificates once per region.
-//!   2. after the target groups: per group DescribeTargetHealth, and GetMetricData for the
-//!      load balancer and every group (≤ 500 queries a call, calls concurrent); after the
-//!      listeners: per listener DescribeRules, and per HTTPS or TLS listener
-//!      DescribeListenerCertificates (its SNI certificates beside the default one); after the
-//!      listeners and the certificate list: DescribeCertificate per default certificate the
-//!      list cannot answer for (`alb::needs_description`).
+//!   2. after the target groups and the listeners, in this order (the order their tokens are
+//!      taken under AWS's rate limit, see [`calls`]): per group DescribeTargetHealth (the
+//!      alarm's own groups first), GetMetricData for the load balancer and every group (≤ 500
+//!      queries a call, calls concurrent), per listener DescribeRules, and per HTTPS or TLS
+//!      listener DescribeListenerCertificates (its SNI certificates beside the default one);
+//!      after the listeners and the certificate list: DescribeCertificate per default
+//!      certificate the list cannot answer for (`alb::needs_description`).
 //!   3. DescribeTargetGroupAttributes of a target group with a draining target, as soon as
 //!      its health answers (the deregistration delay, for `alb.deregistration_inflight`);
 //!      DescribeCertificate of an SNI certificate the list cannot answer for, as soon as its
