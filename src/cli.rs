@@ -233,7 +233,10 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
     let origin_regions =
         crate::config::parse_regions(std::env::var("FIVEXX_ORIGIN_REGIONS").ok().as_deref())
             .map_err(|e| CliError::Usage(e.to_string()))?;
+    let pacing = crate::config::api_pacing(&|k| std::env::var(k).ok())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let sdk = AwsSdk::new(load_sdk_config().await).with_origin_regions(origin_regions);
+    let sdk = if pacing { sdk } else { sdk.without_pacing() };
     let now = args.now.unwrap_or_else(Utc::now);
     let home_region = sdk
         .home_region()

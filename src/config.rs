@@ -65,9 +65,18 @@ pub struct Config {
     /// An alarm on a resource another incident opened this recently joins that incident's
     /// thread (`FIVEXX_GROUP_WINDOW_MIN`, default 10).
     pub group_window: Duration,
+    /// Calls are paced to AWS's published rate limits (`FIVEXX_API_PACING`, default `true`;
+    /// `false` for an endpoint without them: an emulator, or an account whose limits AWS
+    /// raised).
+    pub api_pacing: bool,
     /// Alarms on the same resources share what one triage read, through the incident table
     /// (`FIVEXX_SHARE_EVIDENCE`, default `true`; needs `FIVEXX_INCIDENT_TABLE`).
     pub share_evidence: bool,
+}
+
+/// `FIVEXX_API_PACING` (the CLI reads it too).
+pub(crate) fn api_pacing(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    boolean(get, "FIVEXX_API_PACING", true)
 }
 
 /// A `true`/`false` variable (any case), `default` when unset.
@@ -303,6 +312,7 @@ impl Config {
             )?,
             group_window: minutes(&get, "FIVEXX_GROUP_WINDOW_MIN", 10, 0..=1440)?,
             share_evidence: boolean(&get, "FIVEXX_SHARE_EVIDENCE", true)?,
+            api_pacing: api_pacing(&get)?,
             origin_regions,
             slack,
             slack_api_url,
@@ -369,6 +379,31 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn pacing_and_sharing_are_on_unless_turned_off() {
+        let with = |name: &'static str, value: Option<&'static str>| {
+            Config::from_lookup(move |k| match k {
+                "FIVEXX_SNS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+                k if k == name => value.map(str::to_owned),
+                _ => None,
+            })
+        };
+        let default = with("-", None).unwrap();
+        assert!(default.api_pacing && default.share_evidence);
+        assert!(!with("FIVEXX_API_PACING", Some("FALSE")).unwrap().api_pacing);
+        assert!(
+            !with("FIVEXX_SHARE_EVIDENCE", Some("false"))
+                .unwrap()
+                .share_evidence
+        );
+        for name in ["FIVEXX_API_PACING", "FIVEXX_SHARE_EVIDENCE"] {
+            assert!(
+                matches!(with(name, Some("off")), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -159,9 +159,13 @@ impl App {
                 config.incident_timeout,
             )
         });
+        let pacing = config.api_pacing;
         let delivery = Delivery::new(config, &sdk_config)?;
         Ok(Self {
-            sdk: AwsSdk::new(sdk_config).with_origin_regions(origin_regions),
+            sdk: {
+                let sdk = AwsSdk::new(sdk_config).with_origin_regions(origin_regions);
+                if pacing { sdk } else { sdk.without_pacing() }
+            },
             delivery,
             home_region,
             store,

@@ -115,6 +115,12 @@ impl AwsSdk {
         }
     }
 
+    /// Without pacing (`FIVEXX_API_PACING=false`): for an endpoint without AWS's rate limits.
+    pub(crate) fn without_pacing(mut self) -> Self {
+        self.pacer = super::pace::Pacer::off();
+        self
+    }
+
     /// Regions where CloudFront origins behind custom names may live (besides the home region).
     pub(crate) fn with_origin_regions(mut self, regions: Vec<String>) -> Self {
         self.origin_regions = regions;
