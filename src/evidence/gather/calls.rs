@@ -39,6 +39,40 @@ pub(super) enum Need {
     Detail,
 }
 
+/// More calls of one operation than this skipped for budget are one gap, with their count:
+/// 50 listeners' certificates left unread are one fact, not 50 lines of a message.
+const BUDGET_GAPS_LISTED: usize = 3;
+
+/// Budget gaps of one source beyond [`BUDGET_GAPS_LISTED`] as one gap (`N resources`), in the
+/// place of the first; sorted input stays sorted.
+fn merge_budget_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
+    let count = |source: &str| {
+        gaps.iter()
+            .filter(|g| g.kind == GapKind::Budget && g.source == source)
+            .count()
+    };
+    let mut out: Vec<Gap> = Vec::with_capacity(gaps.len());
+    for g in &gaps {
+        let n = if g.kind == GapKind::Budget {
+            count(&g.source)
+        } else {
+            0
+        };
+        if n <= BUDGET_GAPS_LISTED {
+            out.push(g.clone());
+        } else if !out
+            .iter()
+            .any(|o| o.kind == GapKind::Budget && o.source == g.source)
+        {
+            out.push(Gap {
+                resource: Some(format!("{n} resources")),
+                ..g.clone()
+            });
+        }
+    }
+    out
+}
+
 /// `ListCertificates` of one region, read once per triage; `None` after a failure.
 pub(super) type CertificateList = Option<Arc<Vec<CertificateSummary>>>;
 
@@ -68,7 +102,7 @@ impl<'a, P: Port> Calls<'a, P> {
         gaps.sort_by(|a, b| {
             (&a.source, &a.resource, &a.reason).cmp(&(&b.source, &b.resource, &b.reason))
         });
-        gaps
+        merge_budget_gaps(gaps)
     }
 
     /// Runs one call under the deadline; a failure is returned for the caller to judge.
@@ -213,5 +247,61 @@ impl<'a, P: Port> Calls<'a, P> {
         {
             gaps.push(gap);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(source: &str, resource: &str, kind: GapKind) -> Gap {
+        Gap {
+            source: source.into(),
+            reason: "Budget: not asked".into(),
+            resource: Some(resource.into()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn many_budget_gaps_of_one_source_are_one() {
+        let mut gaps: Vec<Gap> = (0..50)
+            .map(|i| {
+                gap(
+                    "elasticloadbalancing:DescribeListenerCertificates",
+                    &format!("l{i:02}"),
+                    GapKind::Budget,
+                )
+            })
+            .collect();
+        gaps.push(gap(
+            "elasticloadbalancing:DescribeRules",
+            "l1",
+            GapKind::Budget,
+        ));
+        gaps.push(gap(
+            "elasticloadbalancing:DescribeRules",
+            "l2",
+            GapKind::Budget,
+        ));
+        gaps.extend((0..5).map(|i| {
+            gap(
+                "elasticloadbalancing:DescribeTargetHealth",
+                &format!("t{i}"),
+                GapKind::Error,
+            )
+        }));
+        let merged = merge_budget_gaps(gaps);
+        assert_eq!(merged.len(), 1 + 2 + 5);
+        assert_eq!(merged[0].resource.as_deref(), Some("50 resources"));
+        assert_eq!(
+            merged[1].resource.as_deref(),
+            Some("l1"),
+            "three or fewer stay apart"
+        );
+        assert!(
+            merged[3..].iter().all(|g| g.kind == GapKind::Error),
+            "errors are never merged"
+        );
     }
 }
