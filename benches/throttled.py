@@ -161,6 +161,8 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
     throttling_gaps = [sum(1 for g in v["gaps"] if g["reason"].startswith("Throttling")) if v else None
                        for v in verdicts]
     reasons = collections.Counter(reason_code(g["reason"]) for v in verdicts if v for g in v["gaps"])
+    sources = collections.Counter(f'{g["source"]} {reason_code(g["reason"])}' for v in verdicts if v
+                                  for g in v["gaps"])
     by_api = stats["calls_by_api"]
     dynamodb = by_api.get("dynamodb", 0)
     throttled = stats["throttled"]
@@ -180,6 +182,7 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
         "cache_misses": stats["cache_misses"],
         "max_in_flight": stats["max_in_flight"],
         "elb_calls": elb_calls,
+        "elb_calls_through": elb_ok,
         # The ELB goal: the calls that got through, beyond the bucket, at the refill rate, plus
         # the unthrottled waves.
         "elb_goal_ms": round((max(0, elb_ok - elb.burst) / elb.per_second + ALB_WAVES * delay) * 1000, 1),
@@ -190,6 +193,7 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
         "gaps_per_verdict": gaps,
         "throttling_gaps_per_verdict": throttling_gaps,
         "gap_reasons": dict(reasons.most_common()),
+        "gap_sources": dict(sources.most_common()),
         "complete": sum(1 for g in gaps if g == 0),
         "verdict_stats": [v["stats"] if v else None for v in verdicts],
         "verdict_status": [v["status"] if v else None for v in verdicts],
@@ -199,7 +203,7 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
 
 
 SUMMARIZED = ("wall_ms", "waves", "calls", "dynamodb_calls", "throttled", "gaps", "throttling_gaps",
-              "complete", "failed", "cache_misses", "elb_calls", "elb_goal_ms")
+              "complete", "failed", "cache_misses", "elb_calls", "elb_calls_through", "elb_goal_ms")
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -212,7 +216,7 @@ def summarize(runs: list[dict]) -> dict:
     ordered = sorted(runs, key=lambda r: r["wall_ms"])
     mid = ordered[(len(ordered) - 1) // 2]
     for k in ("calls_by_api", "throttled_by_api", "throttled_by_operation", "gaps_per_verdict",
-              "throttling_gaps_per_verdict", "gap_reasons", "verdict_stats", "errors"):
+              "throttling_gaps_per_verdict", "gap_reasons", "gap_sources", "verdict_stats", "errors"):
         out[k] = mid[k]
     out["runs"] = runs
     return out
@@ -361,13 +365,13 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
                 s = row[b.label]
                 print(f"  {line(b.label, s)}", flush=True)
                 if kind == "alb":
-                    print(f"  {b.label}: ELB goal bound {s['elb_goal_ms']:.0f} ms "
-                          f"((ELB calls {s['elb_calls']:.0f} through - 40) / 10 per s + {ALB_WAVES} waves)",
-                          flush=True)
+                    print(f"  {b.label}: ELB goal bound {s['elb_goal_ms']:.0f} ms ((ELB calls through "
+                          f"{s['elb_calls_through']:.0f} - 40) / 10 per s + {ALB_WAVES} waves x delay; "
+                          f"{s['elb_calls']:.0f} ELB calls made)", flush=True)
                 if len(events) > 1:
                     print(f"  {b.label}: gaps per verdict {s['gaps_per_verdict']}", flush=True)
-                if s["gap_reasons"]:
-                    print(f"  {b.label}: gap reasons {s['gap_reasons']}", flush=True)
+                if s["gap_sources"]:
+                    print(f"  {b.label}: gaps by source {s['gap_sources']}", flush=True)
                 for e in s["errors"][:1]:
                     print(f"  {b.label}: a process failed: {e.strip()[-400:]}", flush=True)
     return {"delay_ms": delay * 1000, "runs": runs, "limits": limits.describe(),
