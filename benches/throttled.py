@@ -325,22 +325,22 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
     limits = Limits(scale=scale)
     rows = []
     with LatencyProxy(shim.port) as proxy:
-        # Warm-up, no delay, no throttling: the proxy learns every answer each binary asks for,
-        # one process at a time, each with an empty evidence table (so each reads everything).
+        # Warm-up, no delay, no throttling: the proxy learns every answer each binary asks for.
+        # Without --share-table, so that every process reads everything (sharing only leaves
+        # reads out; a read it adds would show as a cache miss), and so the events of a case
+        # can run at once (a paced binary takes seconds per wide triage even unthrottled).
         t = time.perf_counter()
         proxy.delay, proxy.throttle = 0.0, None
         warm = collections.Counter()
         for b in binaries:
+            alone = Binary(b.label, b.path, False)
             for _, _, _, events, _ in cases:
-                for event in events:
-                    if b.share:
-                        reset_share_table(ddb)
-                    proxy.stats.reset()
-                    r = launch(b, [event], now_s, proxy.url, 0.0, h.CREDS)[0]
+                proxy.stats.reset()
+                for r, event in zip(launch(alone, events, now_s, proxy.url, 0.0, h.CREDS), events):
                     if r["exit"] != 0 or r["verdict"] is None:
                         raise SystemExit(f"harness: warm-up of {b.label} on {event.name} failed "
                                          f"({r['exit']}): {r['stderr']}")
-                    warm[b.label] += proxy.stats.snapshot()["cache_misses"]
+                warm[b.label] += proxy.stats.snapshot()["cache_misses"]
         print(f"throttled: warm-up {time.perf_counter() - t:.0f} s, answers learned "
               f"{dict(warm)}", flush=True)
         proxy.delay, proxy.throttle = delay, limits
@@ -367,7 +367,8 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
                 if kind == "alb":
                     print(f"  {b.label}: ELB goal bound {s['elb_goal_ms']:.0f} ms ((ELB calls through "
                           f"{s['elb_calls_through']:.0f} - 40) / 10 per s + {ALB_WAVES} waves x delay; "
-                          f"{s['elb_calls']:.0f} ELB calls made)", flush=True)
+                          f"{s['elb_calls']:.0f} ELB calls made); verdict stats {s['verdict_stats'][0]}",
+                          flush=True)
                 if len(events) > 1:
                     print(f"  {b.label}: gaps per verdict {s['gaps_per_verdict']}", flush=True)
                 if s["gap_sources"]:
