@@ -330,6 +330,7 @@ class Stats:
             self.by_api: Counter[str] = Counter()
             self.throttled: Counter[str] = Counter()
             self.throttled_ops: Counter[str] = Counter()
+            self.missed_ops: Counter[str] = Counter()  # which operations missed the memory
             self.in_flight = 0
             self.max_in_flight = 0
             self.t0 = time.perf_counter()
@@ -344,6 +345,7 @@ class Stats:
                 "calls_by_api": dict(sorted(self.by_api.items())),
                 "throttled": dict(sorted(self.throttled.items())),
                 "throttled_by_operation": dict(sorted(self.throttled_ops.items())),
+                "cache_misses_by_operation": dict(sorted(self.missed_ops.items())),
                 "metrics_requested": self.metrics,
                 "max_in_flight": self.max_in_flight,
                 "operations": dict(sorted(self.ops.items())),
@@ -479,6 +481,7 @@ class LatencyProxy:
             st.forwarded += 1
         else:
             st.misses += 1
+            st.missed_ops[op] += 1
         forwarded = self.loop.run_in_executor(self.pool, self.forward, method, path, headers, body)
 
         def done(f: "asyncio.Future[bytes]") -> None:

@@ -220,8 +220,10 @@ def throttled_markdown(t: dict) -> list[str]:
         if row["alarms"] > 1:
             add("gaps per verdict (median run)", lambda s: " ".join(str(g) for g in s["gaps_per_verdict"]))
         if row["kind"] == "alb":
-            add("ELB goal bound: (ELB calls through − 40) ÷ 10/s + 2 × delay",
-                lambda s: _span(s, "elb_goal_ms") + " ms")
+            add("ELB goal bound: (ELB calls unthrottled − 40) ÷ 10/s + 2 × delay",
+                lambda s: f"{_span(s, 'elb_goal_ms')} ms ({s['elb_calls_needed']:.0f} calls)")
+        if any(row[b].get("unthrottled_gaps") for b in labels):
+            add("gaps unthrottled (warm-up: no delay, no limits)", lambda s: str(s.get("unthrottled_gaps", "")))
         if any(row[b]["failed_max"] for b in labels):
             add("processes without a verdict", lambda s: _span(s, "failed"))
         if any(row[b]["cache_misses_max"] for b in labels):

@@ -153,8 +153,9 @@ def reason_code(reason: str) -> str:
     return reason.split(":", 1)[0].strip() or reason
 
 
-def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
-    """One run's figures, from the processes' rows and the proxy's snapshot."""
+def run_summary(rows: list[dict], stats: dict, delay: float, elb_needed: int) -> dict:
+    """One run's figures, from the processes' rows and the proxy's snapshot; `elb_needed`: the
+    ELB calls the same processes made unthrottled (the warm-up)."""
     wall = max(r["ended"] for r in rows) - min(r["started"] for r in rows)
     verdicts = [r["verdict"] for r in rows]
     gaps = [len(v["gaps"]) if v else None for v in verdicts]
@@ -180,12 +181,14 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
         "throttled_by_api": throttled,
         "throttled_by_operation": stats["throttled_by_operation"],
         "cache_misses": stats["cache_misses"],
+        "cache_misses_by_operation": stats["cache_misses_by_operation"],
         "max_in_flight": stats["max_in_flight"],
         "elb_calls": elb_calls,
         "elb_calls_through": elb_ok,
-        # The ELB goal: the calls that got through, beyond the bucket, at the refill rate, plus
-        # the unthrottled waves.
-        "elb_goal_ms": round((max(0, elb_ok - elb.burst) / elb.per_second + ALB_WAVES * delay) * 1000, 1),
+        # The ELB goal: the calls the triage needs (unthrottled) beyond the bucket, at the
+        # refill rate, plus the unthrottled waves.
+        "elb_calls_needed": elb_needed,
+        "elb_goal_ms": round((max(0, elb_needed - elb.burst) / elb.per_second + ALB_WAVES * delay) * 1000, 1),
         "verdicts": len(rows),
         "failed": sum(1 for r in rows if r["exit"] != 0 or r["verdict"] is None),
         "gaps": sum(g for g in gaps if g is not None),
@@ -203,7 +206,8 @@ def run_summary(rows: list[dict], stats: dict, delay: float) -> dict:
 
 
 SUMMARIZED = ("wall_ms", "waves", "calls", "dynamodb_calls", "throttled", "gaps", "throttling_gaps",
-              "complete", "failed", "cache_misses", "elb_calls", "elb_calls_through", "elb_goal_ms")
+              "complete", "failed", "cache_misses", "elb_calls", "elb_calls_through", "elb_calls_needed",
+              "elb_goal_ms")
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -216,7 +220,8 @@ def summarize(runs: list[dict]) -> dict:
     ordered = sorted(runs, key=lambda r: r["wall_ms"])
     mid = ordered[(len(ordered) - 1) // 2]
     for k in ("calls_by_api", "throttled_by_api", "throttled_by_operation", "gaps_per_verdict",
-              "throttling_gaps_per_verdict", "gap_reasons", "gap_sources", "verdict_stats", "errors"):
+              "throttling_gaps_per_verdict", "gap_reasons", "gap_sources", "verdict_stats", "errors",
+              "cache_misses_by_operation"):
         out[k] = mid[k]
     out["runs"] = runs
     return out
@@ -235,7 +240,8 @@ def line(label: str, s: dict) -> str:
             f"{_range(s, 'throttled')}, gaps {_range(s, 'gaps')} ({_range(s, 'throttling_gaps')} Throttling), "
             f"complete {_range(s, 'complete')}/{len(s['gaps_per_verdict'])}"
             + (f", FAILED {_range(s, 'failed')}" if s["failed_max"] else "")
-            + (f", cache misses {_range(s, 'cache_misses')}" if s["cache_misses_max"] else ""))
+            + (f", cache misses {_range(s, 'cache_misses')} (e.g. {s['cache_misses_by_operation']})"
+               if s["cache_misses_max"] else ""))
 
 
 def seed_route53_origin(session, lb: dict, n: int) -> tuple[str, str]:
@@ -329,18 +335,26 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
         # Without --share-table, so that every process reads everything (sharing only leaves
         # reads out; a read it adds would show as a cache miss), and so the events of a case
         # can run at once (a paced binary takes seconds per wide triage even unthrottled).
+        # An empty table of limits: calls counted by API, none throttled.
         t = time.perf_counter()
-        proxy.delay, proxy.throttle = 0.0, None
+        proxy.delay, proxy.throttle = 0.0, Limits(table={})
         warm = collections.Counter()
+        unthrottled_calls: dict[tuple[str, str], dict] = {}
+        unthrottled_gaps: dict[tuple[str, str], int] = {}
         for b in binaries:
             alone = Binary(b.label, b.path, False)
-            for _, _, _, events, _ in cases:
+            for name, _, _, events, _ in cases:
                 proxy.stats.reset()
+                gaps = 0
                 for r, event in zip(launch(alone, events, now_s, proxy.url, 0.0, h.CREDS), events):
                     if r["exit"] != 0 or r["verdict"] is None:
                         raise SystemExit(f"harness: warm-up of {b.label} on {event.name} failed "
                                          f"({r['exit']}): {r['stderr']}")
-                warm[b.label] += proxy.stats.snapshot()["cache_misses"]
+                    gaps += len(r["verdict"]["gaps"])
+                unthrottled_gaps[(b.label, name)] = gaps
+                snap = proxy.stats.snapshot()
+                warm[b.label] += snap["cache_misses"]
+                unthrottled_calls[(b.label, name)] = snap["calls_by_api"]
         print(f"throttled: warm-up {time.perf_counter() - t:.0f} s, answers learned "
               f"{dict(warm)}", flush=True)
         proxy.delay, proxy.throttle = delay, limits
@@ -355,9 +369,15 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
                     limits.reset()  # every bucket full
                     proxy.stats.reset()
                     procs = launch(b, events, now_s, proxy.url, spread, h.CREDS)
-                    per_run.append(run_summary(procs, proxy.stats.snapshot(), delay))
+                    unthrottled = unthrottled_calls[(b.label, name)]
+                    per_run.append(run_summary(procs, proxy.stats.snapshot(), delay,
+                                               unthrottled.get("elbv2", 0) + unthrottled.get("elb", 0)))
                 row[b.label] = summarize(per_run)
                 row[b.label]["share_table"] = b.share
+                row[b.label]["unthrottled_calls_by_api"] = unthrottled_calls[(b.label, name)]
+                # Gaps without throttling or delay (the warm-up): a binary that paces itself can
+                # run out of time even then, and then the calls it made are fewer than it needs.
+                row[b.label]["unthrottled_gaps"] = unthrottled_gaps[(b.label, name)]
             rows.append(row)
             print(f"throttled: {name:14} ({len(events)} alarm{'s' if len(events) > 1 else ''}, {n} target groups)",
                   flush=True)
@@ -365,10 +385,13 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
                 s = row[b.label]
                 print(f"  {line(b.label, s)}", flush=True)
                 if kind == "alb":
-                    print(f"  {b.label}: ELB goal bound {s['elb_goal_ms']:.0f} ms ((ELB calls through "
-                          f"{s['elb_calls_through']:.0f} - 40) / 10 per s + {ALB_WAVES} waves x delay; "
-                          f"{s['elb_calls']:.0f} ELB calls made); verdict stats {s['verdict_stats'][0]}",
-                          flush=True)
+                    print(f"  {b.label}: ELB goal bound {s['elb_goal_ms']:.0f} ms ((ELB calls needed "
+                          f"{s['elb_calls_needed']:.0f} - 40) / 10 per s + {ALB_WAVES} waves x delay; "
+                          f"{s['elb_calls']:.0f} ELB calls made, {s['elb_calls_through']:.0f} through); "
+                          f"verdict stats {s['verdict_stats'][0]}", flush=True)
+                if s["unthrottled_gaps"]:
+                    print(f"  {b.label}: unthrottled (warm-up, no delay) its verdicts had "
+                          f"{s['unthrottled_gaps']} gaps too", flush=True)
                 if len(events) > 1:
                     print(f"  {b.label}: gaps per verdict {s['gaps_per_verdict']}", flush=True)
                 if s["gap_sources"]:
