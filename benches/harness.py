@@ -1,6 +1,9 @@
 """The runtime benchmarks of scripts/bench (method: bench/README.md).
 
     harness.py BINARY OUT.json [--delay-ms 50] [--runs 5] [--sizes 1,10,50]
+               [--throttled | --only-throttled] [--before BINARY] [--throttled-runs 3]
+               [--throttled-sizes 1,10,50,100] [--storms 5,20] [--storm-groups 50]
+               [--cf-alarms 10] [--cf-groups 10] [--limits-scale 1]
 
 BINARY is a release build of fivexx. Starts moto server on a free loopback port, seeds it,
 and measures:
@@ -14,6 +17,9 @@ and measures:
   process start to its first `next` request (ready), to its first answer (first verdict,
   against moto), to its second answer (warm); CPU time and peak RSS (VmHWM).
 - replay: the CLI replaying every scenario world (tests/scenarios): wall, CPU, peak RSS.
+- throttled (`--throttled`, after the others; `--only-throttled` alone): the same delay with
+  AWS's API rate limits enforced by the proxy, one alarm and storms of concurrent alarms,
+  BINARY and the `--before` binary side by side (benches/throttled.py).
 
 Everything listens on 127.0.0.1 only and is stopped at exit.
 """
@@ -45,6 +51,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baseline  # noqa: E402
+import throttled  # noqa: E402
 from proxy import LatencyProxy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -494,6 +501,17 @@ def main() -> None:
     ap.add_argument("--delay-ms", type=float, default=50)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sizes", default="1,10,50")
+    ap.add_argument("--throttled", action="store_true", help="run the throttled cases after the others")
+    ap.add_argument("--only-throttled", action="store_true", help="run the throttled cases only")
+    ap.add_argument("--before", help="a fivexx binary from before the change: every throttled case runs it too")
+    ap.add_argument("--throttled-runs", type=int, default=3)
+    ap.add_argument("--throttled-sizes", default="1,10,50,100", help="target groups of the one-alarm cases")
+    ap.add_argument("--storms", default="5,20", help="alarms per storm (empty: none)")
+    ap.add_argument("--storm-groups", type=int, default=50, help="target groups of the storms' load balancer")
+    ap.add_argument("--cf-alarms", type=int, default=10, help="concurrent CloudFront alarms (0: none)")
+    ap.add_argument("--cf-groups", type=int, default=10, help="target groups behind the CloudFront origin")
+    ap.add_argument("--limits-scale", type=float, default=1.0,
+                    help="multiplies every bucket's size and rate (testing the throttling answers)")
     args = ap.parse_args()
     for k, v in CREDS.items():
         os.environ[k] = v
@@ -504,15 +522,31 @@ def main() -> None:
         print(f"harness: `{GNU_TIME}` not found (Debian: apt-get install time): replay peak RSS not measured",
               file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="fivexx-bench-"))
-    moto = Moto()
+    results = {}
     try:
-        results = {
-            "replay": replay(args.binary, 3),
-            "latency": latency(args.binary, moto, args.delay_ms / 1000, args.runs, sizes, work),
-            "cold_start": cold_start(args.binary, moto, args.runs),
-        }
+        if not args.only_throttled:
+            moto = Moto()
+            try:
+                results = {
+                    "replay": replay(args.binary, 3),
+                    "latency": latency(args.binary, moto, args.delay_ms / 1000, args.runs, sizes, work),
+                    "cold_start": cold_start(args.binary, moto, args.runs),
+                }
+            finally:
+                moto.stop()
+        if args.throttled or args.only_throttled:
+            binaries = []
+            if args.before:
+                binaries.append(throttled.Binary("before", args.before, throttled.supports_share_table(args.before)))
+            binaries.append(throttled.Binary("after", args.binary, throttled.supports_share_table(args.binary)))
+            for b in binaries:
+                print(f"throttled: {b.label} = {b.path}" + (" (with --share-table)" if b.share else ""), flush=True)
+            results["throttled"] = throttled.run(
+                sys.modules[__name__], binaries, args.delay_ms / 1000, args.throttled_runs,
+                [int(x) for x in args.throttled_sizes.split(",") if x],
+                [int(x) for x in args.storms.split(",") if x], args.storm_groups, args.cf_alarms,
+                args.cf_groups, args.limits_scale, work)
     finally:
-        moto.stop()
         shutil.rmtree(work, ignore_errors=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"harness: wrote {args.out}")

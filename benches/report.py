@@ -176,6 +176,61 @@ def phases(r: dict) -> str:
             + f"), criterion {crit.get('seconds')} s, harness {p.get('harness_seconds')} s")
 
 
+def _span(s: dict, k: str, fmt: str = "{:.0f}") -> str:
+    """Median, and [min–max] when the runs differ."""
+    if s[k + "_min"] == s[k + "_max"]:
+        return fmt.format(s[k])
+    return f"{fmt.format(s[k])} [{fmt.format(s[k + '_min'])}–{fmt.format(s[k + '_max'])}]"
+
+
+def throttled_markdown(t: dict) -> list[str]:
+    """A table per throttled case: each binary side by side (before, after)."""
+    labels = [b for b in ("before", "after") if b in t["binaries"]]
+    lines = [
+        f"**Throttled** (every AWS call delayed {t['delay_ms']:.0f} ms and AWS's API rate limits "
+        f"enforced by the proxy, every bucket full at the start of a run; median of {t['runs']} runs, "
+        "[min–max]; bench/README.md, \"Throttled cases\")",
+        "",
+        "Binaries: " + "; ".join(
+            f"{b}: `{t['binaries'][b]['path']}`" + (" with `--share-table`" if t["binaries"][b]["share_table"] else "")
+            for b in labels) + ".",
+    ]
+    if t["limits"].get("scale", 1.0) != 1.0:
+        lines.append(f"Every bucket scaled by {t['limits']['scale']} (`--limits-scale`): not AWS's figures.")
+    for row in t["rows"]:
+        what = {"alb": f"one ALB alarm, {row['target_groups']} target groups",
+                "storm": f"{row['alarms']} ALB alarms on one load balancer ({row['target_groups']} target groups), "
+                         f"started over {row['spread_s']:.0f} s",
+                "cloudfront": f"{row['alarms']} CloudFront alarms on one distribution (Route 53 origin, "
+                              f"{row['target_groups']} target groups), started over {row['spread_s']:.0f} s"}[row["kind"]]
+        lines += ["", f"*{row['case']}*: {what}", "",
+                  "| measure | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+
+        def add(name: str, cell) -> None:
+            lines.append(f"| {name} | " + " | ".join(cell(row[b]) for b in labels) + " |")
+
+        add("first start → last verdict", lambda s: _span(s, "wall_ms") + " ms")
+        add("÷ delay", lambda s: _span(s, "waves", "{:.1f}"))
+        add("AWS calls (median run, by API)", lambda s: _span(s, "calls") + " (" + ", ".join(
+            f"{k} {v}" for k, v in s["calls_by_api"].items() if k != "dynamodb") + ")")
+        add("DynamoDB calls (evidence table)", lambda s: _span(s, "dynamodb_calls"))
+        add("throttled calls", lambda s: _span(s, "throttled"))
+        add("gaps (of them `Throttling`)", lambda s: f"{_span(s, 'gaps')} ({_span(s, 'throttling_gaps')})")
+        add("verdicts without gaps", lambda s: f"{_span(s, 'complete')} of {row['alarms']}")
+        if row["alarms"] > 1:
+            add("gaps per verdict (median run)", lambda s: " ".join(str(g) for g in s["gaps_per_verdict"]))
+        if row["kind"] == "alb":
+            add("ELB goal bound: (ELB calls unthrottled − 40) ÷ 10/s + 2 × delay",
+                lambda s: f"{_span(s, 'elb_goal_ms')} ms ({s['elb_calls_needed']:.0f} calls)")
+        if any(row[b].get("unthrottled_gaps") for b in labels):
+            add("gaps unthrottled (warm-up: no delay, no limits)", lambda s: str(s.get("unthrottled_gaps", "")))
+        if any(row[b]["failed_max"] for b in labels):
+            add("processes without a verdict", lambda s: _span(s, "failed"))
+        if any(row[b]["cache_misses_max"] for b in labels):
+            add("proxy cache misses (answered by moto)", lambda s: _span(s, "cache_misses"))
+    return lines
+
+
 def markdown(r: dict) -> str:
     m, lat, cold, rep, crit, c = r["machine"], r["latency"], r["cold_start"], r["replay"], r["criterion"], r["cost"]
     biggest = max(lat["rows"], key=lambda x: x["metrics_requested"])
@@ -232,6 +287,8 @@ def markdown(r: dict) -> str:
         "",
         "Targets: " + "; ".join(r["targets_check"]) + ".",
     ]
+    if r.get("throttled"):
+        lines += [""] + throttled_markdown(r["throttled"])
     return "\n".join(lines) + "\n"
 
 
