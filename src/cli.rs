@@ -74,11 +74,17 @@ pub struct TriageArgs {
     /// Share evidence with concurrent triages of alarms on the same resources through this
     /// DynamoDB table (the incident table: string keys `pk` and `sk`), as the Lambda does
     /// with `FIVEXX_INCIDENT_TABLE`.
-    #[arg(long, value_name = "TABLE", conflicts_with_all = ["world", "record"])]
+    #[arg(long, value_name = "TABLE", conflicts_with_all = ["world", "record"], value_parser = parse_table)]
     pub share_table: Option<String>,
     /// Seconds the gathering may take in all.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DEADLINE.as_secs_f64())]
     pub deadline: f64,
+}
+
+fn parse_table(s: &str) -> Result<String, String> {
+    crate::config::check_table_name(s)
+        .map(|()| s.to_owned())
+        .map_err(|why| format!("`{}`: {why}", crate::error::short(s)))
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -257,7 +263,7 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
         }
         None => match &args.share_table {
             Some(table) => {
-                let store = share_store(table).await?;
+                let store = share_store(table).await;
                 crate::share::triage(&sdk, &store, &alarm, &opts, false).await
             }
             None => triage(&sdk, &alarm, &opts).await,
@@ -266,19 +272,14 @@ pub async fn run_triage(args: TriageArgs) -> Result<String, CliError> {
     Ok(render(args.format, &with_elapsed(verdict, started)))
 }
 
-/// The incident store `--share-table` names, with the Lambda's store timeout.
-async fn share_store(table: &str) -> Result<crate::incident::store::IncidentStore, CliError> {
-    crate::config::check_table_name(table).map_err(|why| {
-        CliError::Usage(format!(
-            "`--share-table {}`: {why}",
-            crate::error::short(table)
-        ))
-    })?;
-    Ok(crate::incident::store::IncidentStore::new(
+/// The incident store `--share-table` names (checked by [`parse_table`]), with the Lambda's
+/// store timeout.
+async fn share_store(table: &str) -> crate::incident::store::IncidentStore {
+    crate::incident::store::IncidentStore::new(
         aws_sdk_dynamodb::Client::new(&load_sdk_config().await),
         table,
         crate::config::DEFAULT_INCIDENT_TIMEOUT,
-    ))
+    )
 }
 
 /// The verdict as `--format` asks.

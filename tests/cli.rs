@@ -190,6 +190,9 @@ fn usage_errors_exit_1_with_one_line() {
         vec!["--deadline", "0"],
         vec!["--format", "xml"],
         vec!["--no-such-flag"],
+        vec!["--share-table", "a/b"],
+        vec!["--share-table", "t1", "--record", "/nonexistent/x.json"],
+        vec!["--share-table", "t1", "--world", "/nonexistent/w.json"],
     ] {
         let mut all = vec!["triage", "--event", ev.as_str()];
         all.extend(args.iter().copied());
