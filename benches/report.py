@@ -216,7 +216,10 @@ def throttled_markdown(t: dict) -> list[str]:
         add("DynamoDB calls (evidence table)", lambda s: _span(s, "dynamodb_calls"))
         add("throttled calls", lambda s: _span(s, "throttled"))
         add("gaps (of them `Throttling`)", lambda s: f"{_span(s, 'gaps')} ({_span(s, 'throttling_gaps')})")
-        add("verdicts without gaps", lambda s: f"{_span(s, 'complete')} of {row['alarms']}")
+        add("gaps of kind `budget` (calls not made, said in the verdict)", lambda s: _span(s, "budget_gaps"))
+        add("verdicts without an error gap (complete)", lambda s: f"{_span(s, 'complete')} of {row['alarms']}")
+        add("verdicts without any gap", lambda s: f"{_span(s, 'gap_free')} of {row['alarms']}")
+        add("verdicts that reused shared evidence", lambda s: f"{_span(s, 'reused')} of {row['alarms']}")
         if row["alarms"] > 1:
             add("gaps per verdict (median run)", lambda s: " ".join(str(g) for g in s["gaps_per_verdict"]))
         if row["kind"] == "alb":
