@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use crate::alarm::Alarm;
 use crate::evidence::port::Port;
 use crate::evidence::record::Recorder;
-use crate::evidence::reuse::{FRESH_FOR, Reuse, SharedEvidence};
+use crate::evidence::reuse::{FRESH_FOR, SharedEvidence};
 use crate::incident::store::{IncidentStore, ShareClaim, SharedRecord};
 use crate::scope;
 use crate::triage::{self, TriageOptions};
@@ -153,7 +153,9 @@ pub(crate) async fn triage<P: Port>(
             return run(port, alarm, opts, at_ok).await;
         }
     };
-    let reuse = Reuse::new(port, &shared);
+    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
+    // The recorder type of `lead`, reusing: one more copy of the gathering would cost 1.4 MB.
+    let reuse = Recorder::new(port, &region, opts.home_account.clone(), opts.now).reusing(&shared);
     let mut verdict = run(&reuse, alarm, opts, at_ok).await;
     let (answers_reused, sources) = reuse.reused();
     if answers_reused > 0 {

@@ -10,19 +10,17 @@
 //! triage, which asks again. The shared world is the world file's format, so a shared
 //! triage replays like any other.
 //!
-//! [`Reuse`] is the port of a triage that found shared evidence: a call the evidence answers
-//! is answered from it without a call to AWS (and takes no token of AWS's rate limit); any
-//! other goes to AWS.
+//! A triage that found shared evidence reads through `Recorder::reusing`: a call the evidence
+//! answers is answered from it without a call to AWS (and takes no token of AWS's rate
+//! limit); any other goes to AWS.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::port::{Answer, Op, Operation, Port};
+use super::port::Op;
 use super::world::World;
 
 /// How old shared evidence may be: target health and configuration a minute old still describe
@@ -91,6 +89,16 @@ impl SharedEvidence {
         self.answered.len()
     }
 
+    /// Whether it answers the call of `op` in `region` with input key `key`.
+    pub(crate) fn holds(&self, op: Op, region: &str, key: &str) -> bool {
+        self.answered.contains(&answer_key(op, region, key))
+    }
+
+    /// The answers, as a world.
+    pub(crate) fn world(&self) -> &World {
+        &self.world
+    }
+
     /// Gzipped JSON, for the store.
     pub(crate) fn encode(&self) -> Result<Vec<u8>, ShareError> {
         let json = serde_json::to_vec(self).map_err(|e| ShareError::Unreadable(e.to_string()))?;
@@ -121,82 +129,13 @@ impl SharedEvidence {
     }
 }
 
-/// The port of a triage that reuses shared evidence (see the module doc).
-pub(crate) struct Reuse<'a, P> {
-    inner: &'a P,
-    shared: &'a SharedEvidence,
-    reused: AtomicUsize,
-    sources: Mutex<BTreeSet<&'static str>>,
-}
-
-impl<'a, P: Port> Reuse<'a, P> {
-    pub(crate) fn new(inner: &'a P, shared: &'a SharedEvidence) -> Self {
-        Self {
-            inner,
-            shared,
-            reused: AtomicUsize::new(0),
-            sources: Mutex::new(BTreeSet::new()),
-        }
-    }
-
-    fn holds<O: Operation>(&self, region: &str, input: &O::Input) -> bool {
-        self.shared
-            .answered
-            .contains(&answer_key(O::OP, region, &O::key(region, input)))
-    }
-
-    /// The calls answered from the shared evidence, and their operations (IAM spelling).
-    pub(crate) fn reused(&self) -> (usize, Vec<String>) {
-        let sources = self
-            .sources
-            .lock()
-            .map(|s| s.iter().map(|s| (*s).to_owned()).collect())
-            .unwrap_or_default();
-        (self.reused.load(Ordering::Relaxed), sources)
-    }
-}
-
-impl<P: Port> Port for Reuse<'_, P> {
-    async fn call<O: Operation>(&self, region: &str, input: &O::Input) -> Answer<O::Output> {
-        if !self.holds::<O>(region, input) {
-            return self.inner.call::<O>(region, input).await;
-        }
-        self.reused.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut s) = self.sources.lock() {
-            s.insert(O::OP.iam_name());
-        }
-        self.shared.world.call::<O>(region, input).await
-    }
-
-    async fn pace<O: Operation>(
-        &self,
-        region: &str,
-        input: &O::Input,
-        latest: tokio::time::Instant,
-    ) -> Answer<()> {
-        if self.holds::<O>(region, input) {
-            // Answered from the shared evidence: no call, no token. A call the sharer skipped
-            // for budget is skipped again by the world's `Errors` entry.
-            return Ok(());
-        }
-        self.inner.pace::<O>(region, input, latest).await
-    }
-
-    fn api_calls(&self) -> usize {
-        self.inner.api_calls()
-    }
-
-    fn origin_regions(&self) -> Vec<String> {
-        self.inner.origin_regions()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::*;
+    use crate::evidence::port::Port;
     use crate::evidence::record::Recorder;
     use crate::evidence::world::Fault;
     use crate::triage::{TriageOptions, triage};
@@ -289,7 +228,7 @@ mod tests {
         let mut live = world.clone();
         live.errors.clear();
         let before = live.api_calls();
-        let reuse = Reuse::new(&live, &back);
+        let reuse = Recorder::new(&live, "us-east-1", None, world.now.unwrap()).reusing(&back);
         let second = triage(&reuse, &alarm, &opts(&world)).await;
         let (reused, sources) = reuse.reused();
         assert_eq!(reused, back.len());
