@@ -154,7 +154,7 @@ pub(crate) async fn triage<P: Port>(
         }
     };
     let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
-    // The recorder type of `lead`, reusing: one more copy of the gathering would cost 1.4 MB.
+    // The recorder type of `lead`, reusing: one more copy of the gathering cost 0.53 MB.
     let reuse = Recorder::new(port, &region, opts.home_account.clone(), opts.now).reusing(&shared);
     let mut verdict = run(&reuse, alarm, opts, at_ok).await;
     let (answers_reused, sources) = reuse.reused();

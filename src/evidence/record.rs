@@ -29,7 +29,7 @@ pub struct Recording {
 
 /// Writes down what `inner` answers. It can also answer from evidence another triage shared
 /// ([`Self::reusing`], `evidence::reuse`): one type for both, so that the whole gathering is
-/// compiled once for it (a separate reusing port cost 1.4 MB of binary, a third copy).
+/// compiled once for it (a separate reusing port was a third copy: 0.53 MB of release binary).
 pub struct Recorder<'a, P> {
     inner: &'a P,
     recording: Mutex<Recording>,
