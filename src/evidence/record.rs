@@ -142,18 +142,9 @@ impl<P: Port> Port for Recorder<'_, P> {
             match &answer {
                 Ok(out) => {
                     O::record(&mut rec, region, input, out);
-                    if shareable(O::OP) {
-                        rec.answered
-                            .insert(answer_key(O::OP, region, &O::key(region, input)));
-                    }
+                    mark_answered::<O>(&mut rec, region, input);
                 }
-                Err(e) => {
-                    record_error::<O>(&mut rec, region, input, e);
-                    if e.is_budget() && shareable(O::OP) {
-                        rec.answered
-                            .insert(answer_key(O::OP, region, &O::key(region, input)));
-                    }
-                }
+                Err(e) => record_error::<O>(&mut rec, region, input, e),
             }
         }
         answer
@@ -173,10 +164,6 @@ impl<P: Port> Port for Recorder<'_, P> {
         let paced = self.inner.pace::<O>(region, input, latest).await;
         if let (Err(e), Ok(mut rec)) = (&paced, self.recording.lock()) {
             record_error::<O>(&mut rec, region, input, e);
-            if shareable(O::OP) {
-                rec.answered
-                    .insert(answer_key(O::OP, region, &O::key(region, input)));
-            }
         }
         paced
     }
@@ -199,13 +186,25 @@ pub(crate) fn push_unique<T: PartialEq + Clone>(list: &mut Vec<T>, items: &[T]) 
     }
 }
 
-/// Writes a failed (or skipped) call under the world's `Errors`, keyed by its input.
+/// Notes a shareable call as answered by the recording (`evidence::reuse`).
+fn mark_answered<O: Operation>(rec: &mut Recording, region: &str, input: &O::Input) {
+    if shareable(O::OP) {
+        rec.answered
+            .insert(answer_key(O::OP, region, &O::key(region, input)));
+    }
+}
+
+/// Writes a failed (or skipped) call under the world's `Errors`, keyed by its input. A call
+/// skipped for budget is an answer others may reuse: they skip it too.
 fn record_error<O: Operation>(
     rec: &mut Recording,
     region: &str,
     input: &O::Input,
     e: &SourceError,
 ) {
+    if e.is_budget() {
+        mark_answered::<O>(rec, region, input);
+    }
     rec.world
         .errors
         .entry(O::OP.iam_name().to_owned())
