@@ -46,27 +46,23 @@ const BUDGET_GAPS_LISTED: usize = 3;
 /// Budget gaps of one source beyond [`BUDGET_GAPS_LISTED`] as one gap (`N resources`), in the
 /// place of the first; sorted input stays sorted.
 fn merge_budget_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
-    let count = |source: &str| {
-        gaps.iter()
-            .filter(|g| g.kind == GapKind::Budget && g.source == source)
-            .count()
-    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for g in gaps.iter().filter(|g| g.kind == GapKind::Budget) {
+        *counts.entry(g.source.clone()).or_default() += 1;
+    }
+    let mut merged: BTreeSet<String> = BTreeSet::new();
     let mut out: Vec<Gap> = Vec::with_capacity(gaps.len());
-    for g in &gaps {
-        let n = if g.kind == GapKind::Budget {
-            count(&g.source)
-        } else {
-            0
+    for g in gaps {
+        let n = match g.kind {
+            GapKind::Budget => counts.get(&g.source).copied().unwrap_or(0),
+            GapKind::Error => 0,
         };
         if n <= BUDGET_GAPS_LISTED {
-            out.push(g.clone());
-        } else if !out
-            .iter()
-            .any(|o| o.kind == GapKind::Budget && o.source == g.source)
-        {
+            out.push(g);
+        } else if merged.insert(g.source.clone()) {
             out.push(Gap {
                 resource: Some(format!("{n} resources")),
-                ..g.clone()
+                ..g
             });
         }
     }
