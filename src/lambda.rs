@@ -23,7 +23,7 @@ use crate::config::{Config, ConfigError};
 use crate::evidence::sdk::{AwsSdk, load_sdk_config};
 use crate::incident::store::{Incident, IncidentStore};
 use crate::notify::deliver::{Delivery, DeliveryError, Report};
-use crate::triage::{TriageOptions, triage, triage_at_ok};
+use crate::triage::{TriageOptions, triage_examining};
 use crate::verdict::{Status, Verdict};
 
 mod incidents;
@@ -230,8 +230,7 @@ impl App {
                 ))
                 .await
             }
-            _ if back_to_ok => Box::pin(triage_at_ok(&self.sdk, &alarm, &opts)).await,
-            _ => Box::pin(triage(&self.sdk, &alarm, &opts)).await,
+            _ => triage_examining(&self.sdk, &alarm, &opts, back_to_ok).await,
         };
         verdict.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         log_triage(&verdict);

@@ -27,8 +27,8 @@ use crate::evidence::record::Recorder;
 use crate::evidence::reuse::{FRESH_FOR, SharedEvidence};
 use crate::incident::store::{IncidentStore, ShareClaim, SharedRecord};
 use crate::scope;
-use crate::triage::{self, TriageOptions};
-use crate::verdict::{SharedFrom, Status, Verdict};
+use crate::triage::{self, TriageOptions, triage_examining as run};
+use crate::verdict::{SharedFrom, Verdict};
 
 /// How often a waiting triage looks for the sharer's evidence: a strongly consistent read of
 /// one item, four a second.
@@ -93,26 +93,16 @@ fn share_token() -> String {
     )
 }
 
-/// Whether the triage of `alarm` reads anything at all (a transition nobody needs is
-/// answered without a call).
-fn gathers(alarm: &Alarm, at_ok: bool) -> bool {
-    match triage::transition_status(alarm) {
-        None => true,
-        Some((Status::Resolved, _)) => at_ok,
-        Some(_) => false,
-    }
-}
-
-async fn run<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions, at_ok: bool) -> Verdict {
-    if at_ok {
-        Box::pin(triage::triage_at_ok(port, alarm, opts)).await
-    } else {
-        Box::pin(triage::triage(port, alarm, opts)).await
-    }
+/// A recorder of `port` for a triage of `alarm`: the leader's, or, reusing, the others'. One
+/// recorder type for both: another port type would be one more compiled copy of the whole
+/// gathering (0.53 MB of release binary).
+fn recorder<'a, P: Port>(port: &'a P, alarm: &Alarm, opts: &TriageOptions) -> Recorder<'a, P> {
+    let region = alarm.region().unwrap_or(&opts.home_region);
+    Recorder::new(port, region, opts.home_account.clone(), opts.now)
 }
 
 /// Triages `alarm`, sharing the evidence with the other triages of its resources through
-/// `store` (see the module doc). `at_ok`: an incident going back to OK (`triage_at_ok`).
+/// `store` (see the module doc). `at_ok`: an incident going back to OK (`triage_examining`).
 pub(crate) async fn triage<P: Port>(
     port: &P,
     store: &IncidentStore,
@@ -121,7 +111,7 @@ pub(crate) async fn triage<P: Port>(
     at_ok: bool,
 ) -> Verdict {
     let key = match share_key(alarm, opts) {
-        Some(key) if gathers(alarm, at_ok) => key,
+        Some(key) if triage::reads_evidence(alarm, at_ok) => key,
         _ => return run(port, alarm, opts, at_ok).await,
     };
     let token = share_token();
@@ -153,9 +143,7 @@ pub(crate) async fn triage<P: Port>(
             return run(port, alarm, opts, at_ok).await;
         }
     };
-    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
-    // The recorder type of `lead`, reusing: one more copy of the gathering cost 0.53 MB.
-    let reuse = Recorder::new(port, &region, opts.home_account.clone(), opts.now).reusing(&shared);
+    let reuse = recorder(port, alarm, opts).reusing(&shared);
     let mut verdict = run(&reuse, alarm, opts, at_ok).await;
     let (answers_reused, sources) = reuse.reused();
     if answers_reused > 0 {
@@ -181,8 +169,7 @@ async fn lead<P: Port>(
     key: &str,
     token: &str,
 ) -> Verdict {
-    let region = alarm.region().unwrap_or(&opts.home_region).to_owned();
-    let recorder = Recorder::new(port, &region, opts.home_account.clone(), opts.now);
+    let recorder = recorder(port, alarm, opts);
     let verdict = run(&recorder, alarm, opts, at_ok).await;
     let shared = recorder.shared();
     let published = match shared.encode() {

@@ -176,21 +176,30 @@ fn fill_from_description(alarm: &mut Alarm, described: &DescribedAlarms) -> Opti
 /// Triages one alarm. `elapsed_ms` is left 0: the caller measures wall time. Every string of
 /// the verdict is clean of control characters ([`Verdict::clean`]).
 pub async fn triage<P: Port>(port: &P, alarm: &Alarm, opts: &TriageOptions) -> Verdict {
-    // Boxed: the whole gathering nests in it, too deep to lay out inline in a caller.
-    let mut verdict = Box::pin(assess(port, alarm, opts, false)).await;
-    verdict.clean();
-    verdict
+    triage_examining(port, alarm, opts, false).await
 }
 
-/// [`triage`] for an alarm back to OK that an incident remembers: the evidence is read and
-/// the rules run as for an ALARM, so that the incident can say what changed; the status and
-/// summary stay those of a resolved alarm.
-pub(crate) async fn triage_at_ok<P: Port>(
+/// Whether a triage of `alarm` reads any evidence: [`assess`]'s first decision (a transition
+/// nobody needs is answered without a call; one back to OK is examined only `at_ok`).
+pub(crate) fn reads_evidence(alarm: &Alarm, at_ok: bool) -> bool {
+    match transition_status(alarm) {
+        None => true,
+        Some((Status::Resolved, _)) => at_ok,
+        Some(_) => false,
+    }
+}
+
+/// [`triage`]; with `at_ok`, for an alarm back to OK that an incident remembers: the evidence
+/// is read and the rules run as for an ALARM, so that the incident can say what changed; the
+/// status and summary stay those of a resolved alarm.
+pub(crate) async fn triage_examining<P: Port>(
     port: &P,
     alarm: &Alarm,
     opts: &TriageOptions,
+    at_ok: bool,
 ) -> Verdict {
-    let mut verdict = Box::pin(assess(port, alarm, opts, true)).await;
+    // Boxed: the whole gathering nests in it, too deep to lay out inline in a caller.
+    let mut verdict = Box::pin(assess(port, alarm, opts, at_ok)).await;
     verdict.clean();
     verdict
 }
