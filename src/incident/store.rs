@@ -238,19 +238,31 @@ impl IncidentStore {
 
     /// Gives the claim up after a failed post, so that a retry claims and posts it.
     pub(crate) async fn release(&self, key: &TransitionKey, token: &str) -> Result<(), StoreError> {
+        self.give_up(key.partition(), &key.sort(), token, IN_PROGRESS)
+            .await
+    }
+
+    /// Deletes the claim `pk`/`sk` if `token` still holds it in `status`. A claim that is not
+    /// ours any more (taken over, or already completed) is left alone: nothing to give up.
+    async fn give_up(
+        &self,
+        pk: String,
+        sk: &str,
+        token: &str,
+        status: &str,
+    ) -> Result<(), StoreError> {
         let call = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", s(key.partition()))
-            .key("sk", s(key.sort()))
-            .condition_expression("#token = :token AND #status = :in_progress")
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .condition_expression("#token = :token AND #status = :status")
             .expression_attribute_names("#token", "token")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":token", s(token))
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":status", s(status))
             .send();
-        // Not ours any more (taken over, or already completed): nothing to give up.
         self.conditional(self.bounded(call).await?).map(|_| ())
     }
 }
@@ -620,18 +632,7 @@ impl IncidentStore {
 
     /// Gives up a claim that will share nothing, so that waiters stop waiting.
     pub(crate) async fn release_share(&self, key: &str, token: &str) -> Result<(), StoreError> {
-        let call = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SHARE#{key}")))
-            .key("sk", s(SHARE_SK))
-            .condition_expression("#token = :token AND #status = :gathering")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":token", s(token))
-            .expression_attribute_values(":gathering", s(GATHERING))
-            .send();
-        self.conditional(self.bounded(call).await?).map(|_| ())
+        self.give_up(format!("SHARE#{key}"), SHARE_SK, token, GATHERING)
+            .await
     }
 }
