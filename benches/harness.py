@@ -130,17 +130,22 @@ def seed(session, n: int, vpc: str, subnets: list[str]) -> dict:
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=8000 + i,
                             Certificates=[{"CertificateArn": cert}],
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    dist = cf.create_distribution(DistributionConfig={
-        "CallerReference": f"bench-{n}-{time.time()}", "Comment": f"bench {n}", "Enabled": True,
+    dist = custom_origin_distribution(cf, f"bench-{n}", f"bench {n}", lb["DNSName"])
+    return {"lb": lb, "distribution_id": dist["Id"]}
+
+
+def custom_origin_distribution(cf, reference: str, comment: str, domain: str) -> dict:
+    """A distribution whose one origin is the custom origin `domain` (HTTPS only)."""
+    return cf.create_distribution(DistributionConfig={
+        "CallerReference": f"{reference}-{time.time()}", "Comment": comment, "Enabled": True,
         "Origins": {"Quantity": 1, "Items": [{
-            "Id": "alb", "DomainName": lb["DNSName"],
+            "Id": "alb", "DomainName": domain,
             "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
                                    "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5,
                                    "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]}}}]},
         "DefaultCacheBehavior": {"TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
                                  "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
     })["Distribution"]
-    return {"lb": lb, "distribution_id": dist["Id"]}
 
 
 def alarm_event(name: str, namespace: str, metric: str, dims: dict, at: dt.datetime) -> dict:

@@ -256,7 +256,7 @@ def line(label: str, s: dict) -> str:
                if s["cache_misses_max"] else ""))
 
 
-def seed_route53_origin(session, lb: dict, n: int) -> tuple[str, str]:
+def seed_route53_origin(h, session, lb: dict, n: int) -> tuple[str, str]:
     """A hosted zone `bench-N.example.com` with `origin.bench-N.example.com` aliased to the
     load balancer, and a distribution whose origin is that name (fivexx reads Route 53 to
     find the load balancer). Returns (distribution id, origin name)."""
@@ -269,16 +269,7 @@ def seed_route53_origin(session, lb: dict, n: int) -> tuple[str, str]:
             "Name": origin, "Type": "A",
             "AliasTarget": {"HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": lb["DNSName"],
                             "EvaluateTargetHealth": False}}}]})
-    dist = cf.create_distribution(DistributionConfig={
-        "CallerReference": f"bench-r53-{n}-{time.time()}", "Comment": f"bench {n} via Route 53", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "alb", "DomainName": origin,
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
-                                   "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5,
-                                   "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]}}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
-                                 "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
-    })["Distribution"]
+    dist = h.custom_origin_distribution(cf, f"bench-r53-{n}", f"bench {n} via Route 53", origin)
     return dist["Id"], origin
 
 
@@ -312,7 +303,7 @@ def _run(h, moto, shim, binaries, delay, runs, sizes, storms, storm_groups, cf_a
     t = time.perf_counter()
     for n in needed:
         lbs[n] = h.seed(endpoint_session, n, vpc, subnets)["lb"]
-    cf_dist = seed_route53_origin(endpoint_session, lbs[cf_groups], cf_groups)[0] if cf_alarms else None
+    cf_dist = seed_route53_origin(h, endpoint_session, lbs[cf_groups], cf_groups)[0] if cf_alarms else None
     print(f"throttled: seeded {needed} target groups in {time.perf_counter() - t:.0f} s", flush=True)
 
     def write(name: str, event: dict) -> Path:
